@@ -1,0 +1,217 @@
+// kyoso live patches: applied in the browser to Reflex's state store.
+//
+// The server sends a change ONCE to a socket.io room as a normal Reflex state
+// update whose only var is `live_patch` = {seq, ops}. This module watches the
+// store for new patches and applies their ops to the state's other vars
+// (kyoso/realtime/hub.py explains why). Ops:
+//   upsert  {var, item, insert, when}   list var: replace the item with the
+//           same id if the new rev is not older; insert it (kept sorted by
+//           id) when `insert` is true
+//   replace {var, item, when}           object var holding one item: replace
+//           it when its id matches and the rev is not older
+//   patch   {var, id, fields, rev}      merge fields into the item with that id
+//           (in a list var, or an object var holding one item)
+//   remove  {var, id, when}             drop the list item with that id
+//   put     {var, key, value}           dict var: set one key (rev-guarded)
+//   incr    {var, id, field, by, unless_me, unless}
+//   set     {var, value, rev, rev_var}  replace a var (rev-guarded if given)
+// `when` / `unless` are conditions {state?, var, eq}: `var` may be a dotted
+// path ("channel.id"), `state` another state's full name.
+
+const SUFFIX = "_rx_state_";
+const lastPatch = new Map();
+
+function getPath(obj, path) {
+  let cur = obj;
+  for (const part of path.split(".")) {
+    if (cur === null || cur === undefined) return undefined;
+    cur = cur[part];
+  }
+  return cur;
+}
+
+function readVar(store, state, path) {
+  const snap = store.getSnapshot(state);
+  if (!snap) return undefined;
+  const [head, ...rest] = path.split(".");
+  const value = snap[head + SUFFIX];
+  return rest.length ? getPath(value, rest.join(".")) : value;
+}
+
+function holds(store, state, cond) {
+  if (!cond) return true;
+  const conds = Array.isArray(cond) ? cond : [cond];
+  return conds.every((c) => readVar(store, c.state || state, c.var) === c.eq);
+}
+
+function newer(item, old) {
+  if (!old) return true;
+  if (item.rev === undefined || old.rev === undefined) return true;
+  return item.rev >= old.rev;
+}
+
+function applyOp(store, state, op, me) {
+  const target = op.state || state;
+  if (op.when && !holds(store, target, op.when)) return;
+  if (op.unless && holds(store, target, op.unless)) return;
+  if (op.unless_me !== undefined && op.unless_me === me()) return;
+  const key = op.var + SUFFIX;
+  const current = (store.getSnapshot(target) || {})[key];
+  let next = current;
+  switch (op.op) {
+    case "upsert": {
+      const list = Array.isArray(current) ? current : [];
+      const i = list.findIndex((x) => x && x.id === op.item.id);
+      if (i >= 0) {
+        if (!newer(op.item, list[i])) return;
+        next = list.slice();
+        next[i] = op.item;
+      } else if (op.insert) {
+        next = list.concat([op.item]).sort((a, b) => a.id - b.id);
+      } else return;
+      break;
+    }
+    case "replace": {
+      if (!current || current.id !== op.item.id || !newer(op.item, current)) return;
+      next = op.item;
+      break;
+    }
+    case "patch": {
+      const stale = (x) => op.rev !== undefined && x.rev !== undefined && op.rev < x.rev;
+      const merged = (x) => ({ ...x, ...op.fields, ...(op.rev !== undefined ? { rev: op.rev } : {}) });
+      if (Array.isArray(current)) {
+        const i = current.findIndex((x) => x && x.id === op.id);
+        if (i < 0 || stale(current[i])) return;
+        next = current.slice();
+        next[i] = merged(current[i]);
+      } else {
+        if (!current || current.id !== op.id || stale(current)) return;
+        next = merged(current);
+      }
+      break;
+    }
+    case "remove": {
+      const list = Array.isArray(current) ? current : [];
+      next = list.filter((x) => !(x && x.id === op.id));
+      if (next.length === list.length) return;
+      break;
+    }
+    case "put": {
+      const old = current && current[op.key];
+      if (old && op.value && !newer(op.value, old)) return;
+      next = { ...(current || {}), [op.key]: op.value };
+      break;
+    }
+    case "incr": {
+      const list = Array.isArray(current) ? current : [];
+      const i = list.findIndex((x) => x && x.id === op.id);
+      if (i < 0) return;
+      next = list.slice();
+      next[i] = { ...list[i], [op.field]: (list[i][op.field] || 0) + (op.by || 1) };
+      break;
+    }
+    case "set": {
+      if (op.rev !== undefined && op.rev_var) {
+        const have = readVar(store, target, op.rev_var);
+        if (typeof have === "number" && have > op.rev) return;
+      }
+      next = op.value;
+      break;
+    }
+    default:
+      return;
+  }
+  store.dispatchers[target]({ [key]: next });
+}
+
+export function attachLive(store, states, meState) {
+  if (!store || !store.subscribe) return () => {};
+  const me = () => {
+    const snap = store.getSnapshot(meState);
+    const value = snap && snap["me" + SUFFIX];
+    return value ? value.id : undefined;
+  };
+  const unsubscribers = states.map((state) =>
+    store.subscribe(state, () => {
+      const snap = store.getSnapshot(state);
+      const patch = snap && snap["live_patch" + SUFFIX];
+      if (!patch || !patch.ops || lastPatch.get(state) === patch) return;
+      lastPatch.set(state, patch);
+      for (const op of patch.ops) {
+        try {
+          applyOp(store, state, op, me);
+        } catch (e) {
+          console.error("kyoso live patch failed", e, op);
+        }
+      }
+    }),
+  );
+  return () => unsubscribers.forEach((u) => u());
+}
+
+// ---------------------------------------------------------------------------
+// Page behaviour that a chat needs and Reflex does not give: keep a message
+// list pinned to its newest message, keep the reading position when older
+// messages are prepended, ask for older ones near the top, send with
+// Ctrl+Enter (Enter alone stays a newline, which Japanese input needs).
+// ---------------------------------------------------------------------------
+
+function pin(el) {
+  if (el.__kyosoPinned) return;
+  el.__kyosoPinned = true;
+  let stuck = true;
+  let height = el.scrollHeight;
+  let first = el.querySelector("[data-message-id]");
+  const atBottom = () => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  el.addEventListener("scroll", () => {
+    stuck = atBottom();
+    if (el.scrollTop < 120) {
+      const more = el.querySelector("[data-load-older]");
+      if (more && !more.disabled && !more.__kyosoAsked) {
+        more.__kyosoAsked = true;
+        more.click();
+        setTimeout(() => (more.__kyosoAsked = false), 800);
+      }
+    }
+  });
+  const target = () => {
+    const want = el.getAttribute("data-scroll-to");
+    return want ? el.querySelector(`[data-message-id="${want}"]`) : null;
+  };
+  const settle = () => {
+    const nowFirst = el.querySelector("[data-message-id]");
+    const focus = target();
+    if (focus && !focus.__kyosoShown) {
+      focus.__kyosoShown = true;
+      focus.scrollIntoView({ block: "center" });
+      stuck = atBottom();
+    } else if (stuck) {
+      el.scrollTop = el.scrollHeight;
+    } else if (first && nowFirst && nowFirst !== first && el.scrollTop < 200) {
+      // Older messages were prepended: keep what the reader was looking at.
+      el.scrollTop += el.scrollHeight - height;
+    }
+    height = el.scrollHeight;
+    first = nowFirst;
+  };
+  new MutationObserver(settle).observe(el, { childList: true, subtree: true });
+  settle();
+}
+
+function scan() {
+  document.querySelectorAll("[data-kyoso-pin]").forEach(pin);
+}
+
+if (typeof window !== "undefined" && !window.__kyosoPage) {
+  window.__kyosoPage = true;
+  new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("keydown", (e) => {
+    const el = e.target;
+    if (!el || el.tagName !== "TEXTAREA" || !el.hasAttribute("data-ctrl-enter")) return;
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.isComposing) {
+      e.preventDefault();
+      const form = el.closest("form");
+      if (form) form.requestSubmit();
+    }
+  });
+}

@@ -1,0 +1,118 @@
+"""The ``kyoso`` command: administration from the shell.
+
+    kyoso db upgrade
+    kyoso user add --email E --password P --name N --org CODE [--department D] [--role R]
+    kyoso channel add --slug S --name N [--description D] [--announcement]
+    kyoso seed --demo
+    kyoso backup [PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kyoso.services.errors import DomainError
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from kyoso.migrate import upgrade
+
+    upgrade()
+    print("データベースを最新の状態にしました。")
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from kyoso.db import session_scope
+    from kyoso.services import accounts
+
+    with session_scope() as session:
+        user = accounts.create_user(
+            session, email=args.email, password=args.password, name=args.name,
+            org_code=args.org, department=args.department or "", role=args.role,
+        )
+        print(f"ユーザーを作成しました: id={user.id} {user.email} ({user.role})")
+    return 0
+
+
+def _channel_add(args: argparse.Namespace) -> int:
+    from kyoso.db import session_scope
+    from kyoso.services import channels
+
+    with session_scope() as session:
+        channel = channels.create_channel_unchecked(
+            session, slug=args.slug, name=args.name, description=args.description or "",
+            announcement=args.announcement,
+        )
+        print(f"チャンネルを作成しました: #{channel.slug} {channel.name}")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from kyoso.db import session_scope
+    from kyoso.services import demo
+
+    if not args.demo:
+        print("読み込むデータを指定してください（例: kyoso seed --demo）。", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        loaded = demo.load_demo(session)
+    print("デモデータを読み込みました。" if loaded else "デモデータはすでに読み込まれています。")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from kyoso.services.backup import backup
+
+    path = backup(args.path)
+    print(f"バックアップを書き出しました: {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kyoso", description="kyoso の管理コマンド")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="データベース").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="マイグレーションを適用する").set_defaults(func=_db_upgrade)
+
+    user = sub.add_parser("user", help="ユーザー").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="審査なしで有効なユーザーを作る")
+    add.add_argument("--email", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--org", required=True, help="6桁の全国地方公共団体コード、または府省庁コード (G00001 など)")
+    add.add_argument("--department", default="")
+    add.add_argument("--role", default="member", choices=["member", "national", "moderator", "admin"])
+    add.set_defaults(func=_user_add)
+
+    channel = sub.add_parser("channel", help="チャンネル").add_subparsers(dest="channel_command", required=True)
+    cadd = channel.add_parser("add", help="チャンネルを作る")
+    cadd.add_argument("--slug", required=True)
+    cadd.add_argument("--name", required=True)
+    cadd.add_argument("--description", default="")
+    cadd.add_argument("--announcement", action="store_true", help="お知らせ用チャンネル")
+    cadd.set_defaults(func=_channel_add)
+
+    seed = sub.add_parser("seed", help="データの読み込み")
+    seed.add_argument("--demo", action="store_true", help="デモデータ")
+    seed.set_defaults(func=_seed)
+
+    backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す")
+    backup.add_argument("path", nargs="?", default=None)
+    backup.set_defaults(func=_backup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DomainError as exc:
+        print(f"エラー: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

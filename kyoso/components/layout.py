@@ -1,0 +1,252 @@
+"""The app shell: header, sidebar of channels, main column.
+
+On a phone-width window the sidebar turns into a drawer opened from the header.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from kyoso import routes
+from kyoso.components.ui import tid
+from kyoso.realtime.bridge import live_bridge
+from kyoso.services.channels import SidebarChannel
+from kyoso.states.session import SessionState
+from kyoso.states.sidebar import SidebarState
+from kyoso.styles import PHONE, SIDEBAR_ACTIVE, SIDEBAR_BG, SIDEBAR_FG, SIDEBAR_MUTED
+
+
+class ShellState(rx.State):
+    nav_open: bool = False
+
+    @rx.event
+    def toggle_nav(self):
+        self.nav_open = not self.nav_open
+
+    @rx.event
+    def close_nav(self):
+        self.nav_open = False
+
+
+def _nav_link(label: str, href: str, icon: str, badge: rx.Component | None = None) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), rx.spacer(), badge or rx.fragment(),
+                  align="center", spacing="2", width="100%"),
+        href=href,
+        color=SIDEBAR_FG,
+        underline="none",
+        padding="0.3em 0.75em",
+        border_radius="6px",
+        _hover={"background": SIDEBAR_ACTIVE},
+        on_click=ShellState.close_nav,
+        width="100%",
+    )
+
+
+def sidebar(*sections: rx.Component) -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(
+            _nav_link("ホーム", routes.HOME, "house"),
+            _nav_link("チャンネル一覧", routes.CHANNELS, "hash"),
+            _nav_link("受信箱", routes.INBOX, "inbox", rx.cond(
+                SidebarState.inbox_unread > 0,
+                rx.badge(SidebarState.inbox_unread, color_scheme="red", variant="solid", size="1",
+                         custom_attrs=tid("inbox-count")),
+            )),
+            _nav_link("説明会", routes.BRIEFINGS, "presentation"),
+            _nav_link("未回答の質問", routes.QUESTIONS, "circle_help"),
+            _nav_link("検索", routes.SEARCH, "search"),
+            rx.cond(SessionState.me.is_staff, _nav_link("運営", routes.ADMIN, "shield")),
+            sidebar_heading("参加中のチャンネル"),
+            rx.foreach(SidebarState.channels, _channel_link),
+            rx.cond(
+                SidebarState.channels.length() == 0,
+                rx.text("チャンネル一覧から、気になるテーマに参加してみましょう。", size="1",
+                        color=SIDEBAR_MUTED, padding="0 0.75em"),
+            ),
+            *sections,
+            spacing="1",
+            width="100%",
+            padding="0.75em 0.5em",
+        ),
+        aria_label="メインメニュー",
+        style={
+            "background": SIDEBAR_BG,
+            "color": SIDEBAR_FG,
+            "width": "240px",
+            "flex_shrink": "0",
+            "overflow_y": "auto",
+            PHONE: {
+                "position": "fixed",
+                "top": "48px",
+                "bottom": "0",
+                "left": "0",
+                "z_index": "50",
+                "width": "80vw",
+                "max_width": "300px",
+                "display": rx.cond(ShellState.nav_open, "block", "none"),
+                "box_shadow": "0 0 24px rgba(0,0,0,0.3)",
+            },
+        },
+    )
+
+
+def _channel_link(c: rx.Var[SidebarChannel]) -> rx.Component:
+    unread = c.unread > 0
+    return rx.link(
+        rx.hstack(
+            rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=14),
+            rx.text(c.name, size="2", weight=rx.cond(unread, "bold", "regular"),
+                    style={"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}),
+            rx.spacer(),
+            rx.cond(unread, rx.badge(c.unread, color_scheme="red", variant="solid", size="1",
+                                     custom_attrs=tid("unread-count"))),
+            align="center", spacing="2", width="100%",
+        ),
+        href="/c/" + c.slug,
+        color=rx.cond(unread, "white", SIDEBAR_MUTED),
+        underline="none",
+        padding="0.2em 0.75em",
+        border_radius="6px",
+        _hover={"background": SIDEBAR_ACTIVE, "color": "white"},
+        on_click=ShellState.close_nav,
+        width="100%",
+        custom_attrs=tid("channel-link", **{"data-slug": c.slug}),
+    )
+
+
+def sidebar_heading(text: str) -> rx.Component:
+    return rx.text(
+        text, size="1", weight="bold", color=SIDEBAR_MUTED, padding="1em 0.75em 0.2em",
+        style={"letter_spacing": "0.05em"},
+    )
+
+
+def header(search_box: rx.Component | None = None) -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("menu", size=18),
+                variant="ghost",
+                color_scheme="gray",
+                on_click=ShellState.toggle_nav,
+                aria_label="メニューを開く",
+                display="none",
+                style={PHONE: {"display": "inline-flex"}, "color": "white"},
+            ),
+            rx.link(
+                rx.hstack(
+                    rx.text("共創", weight="bold", size="4"),
+                    rx.text("kyoso", size="1", color=SIDEBAR_MUTED),
+                    align="baseline",
+                    spacing="2",
+                ),
+                href=routes.HOME,
+                color="white",
+                underline="none",
+            ),
+            rx.spacer(),
+            search_box or rx.fragment(),
+            rx.cond(
+                SessionState.logged_in,
+                rx.menu.root(
+                    rx.menu.trigger(
+                        rx.button(
+                            rx.icon("circle_user", size=16),
+                            rx.text(SessionState.me.name, size="2",
+                                    style={PHONE: {"display": "none"}}),
+                            variant="ghost",
+                            style={"color": "white"},
+                            custom_attrs=tid("user-menu"),
+                        ),
+                    ),
+                    rx.menu.content(
+                        rx.menu.item(
+                            rx.vstack(
+                                rx.text(SessionState.me.name, weight="bold", size="2"),
+                                rx.text(SessionState.me.org_name, " ", SessionState.me.department,
+                                        size="1", color="var(--gray-11)"),
+                                spacing="0",
+                            ),
+                            on_click=rx.redirect("/u/" + SessionState.me.id.to_string()),
+                        ),
+                        rx.menu.separator(),
+                        rx.menu.item("プロフィール", on_click=rx.redirect("/u/" + SessionState.me.id.to_string())),
+                        rx.menu.item("ログアウト", on_click=SessionState.logout,
+                                     custom_attrs=tid("logout")),
+                        rx.menu.item("すべての端末からログアウト", on_click=SessionState.logout_everywhere,
+                                     color="red"),
+                    ),
+                ),
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
+            height="48px",
+            padding_x="1em",
+        ),
+        style={
+            "background": SIDEBAR_BG,
+            "color": "white",
+            "border_bottom": "1px solid rgba(255,255,255,0.08)",
+            "flex_shrink": "0",
+        },
+    )
+
+
+def shell(*content: rx.Component, sidebar_sections: tuple[rx.Component, ...] = (),
+          search_box: rx.Component | None = None, aside: rx.Component | None = None,
+          main_padding: str = "1em 1.25em") -> rx.Component:
+    """A members' page: header, sidebar, main column and an optional side panel."""
+    return rx.box(
+        rx.el.a("本文へ移動", href="#main", class_name="skip-link"),
+        live_bridge(),
+        header(search_box),
+        rx.hstack(
+            sidebar(*sidebar_sections),
+            rx.el.main(
+                *content,
+                id="main",
+                tab_index=-1,
+                style={
+                    "flex": "1",
+                    "min_width": "0",
+                    "overflow_y": "auto",
+                    "padding": main_padding,
+                    "height": "100%",
+                    "display": "flex",
+                    "flex_direction": "column",
+                },
+            ),
+            aside or rx.fragment(),
+            spacing="0",
+            align="stretch",
+            style={"flex": "1", "min_height": "0"},
+        ),
+        style={"display": "flex", "flex_direction": "column", "height": "100dvh"},
+    )
+
+
+def public_page(*content: rx.Component) -> rx.Component:
+    """Login and sign-up: a single centred column, no sidebar."""
+    return rx.box(
+        rx.el.main(
+            rx.vstack(
+                rx.hstack(
+                    rx.text("共創", weight="bold", size="6"),
+                    rx.text("kyoso — デジタル改革共創プラットフォーム", size="2", color="var(--gray-11)"),
+                    align="baseline",
+                    spacing="3",
+                ),
+                *content,
+                width="100%",
+                max_width="560px",
+                spacing="4",
+                padding="2em 1em",
+            ),
+            id="main",
+            style={"display": "flex", "justify_content": "center"},
+        ),
+        min_height="100dvh",
+        background="var(--gray-2)",
+    )

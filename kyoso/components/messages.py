@@ -1,0 +1,272 @@
+"""A message, its stamps, the composer: the pieces of a channel page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from kyoso.components.ui import tid
+from kyoso.services.messages import DELETED_TEXT, HIDDEN_TEXT, MessageView, StampView
+from kyoso.states.channel import ChannelState
+from kyoso.states.session import SessionState
+from kyoso.styles import MUTED
+
+
+def _stamp(message: rx.Var[MessageView], s: rx.Var[StampView]) -> rx.Component:
+    mine = s.user_ids.contains(SessionState.me.id)
+    return rx.tooltip(
+        rx.el.button(
+            rx.text(s.stamp, as_="span", size="1"),
+            rx.text(s.count, as_="span", size="1", weight="bold",
+                    custom_attrs=tid("stamp-count")),
+            type="button",
+            on_click=ChannelState.toggle_stamp(message.id, s.stamp),
+            aria_pressed=rx.cond(mine, "true", "false"),
+            aria_label=s.stamp + " " + s.count.to_string() + "人: " + s.who,
+            custom_attrs=tid("stamp", **{"data-stamp": s.stamp,
+                                         "data-mine": rx.cond(mine, "true", "false")}),
+            style={
+                "display": "inline-flex", "gap": "0.35em", "align_items": "center",
+                "padding": "0 0.5em", "height": "24px", "border_radius": "12px",
+                "cursor": "pointer",
+                "border": rx.cond(mine, "1px solid var(--accent-8)", "1px solid var(--gray-a6)"),
+                "background": rx.cond(mine, "var(--accent-a3)", "var(--gray-a2)"),
+                "color": "var(--gray-12)",
+            },
+        ),
+        content=s.who,
+    )
+
+
+def stamp_palette(message_id: rx.Var[int]) -> rx.Component:
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.icon_button(rx.icon("smile_plus", size=15), variant="ghost", size="1",
+                           color_scheme="gray", aria_label="スタンプを押す",
+                           custom_attrs=tid("stamp-add")),
+        ),
+        rx.popover.content(
+            rx.flex(
+                rx.foreach(
+                    ChannelState.palette,
+                    lambda label: rx.popover.close(
+                        rx.button(
+                            label, size="1", variant="soft", color_scheme="gray",
+                            on_click=ChannelState.toggle_stamp(message_id, label),
+                            custom_attrs=tid("stamp-choice", **{"data-stamp": label}),
+                        ),
+                    ),
+                ),
+                wrap="wrap", gap="1", max_width="300px",
+            ),
+            aria_label="スタンプ一覧",
+        ),
+    )
+
+
+def stamps_row(message: rx.Var[MessageView]) -> rx.Component:
+    return rx.cond(
+        message.stamps.length() > 0,
+        rx.flex(rx.foreach(message.stamps, lambda s: _stamp(message, s)), wrap="wrap", gap="1",
+                margin_top="0.25em"),
+    )
+
+
+def _body(message: rx.Var[MessageView]) -> rx.Component:
+    return rx.cond(
+        message.deleted,
+        rx.text(DELETED_TEXT, size="2", color=MUTED, style={"font_style": "italic"},
+                custom_attrs=tid("message-body")),
+        rx.cond(
+            message.hidden,
+            rx.text(HIDDEN_TEXT, size="2", color=MUTED, style={"font_style": "italic"},
+                    custom_attrs=tid("message-body")),
+            rx.box(
+                rx.html(message.body_html),
+                rx.cond(message.edited, rx.text("（編集済み）", as_="span", size="1", color=MUTED)),
+                class_name="kyoso-md",
+                custom_attrs=tid("message-body"),
+                style={"font_size": "0.95em"},
+            ),
+        ),
+    )
+
+
+def _edit_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text_area(name="body", default_value=ChannelState.edit_text, rows="4", width="100%",
+                         id="edit-composer", custom_attrs={"data-ctrl-enter": "true",
+                                                           "data-testid": "edit-input"},
+                         aria_label="メッセージを編集"),
+            rx.hstack(
+                rx.button("保存", type="submit", size="1", custom_attrs=tid("edit-save")),
+                rx.button("キャンセル", type="button", size="1", variant="soft", color_scheme="gray",
+                          on_click=ChannelState.cancel_edit),
+                rx.text("Ctrl+Enterで保存", size="1", color=MUTED),
+                align="center",
+            ),
+            width="100%", spacing="1",
+        ),
+        on_submit=ChannelState.save_edit,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _actions(message: rx.Var[MessageView], in_thread: bool) -> rx.Component:
+    mine = message.author_id == SessionState.me.id
+    return rx.hstack(
+        stamp_palette(message.id),
+        rx.cond(
+            (message.parent_id == 0) & ~ChannelState.channel.archived,
+            rx.icon_button(rx.icon("message_square_reply", size=15), variant="ghost", size="1",
+                           color_scheme="gray", aria_label="スレッドで返信",
+                           on_click=ChannelState.open_thread(message.id),
+                           custom_attrs=tid("reply-open")),
+        ) if not in_thread else rx.fragment(),
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.icon_button(rx.icon("ellipsis", size=15), variant="ghost", size="1",
+                               color_scheme="gray", aria_label="その他の操作",
+                               custom_attrs=tid("message-menu")),
+            ),
+            rx.menu.content(
+                rx.cond(mine, rx.menu.item("編集", on_click=ChannelState.start_edit(message.id),
+                                           custom_attrs=tid("message-edit"))),
+                rx.cond(mine, rx.menu.item("削除", color="red", on_click=ChannelState.delete(message.id),
+                                           custom_attrs=tid("message-delete"))),
+                rx.cond(SessionState.me.is_staff,
+                        rx.menu.item("非表示にする（運営）", color="red",
+                                     on_click=ChannelState.hide(message.id),
+                                     custom_attrs=tid("message-hide"))),
+                rx.menu.item("通報する", on_click=rx.redirect(
+                    "/report?m=" + message.id.to_string()), custom_attrs=tid("message-report")),
+            ),
+        ),
+        spacing="1",
+        class_name="kyoso-msg-actions",
+        style={"position": "absolute", "top": "-12px", "right": "8px", "background": "var(--color-panel-solid)",
+               "border": "1px solid var(--gray-a5)", "border_radius": "6px", "padding": "1px 2px",
+               "opacity": "0", "transition": "opacity 0.1s"},
+    )
+
+
+def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx.Component:
+    gone = message.deleted | message.hidden
+    return rx.box(
+        rx.cond(
+            (ChannelState.first_unread_id == message.id) & (not in_thread),
+            rx.hstack(
+                rx.divider(color_scheme="red"),
+                rx.text("ここから未読", size="1", color="var(--red-11)", white_space="nowrap",
+                        weight="bold"),
+                rx.divider(color_scheme="red"),
+                align="center", width="100%", custom_attrs=tid("unread-divider"),
+            ),
+        ) if not in_thread else rx.fragment(),
+        rx.box(
+            rx.cond(
+                ~gone,
+                rx.hstack(
+                    rx.link(message.author_name, href="/u/" + message.author_id.to_string(),
+                            weight="bold", size="2", color="var(--gray-12)", underline="hover"),
+                    rx.text(message.org_name, size="1", color=MUTED),
+                    rx.text(message.department, size="1", color=MUTED),
+                    rx.el.time(message.time, title=message.time_full,
+                               style={"font_size": "0.75em", "color": "var(--gray-11)"}),
+                    rx.cond(message.is_question & ~message.resolved,
+                            rx.badge("質問", color_scheme="amber", size="1")),
+                    rx.cond(message.resolved & (message.parent_id == 0),
+                            rx.badge("解決済み", color_scheme="green", size="1",
+                                     custom_attrs=tid("resolved-badge"))),
+                    rx.cond(message.is_answer,
+                            rx.badge("回答", color_scheme="green", size="1")),
+                    align="baseline", spacing="2", wrap="wrap",
+                ),
+            ),
+            rx.cond(
+                ChannelState.editing_id == message.id,
+                _edit_form(),
+                _body(message),
+            ),
+            rx.cond(~gone, stamps_row(message)),
+            rx.cond(
+                (message.reply_count > 0) & (not in_thread),
+                rx.el.button(
+                    rx.hstack(
+                        rx.text(message.reply_count.to_string() + "件の返信", size="1",
+                                weight="bold", color="var(--accent-11)"),
+                        rx.text(message.repliers, size="1", color=MUTED),
+                        spacing="2", align="center",
+                    ),
+                    type="button",
+                    on_click=ChannelState.open_thread(message.id),
+                    custom_attrs=tid("reply-count"),
+                    style={"background": "none", "border": "none", "padding": "0.2em 0",
+                           "cursor": "pointer"},
+                ),
+            ) if not in_thread else rx.fragment(),
+            rx.cond(~gone & ~ChannelState.channel.archived, _actions(message, in_thread)),
+            position="relative",
+            padding="0.4em 0.75em",
+            border_radius="6px",
+            background=rx.cond(ChannelState.focus_id == message.id, "var(--amber-a3)", "transparent"),
+            _hover={"background": "var(--gray-a2)", "& .kyoso-msg-actions": {"opacity": "1"}},
+            _focus_within={"& .kyoso-msg-actions": {"opacity": "1"}},
+        ),
+        custom_attrs=tid("message", **{"data-message-id": message.id}),
+        width="100%",
+    )
+
+
+def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeholder: rx.Var | str,
+             input_testid: str, send_testid: str, disabled: rx.Var | bool = False) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.cond(
+                (ChannelState.mention_options.length() > 0) & (ChannelState.mention_target == input_id),
+                rx.box(
+                    rx.foreach(
+                        ChannelState.mention_options,
+                        lambda p: rx.el.button(
+                            rx.text(p["name"], weight="bold", size="2", as_="span"),
+                            rx.text(" ", p["org"], size="1", color=MUTED, as_="span"),
+                            type="button",
+                            on_click=ChannelState.choose_mention(p["id"]),
+                            custom_attrs=tid("mention-option"),
+                            style={"display": "block", "width": "100%", "text_align": "left",
+                                   "padding": "0.3em 0.6em", "border": "none",
+                                   "background": "transparent", "cursor": "pointer",
+                                   "_hover": {"background": "var(--accent-a3)"}},
+                        ),
+                    ),
+                    role="listbox", aria_label="メンションの候補",
+                    border="1px solid var(--gray-a6)", border_radius="6px", width="100%",
+                    background="var(--color-panel-solid)",
+                ),
+            ),
+            rx.text_area(
+                name="body", id=input_id, placeholder=placeholder, rows="3", width="100%",
+                disabled=disabled,
+                on_change=lambda v: ChannelState.draft_changed(input_id, v).debounce(300),
+                custom_attrs={"data-ctrl-enter": "true", "data-testid": input_testid},
+                aria_label=placeholder if isinstance(placeholder, str) else "メッセージ",
+                style={"resize": "vertical"},
+            ),
+            rx.hstack(
+                rx.text("Ctrl+Enterで送信 ・ **太字** _斜体_ > 引用 `コード` ・ @で呼びかけ",
+                        size="1", color=MUTED, style={"overflow": "hidden", "text_overflow": "ellipsis",
+                                                      "white_space": "nowrap"}),
+                rx.spacer(),
+                rx.button(rx.icon("send", size=14), "送信", type="submit", size="2", disabled=disabled,
+                          custom_attrs=tid(send_testid)),
+                width="100%", align="center",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        id=form_id,
+        on_submit=on_submit,
+        reset_on_submit=False,
+        width="100%",
+    )

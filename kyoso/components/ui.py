@@ -1,0 +1,81 @@
+"""Small stateless building blocks shared by the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from kyoso.styles import MUTED
+
+
+def tid(name: str, **extra: Any) -> dict[str, Any]:
+    """custom_attrs carrying a ``data-testid`` (names in shared/docs/ui-contract.md)."""
+    return {"data-testid": name, **extra}
+
+
+def form_error(message: rx.Var[str]) -> rx.Component:
+    """A rejected form's message, announced to screen readers."""
+    return rx.cond(
+        message != "",
+        rx.callout(
+            message, icon="triangle_alert", color_scheme="red", role="alert", size="1",
+            custom_attrs=tid("form-error"), width="100%",
+        ),
+    )
+
+
+def notice(message: rx.Var[str]) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="check", color_scheme="green", size="1", role="status", width="100%"),
+    )
+
+
+def field(label: str, control: rx.Component, *, hint: str | rx.Component = "",
+          html_for: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=html_for, style={"font_weight": "600", "font_size": "0.9em"}),
+        control,
+        rx.cond(hint != "", rx.text(hint, size="1", color=MUTED)) if isinstance(hint, rx.Var) else (
+            rx.text(hint, size="1", color=MUTED) if hint else rx.fragment()
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def page_title(text: str | rx.Var, *extra: rx.Component) -> rx.Component:
+    return rx.hstack(
+        rx.heading(text, size="5", as_="h1"),
+        rx.spacer(),
+        *extra,
+        align="center",
+        width="100%",
+        padding_bottom="0.5em",
+    )
+
+
+def empty_state(title: str, body: str | rx.Component = "", icon: str = "inbox") -> rx.Component:
+    return rx.vstack(
+        rx.icon(icon, size=28, color="var(--gray-9)"),
+        rx.text(title, weight="medium"),
+        body if isinstance(body, rx.Component) else rx.text(body, size="2", color=MUTED),
+        align="center",
+        spacing="2",
+        padding="2em 1em",
+        width="100%",
+        text_align="center",
+    )
+
+
+def card(*children: rx.Component, **props: Any) -> rx.Component:
+    return rx.box(
+        *children,
+        border=f"1px solid var(--gray-a5)",
+        border_radius="8px",
+        padding="1em",
+        background="var(--color-panel-solid)",
+        width="100%",
+        **props,
+    )

@@ -1,0 +1,59 @@
+"""The Reflex entry point: builds the app and registers the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from kyoso import routes
+from kyoso.pages.admin import admin_page
+from kyoso.pages.auth import login_page, signup_page
+from kyoso.pages.channel import channel_page
+from kyoso.pages.directory import directory_page
+from kyoso.pages.home import home_page
+from kyoso.pages.inbox import inbox_page
+from kyoso.pages.profile import profile_page
+from kyoso.realtime.setup import make_sio, register_realtime
+from kyoso.states.admin import AdminState
+from kyoso.states.auth import LoginState, SignupState
+from kyoso.states.channel import ChannelState
+from kyoso.states.directory import DirectoryState
+from kyoso.states.inbox import InboxState
+from kyoso.states.profile import ProfileState
+from kyoso.states.session import SessionState
+from kyoso.states.sidebar import SidebarState
+from kyoso.styles import base_style
+
+TITLE = "共創 kyoso"
+
+app = rx.App(
+    stylesheets=["/kyoso.css"],
+    style=base_style,
+    head_components=[
+        rx.el.meta(name="robots", content="noindex"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ],
+    sio=make_sio(),
+)
+register_realtime(app)
+
+
+def members_page(component: Callable[[], rx.Component], route: str, title: str,
+                 *on_load: Any) -> None:
+    """A page for logged-in members: the login check, the page's own loading,
+    then the sidebar (so unread counts reflect what the page just marked read)."""
+    app.add_page(component, route=route, title=f"{title} | {TITLE}" if title else TITLE,
+                 on_load=[SessionState.require_login, *on_load, SidebarState.load_sidebar])
+
+
+app.add_page(login_page, route=routes.LOGIN, title=f"ログイン | {TITLE}", on_load=LoginState.open_login)
+app.add_page(signup_page, route=routes.SIGNUP, title=f"参加申込 | {TITLE}", on_load=SignupState.open_signup)
+members_page(home_page, routes.HOME, "")
+members_page(directory_page, routes.CHANNELS, "チャンネル一覧", DirectoryState.open_directory)
+members_page(channel_page, routes.CHANNEL, "チャンネル", ChannelState.open_channel)
+members_page(inbox_page, routes.INBOX, "受信箱", InboxState.open_inbox)
+members_page(profile_page, routes.PROFILE, "プロフィール", ProfileState.open_profile)
+app.add_page(admin_page, route=routes.ADMIN, title=f"運営 | {TITLE}",
+             on_load=[SessionState.require_staff, AdminState.open_admin, SidebarState.load_sidebar])

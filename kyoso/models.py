@@ -1,0 +1,295 @@
+"""kyoso's schema: SQLModel table classes shared by the domain and the migrations.
+
+Rules that must hold whatever the code does (one account per e-mail address,
+one ballot per person per poll, one stamp of a kind per person per message)
+are database constraints here, not only checks in the services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from kyoso.db import utcnow
+
+# Stable constraint names, so migrations read the same on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware timestamp, stored in UTC.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no zone, so values are stored
+    as naive UTC and given their zone back when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
+
+
+def _ts_opt(**kw: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Organisations and people
+# ---------------------------------------------------------------------------
+
+
+class OrgKind(StrEnum):
+    prefecture = "prefecture"
+    designated_city = "designated_city"
+    city = "city"
+    special_ward = "special_ward"
+    town = "town"
+    village = "village"
+    agency = "agency"
+
+
+class Organisation(SQLModel, table=True):
+    """A 団体: a local government (by 全国地方公共団体コード) or a national agency."""
+
+    code: str = Field(primary_key=True, max_length=6)
+    kind: str = Field(max_length=20, index=True)
+    name: str = Field(max_length=40)
+    kana: str = Field(max_length=80)
+    prefecture_code: str = Field(default="", max_length=2, index=True)
+    prefecture: str = Field(default="", max_length=10)
+    region: str = Field(default="", max_length=10)
+
+    @property
+    def is_agency(self) -> bool:
+        return self.kind == OrgKind.agency
+
+    @property
+    def display_name(self) -> str:
+        """Name as people say it: a municipality with its prefecture."""
+        if self.kind in (OrgKind.prefecture, OrgKind.agency):
+            return self.name
+        return f"{self.prefecture}{self.name}"
+
+
+class Role(StrEnum):
+    member = "member"  # 自治体職員
+    national = "national"  # 国の職員
+    moderator = "moderator"  # 運営
+    admin = "admin"  # 運営 (管理者)
+
+
+class UserStatus(StrEnum):
+    pending = "pending"  # applied, waiting for 運営's review
+    active = "active"
+    rejected = "rejected"
+    suspended = "suspended"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=50)
+    org_code: str = Field(foreign_key="organisation.code", max_length=6, index=True)
+    department: str = Field(default="", max_length=100)
+    role: str = Field(default=Role.member, max_length=20)
+    status: str = Field(default=UserStatus.pending, max_length=20, index=True)
+    password_hash: str = Field(max_length=255)
+    bio: str = Field(default="", max_length=1000)
+    interests: str = Field(default="", max_length=300)
+    rejection_reason: str = Field(default="", max_length=1000)
+    created_at: datetime = _ts()
+    reviewed_at: datetime | None = _ts_opt()
+    last_login_at: datetime | None = _ts_opt()
+    # Bumped when the password changes or every session is ended.
+    session_epoch: int = Field(default=0)
+
+    @property
+    def is_staff(self) -> bool:
+        """運営: moderators and admins."""
+        return self.role in (Role.moderator, Role.admin)
+
+
+class ReviewDecision(SQLModel, table=True):
+    """One decision of 運営 on a sign-up: who, when, and why if rejected."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    applicant_id: int = Field(foreign_key="user.id", index=True)
+    reviewer_id: int = Field(foreign_key="user.id")
+    decision: str = Field(max_length=10)  # "approve" | "reject"
+    reason: str = Field(default="", max_length=1000)
+    created_at: datetime = _ts()
+
+
+class AuthSession(SQLModel, table=True):
+    """A login session. Only the SHA-256 of its random token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = _ts()
+    session_epoch: int = Field(default=0)
+
+
+class RateHit(SQLModel, table=True):
+    """One counted attempt (a failed login, a sign-up, ...) for rate limiting.
+
+    Kept in the database so that every worker sees the same counts.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    created_at: datetime = _ts()
+
+    __table_args__ = (sa.Index("ix_ratehit_key_created", "key", "created_at"),)
+
+
+class AuditLog(SQLModel, table=True):
+    """Every action of 運営, readable by admins."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    action: str = Field(max_length=50)
+    target_type: str = Field(default="", max_length=30)
+    target_id: int | None = Field(default=None)
+    detail: str = Field(default="", max_length=2000)
+    created_at: datetime = _ts(index=True)
+
+
+# ---------------------------------------------------------------------------
+# Channels, messages, stamps
+# ---------------------------------------------------------------------------
+
+
+class ChannelKind(StrEnum):
+    topic = "topic"  # anyone may start a thread
+    announcement = "announcement"  # only national staff and 運営 start threads
+
+
+class Channel(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=60)
+    description: str = Field(default="", max_length=500)
+    kind: str = Field(default=ChannelKind.topic, max_length=20)
+    # In an announcement channel: may members reply in threads?
+    allow_replies: bool = Field(default=True)
+    archived_at: datetime | None = _ts_opt()
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts()
+    last_message_at: datetime | None = _ts_opt()
+    member_count: int = Field(default=0)
+
+    @property
+    def is_announcement(self) -> bool:
+        return self.kind == ChannelKind.announcement
+
+
+class Membership(SQLModel, table=True):
+    channel_id: int = Field(foreign_key="channel.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    joined_at: datetime = _ts()
+    # The newest top-level message the member has seen; unread = newer ones.
+    last_read_id: int = Field(default=0)
+
+
+class Message(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="channel.id")
+    # The thread's first message; None for a message that starts a thread.
+    parent_id: int | None = Field(default=None, foreign_key="message.id")
+    author_id: int = Field(foreign_key="user.id", index=True)
+    body: str = Field(default="", max_length=8000)
+    body_html: str = Field(default="", max_length=40000)
+    created_at: datetime = _ts()
+    edited_at: datetime | None = _ts_opt()
+    deleted_at: datetime | None = _ts_opt()
+    hidden_at: datetime | None = _ts_opt()
+    hidden_by_id: int | None = Field(default=None, foreign_key="user.id")
+    reply_count: int = Field(default=0)
+    last_reply_at: datetime | None = _ts_opt()
+    # Bumped by every change, so a client keeps the newest copy it was sent.
+    rev: int = Field(default=1)
+    # A thread marked as a question (質問) and its accepted answer (解決済み).
+    is_question: bool = Field(default=False)
+    answer_id: int | None = Field(default=None)
+
+    __table_args__ = (
+        sa.Index("ix_message_channel_parent_id", "channel_id", "parent_id", "id"),
+        sa.Index("ix_message_parent_id_id", "parent_id", "id"),
+    )
+
+    @property
+    def is_visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+
+class Stamp(SQLModel, table=True):
+    """One member's stamp of one kind on one message: at most one, by constraint."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id")
+    user_id: int = Field(foreign_key="user.id")
+    stamp: str = Field(max_length=30)
+    created_at: datetime = _ts()
+
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", "user_id", "stamp", name="uq_stamp_message_user_stamp"),
+        sa.Index("ix_stamp_message_id", "message_id"),
+    )
+
+
+class CustomStamp(SQLModel, table=True):
+    """A text stamp added by 運営."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=20, sa_column_kwargs={"unique": True})
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    """An item in a member's inbox: a mention, a reply to my thread, a reminder."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    kind: str = Field(max_length=20)  # mention | reply | reminder | announcement
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    channel_id: int | None = Field(default=None, foreign_key="channel.id")
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    text: str = Field(default="", max_length=300)
+    link: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+    read_at: datetime | None = _ts_opt()
+
+    __table_args__ = (sa.Index("ix_notification_user_id_id", "user_id", "id"),)

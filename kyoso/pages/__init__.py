@@ -1,0 +1,1 @@
+"""Pages: each composes stateless components and names its state's on_load."""

@@ -1,0 +1,155 @@
+"""/c/[slug]: a channel, with its thread panel beside it."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from kyoso import routes
+from kyoso.components.layout import shell
+from kyoso.components.messages import composer, message_item
+from kyoso.components.ui import empty_state, form_error, tid
+from kyoso.services.messages import MessageView
+from kyoso.states.channel import ChannelState
+from kyoso.styles import MUTED, PHONE
+
+
+def _header() -> rx.Component:
+    c = ChannelState.channel
+    return rx.hstack(
+        rx.vstack(
+            rx.hstack(
+                rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=18),
+                rx.heading(c.name, size="4", as_="h1"),
+                rx.cond(c.archived, rx.badge("アーカイブ済み", color_scheme="gray")),
+                rx.cond(c.kind == "announcement", rx.badge("お知らせ", color_scheme="amber")),
+                align="center", spacing="2", wrap="wrap",
+            ),
+            rx.text(c.description, size="1", color=MUTED,
+                    style={"overflow": "hidden", "text_overflow": "ellipsis",
+                           "display": "-webkit-box", "-webkit-line-clamp": "2",
+                           "-webkit-box-orient": "vertical"}),
+            spacing="0", min_width="0", flex="1",
+        ),
+        rx.hstack(
+            rx.text(c.member_count.to_string() + "人", size="1", color=MUTED, white_space="nowrap",
+                    custom_attrs=tid("member-count")),
+            rx.cond(
+                ChannelState.joined,
+                rx.button("退出", size="1", variant="soft", color_scheme="gray",
+                          on_click=ChannelState.leave, custom_attrs=tid("channel-leave")),
+                rx.cond(~c.archived,
+                        rx.button("参加する", size="1", on_click=ChannelState.join,
+                                  custom_attrs=tid("channel-join"))),
+            ),
+            align="center", spacing="2",
+        ),
+        width="100%", align="center", padding_bottom="0.5em",
+        border_bottom="1px solid var(--gray-a5)",
+    )
+
+
+def _messages() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            ChannelState.has_older,
+            rx.center(
+                rx.button(
+                    rx.cond(ChannelState.loading_older, "読み込み中…", "以前のメッセージを読み込む"),
+                    size="1", variant="ghost", on_click=ChannelState.load_older,
+                    disabled=ChannelState.loading_older,
+                    custom_attrs={"data-load-older": "true", "data-testid": "load-older"},
+                ),
+                padding="0.5em",
+            ),
+        ),
+        rx.cond(
+            ChannelState.messages.length() > 0,
+            rx.foreach(ChannelState.messages, lambda m: message_item(m)),
+            empty_state("まだ投稿がありません", "最初の投稿をしてみましょう。質問や事例の共有を歓迎します。",
+                        "message_square"),
+        ),
+        custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id,
+                      "data-testid": "message-list"},
+        role="log",
+        aria_live="polite",
+        aria_label="メッセージ",
+        style={"flex": "1", "overflow_y": "auto", "min_height": "0", "padding": "0.5em 0"},
+    )
+
+
+def _composer() -> rx.Component:
+    c = ChannelState.channel
+    return rx.box(
+        form_error(ChannelState.error),
+        rx.cond(
+            ChannelState.can_post,
+            composer(form_id="composer-form", input_id="composer", on_submit=ChannelState.post,
+                     placeholder="#" + c.name + " に投稿", input_testid="composer-input",
+                     send_testid="composer-send"),
+            rx.text(
+                rx.cond(c.archived, "このチャンネルはアーカイブされています。閲覧のみできます。",
+                        "このお知らせチャンネルに新しく投稿できるのは国の職員と運営です。スレッドへの返信はできます。"),
+                size="2", color=MUTED, padding="0.5em",
+            ),
+        ),
+        padding_top="0.5em",
+        border_top="1px solid var(--gray-a5)",
+    )
+
+
+def thread_panel() -> rx.Component:
+    return rx.cond(
+        ChannelState.thread_open_id > 0,
+        rx.el.aside(
+            rx.hstack(
+                rx.heading("スレッド", size="3", as_="h2"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray",
+                               on_click=ChannelState.close_thread, aria_label="スレッドを閉じる",
+                               custom_attrs=tid("thread-close")),
+                width="100%", align="center",
+            ),
+            rx.box(
+                rx.cond(ChannelState.thread_parent,
+                        message_item(ChannelState.thread_parent.to(MessageView), in_thread=True)),
+                rx.hstack(
+                    rx.text(ChannelState.thread_replies.length().to_string() + "件の返信", size="1",
+                            color=MUTED),
+                    rx.divider(),
+                    align="center", width="100%", padding="0.25em 0",
+                ),
+                rx.foreach(ChannelState.thread_replies, lambda m: message_item(m, in_thread=True)),
+                custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id},
+                style={"flex": "1", "overflow_y": "auto", "min_height": "0"},
+            ),
+            form_error(ChannelState.thread_error),
+            rx.cond(
+                ChannelState.can_reply,
+                composer(form_id="thread-form", input_id="thread-composer", on_submit=ChannelState.reply,
+                         placeholder="スレッドに返信", input_testid="thread-input",
+                         send_testid="thread-send"),
+                rx.text("このスレッドには返信できません。", size="2", color=MUTED),
+            ),
+            aria_label="スレッド",
+            custom_attrs=tid("thread-panel"),
+            style={
+                "width": "420px", "flex_shrink": "0", "border_left": "1px solid var(--gray-a5)",
+                "display": "flex", "flex_direction": "column", "padding": "0.75em 1em",
+                "background": "var(--color-background)", "height": "100%",
+                PHONE: {"position": "fixed", "inset": "48px 0 0 0", "width": "100%", "z_index": "40"},
+            },
+        ),
+    )
+
+
+def channel_page() -> rx.Component:
+    return shell(
+        rx.cond(
+            ChannelState.not_found,
+            empty_state("チャンネルが見つかりません", rx.link("チャンネル一覧へ", href=routes.CHANNELS),
+                        "search_x"),
+            rx.fragment(_header(), _messages(), _composer()),
+        ),
+        aside=thread_panel(),
+        main_padding="0.75em 1em",
+    )

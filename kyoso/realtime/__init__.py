@@ -1,0 +1,38 @@
+"""Live fan-out: the one module that delivers committed changes to browsers.
+
+    from kyoso import realtime
+    await realtime.publish(events)                          # after the commit
+    await realtime.subscribe(state, "page", topics, session, user)
+
+``subscribe`` asks the domain (``kyoso.services.topics``) about every topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session
+
+from kyoso.models import User
+from kyoso.realtime.hub import hub
+from kyoso.realtime.live import publish
+from kyoso.services import topics as topic_rules
+
+__all__ = ["hub", "publish", "subscribe"]
+
+
+def client_sid(state: Any) -> str:
+    try:
+        return state.router.session.session_id or ""
+    except AttributeError:
+        return ""
+
+
+async def subscribe(state: Any, group: str, topics: Iterable[str], session: Session,
+                    user: User) -> list[str]:
+    """Subscribe the client behind a Reflex state to the topics the member may
+    see, replacing the group's earlier topics. Returns the topics granted."""
+    granted = [t for t in topics if topic_rules.allowed(session, user, t)]
+    await hub.subscribe(client_sid(state), group, granted)
+    return granted

@@ -1,0 +1,155 @@
+"""The hub: topics as socket.io rooms, one emit per change per room.
+
+Reflex's own way to share state (SharedState) modifies each linked client's
+state one by one: O(N) work per change and O(N²) joins, far too slow for a
+1,000-person 説明会 (shared/docs/reflex-notes.md). kyoso instead
+
+* puts each client's socket into socket.io rooms named after topics
+  ("channel:12", "poll-results:3", "user:7") once the domain has said the
+  member may see that topic;
+* turns a committed change into ONE payload shaped like Reflex's own state
+  update, carrying a *live patch* (``{"seq", "ops"}``) in a var that the
+  server never assigns, and emits it once to the room;
+* coalesces changes that come in bursts (stamps, tallies) per key: the first
+  goes out at once, then at most one emit per ``COALESCE_SECONDS``, built from
+  the database at send time so the last emit always carries the final truth.
+
+In the browser, ``assets/kyoso_live.js`` applies the ops (upsert, patch,
+remove, put, incr) to the state's vars. Each item carries a ``rev`` and an
+older one never replaces a newer one, so reordering across workers cannot
+leave a stale value on screen.
+
+The server's per-client copy of a live var is therefore stale by design. The
+rule that keeps this correct: a handler only ever *assigns* a live var a fresh
+value read from the database, never edits it in place (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+logger = logging.getLogger("kyoso.realtime")
+
+NAMESPACE = "/_event"
+COALESCE_SECONDS = 0.1
+
+# A builder returns {room: payload} to emit, computed when the emit happens.
+Builder = Callable[[], dict[str, dict[str, Any]]]
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.sio: Any = None
+        self._groups: dict[str, dict[str, set[str]]] = {}  # sid -> group -> topics
+        self._seq = itertools.count(1)
+        self._prefix = uuid.uuid4().hex[:6]
+        self._last_emit: dict[str, float] = {}
+        self._pending: dict[str, Builder] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.sent = 0  # emits, for tests and benchmarks
+
+    # -- wiring ------------------------------------------------------------
+
+    def attach(self, sio: Any) -> None:
+        self.sio = sio
+
+    def new_worker(self) -> None:
+        """Called in each worker process at start-up: fresh ids for this process."""
+        self._prefix = uuid.uuid4().hex[:6] + f"{os.getpid():x}"
+
+    # -- subscriptions -----------------------------------------------------
+
+    async def subscribe(self, sid: str, group: str, topics: Iterable[str]) -> None:
+        """Make ``topics`` the client's subscriptions for ``group`` ("page",
+        "shell"), leaving the rooms of the group's previous topics.
+
+        The caller has checked with the domain that the member may see each
+        topic (``kyoso.services.topics``).
+        """
+        if self.sio is None or not sid:
+            return
+        wanted = set(topics)
+        groups = self._groups.setdefault(sid, {})
+        before = groups.get(group, set())
+        still_wanted = set().union(*(t for g, t in groups.items() if g != group)) if groups else set()
+        for topic in before - wanted - still_wanted:
+            await self.sio.leave_room(sid, topic, namespace=NAMESPACE)
+        for topic in wanted - before:
+            await self.sio.enter_room(sid, topic, namespace=NAMESPACE)
+        groups[group] = wanted
+
+    async def add_topic(self, sid: str, group: str, topic: str) -> None:
+        groups = self._groups.setdefault(sid, {})
+        if topic not in groups.get(group, set()):
+            await self.subscribe(sid, group, groups.get(group, set()) | {topic})
+
+    def forget(self, sid: str) -> None:
+        self._groups.pop(sid, None)
+
+    def topics_of(self, sid: str) -> set[str]:
+        return set().union(*self._groups.get(sid, {}).values()) if sid in self._groups else set()
+
+    # -- sending -----------------------------------------------------------
+
+    def patch(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"seq": f"{self._prefix}-{next(self._seq)}", "ops": ops}
+
+    async def emit(self, room: str, payload: dict[str, Any]) -> None:
+        """Send a Reflex-shaped update to every client in the room."""
+        if self.sio is None:
+            return
+        self.sent += 1
+        await self.sio.emit("event", payload, room=room, namespace=NAMESPACE)
+
+    async def emit_built(self, builder: Builder) -> None:
+        try:
+            built = builder()
+        except Exception:  # noqa: BLE001 - a failed build must not break the caller
+            logger.exception("building a live update failed")
+            return
+        for room, payload in built.items():
+            await self.emit(room, payload)
+
+    async def send_now(self, builder: Builder) -> None:
+        await self.emit_built(builder)
+
+    def send_coalesced(self, key: str, builder: Builder) -> Awaitable[None] | None:
+        """Send at once if nothing went out for ``key`` recently; otherwise
+        once the window has passed, with the latest builder."""
+        now = time.monotonic()
+        last = self._last_emit.get(key, 0.0)
+        if now - last >= COALESCE_SECONDS and key not in self._timers:
+            self._last_emit[key] = now
+            return self.emit_built(builder)
+        self._pending[key] = builder
+        if key not in self._timers:
+            delay = max(0.0, COALESCE_SECONDS - (now - last))
+            loop = asyncio.get_running_loop()
+            self._timers[key] = loop.call_later(delay, self._flush, key)
+        return None
+
+    def _flush(self, key: str) -> None:
+        self._timers.pop(key, None)
+        builder = self._pending.pop(key, None)
+        if builder is None:
+            return
+        self._last_emit[key] = time.monotonic()
+        asyncio.get_running_loop().create_task(self.emit_built(builder))
+
+    async def drain(self) -> None:
+        """Send everything pending now (tests, shutdown)."""
+        for key in list(self._timers):
+            self._timers.pop(key).cancel()
+            builder = self._pending.pop(key, None)
+            if builder is not None:
+                await self.emit_built(builder)
+
+
+hub = Hub()

@@ -1,0 +1,191 @@
+"""From domain events to live patches: which room, which state, which ops.
+
+``publish(events)`` is the one call states make after a change has committed.
+Payloads are built from the database when they are sent, so a coalesced
+emit always carries the latest truth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from kyoso.db import read_scope
+from kyoso.realtime.hub import hub
+from kyoso.realtime.registry import state_name
+from kyoso.services import channels as channel_svc
+from kyoso.services import messages as message_svc
+from kyoso.services import notifications
+from kyoso.services.events import (
+    ChannelChanged,
+    Event,
+    InboxChanged,
+    MessageChanged,
+    StampsChanged,
+    UnreadChanged,
+)
+
+logger = logging.getLogger("kyoso.realtime")
+
+
+def _states() -> tuple[str, str]:
+    from kyoso.states.channel import ChannelState
+    from kyoso.states.sidebar import SidebarState
+
+    return state_name(ChannelState), state_name(SidebarState)
+
+
+def update(state: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Reflex-shaped state update carrying one live patch."""
+    return {"delta": {state: {"live_patch_rx_state_": hub.patch(ops)}}, "events": []}
+
+
+def _asdict(view: Any) -> dict[str, Any]:
+    return dataclasses.asdict(view)
+
+
+# -- builders (run when the emit happens) ----------------------------------
+
+
+def message_ops(view: message_svc.MessageView, change: str) -> list[dict[str, Any]]:
+    """Ops that bring a channel page up to date with one message."""
+    item = _asdict(view)
+    gone = view.deleted or view.hidden
+    if view.parent_id == 0:
+        ops: list[dict[str, Any]] = []
+        if gone and view.reply_count == 0:
+            ops.append({"op": "remove", "var": "messages", "id": view.id})
+        else:
+            ops.append({"op": "upsert", "var": "messages", "item": item, "insert": change == "posted"})
+        ops.append({"op": "replace", "var": "thread_parent", "item": item})
+        return ops
+    open_thread = {"var": "thread_open_id", "eq": view.parent_id}
+    if gone:
+        return [{"op": "remove", "var": "thread_replies", "id": view.id, "when": open_thread}]
+    return [{"op": "upsert", "var": "thread_replies", "item": item, "insert": change == "posted",
+             "when": open_thread}]
+
+
+def _build_message(ev: MessageChanged):  # type: ignore[no-untyped-def]
+    def build() -> dict[str, dict[str, Any]]:
+        channel_state, _ = _states()
+        with read_scope() as session:
+            view = message_svc.view(session, ev.message_id)
+        if view is None:
+            return {}
+        return {f"channel:{ev.channel_id}": update(channel_state, message_ops(view, ev.change))}
+
+    return build
+
+
+def _build_stamps(ev: StampsChanged):  # type: ignore[no-untyped-def]
+    def build() -> dict[str, dict[str, Any]]:
+        channel_state, _ = _states()
+        with read_scope() as session:
+            view = message_svc.view(session, ev.message_id)
+        if view is None:
+            return {}
+        fields = {"stamps": [_asdict(s) for s in view.stamps]}
+        var = "messages" if view.parent_id == 0 else "thread_replies"
+        ops = [{"op": "patch", "var": var, "id": view.id, "fields": fields, "rev": view.rev}]
+        if view.parent_id == 0:
+            ops.append({"op": "patch", "var": "thread_parent", "id": view.id, "fields": fields,
+                        "rev": view.rev})
+        return {f"channel:{ev.channel_id}": update(channel_state, ops)}
+
+    return build
+
+
+def _build_unread(ev: UnreadChanged):  # type: ignore[no-untyped-def]
+    def build() -> dict[str, dict[str, Any]]:
+        channel_state, sidebar_state = _states()
+        op = {
+            "op": "incr", "var": "channels", "id": ev.channel_id, "field": "unread", "by": 1,
+            "unless_me": ev.author_id,
+            "unless": {"state": channel_state, "var": "channel.id", "eq": ev.channel_id},
+        }
+        return {f"unread:{ev.channel_id}": update(sidebar_state, [op])}
+
+    return build
+
+
+def _build_inbox(ev: InboxChanged):  # type: ignore[no-untyped-def]
+    def build() -> dict[str, dict[str, Any]]:
+        _, sidebar_state = _states()
+        with read_scope() as session:
+            count = notifications.unread_count(session, ev.user_id)
+        return {f"user:{ev.user_id}": update(sidebar_state, [
+            {"op": "set", "var": "inbox_unread", "value": count}])}
+
+    return build
+
+
+def _build_channel(ev: ChannelChanged):  # type: ignore[no-untyped-def]
+    def build() -> dict[str, dict[str, Any]]:
+        channel_state, _ = _states()
+        with read_scope() as session:
+            header = channel_header(channel_svc.get_channel(session, ev.channel_id))
+        return {f"channel:{ev.channel_id}": update(channel_state, [
+            {"op": "replace", "var": "channel", "item": _asdict(header)}])}
+
+    return build
+
+
+@dataclasses.dataclass
+class ChannelHeader:
+    """What every reader of a channel sees of it (the same for all)."""
+
+    id: int = 0
+    slug: str = ""
+    name: str = ""
+    description: str = ""
+    kind: str = "topic"
+    member_count: int = 0
+    archived: bool = False
+    allow_replies: bool = True
+
+
+def channel_header(channel: Any) -> ChannelHeader:
+    return ChannelHeader(
+        id=channel.id or 0, slug=channel.slug, name=channel.name, description=channel.description,
+        kind=channel.kind, member_count=channel.member_count,
+        archived=channel.archived_at is not None, allow_replies=channel.allow_replies,
+    )
+
+
+# -- publishing -----------------------------------------------------------
+
+
+async def publish(events: Iterable[Event]) -> None:
+    """Deliver committed events to the rooms of their topics."""
+    seen: set[Event] = set()
+    for ev in events:
+        if ev in seen:
+            continue
+        seen.add(ev)
+        if isinstance(ev, MessageChanged):
+            if ev.change == "replied":
+                # A thread's reply count and repliers: bursts are common.
+                task = hub.send_coalesced(f"msg:{ev.message_id}", _build_message(ev))
+                if task is not None:
+                    await task
+            else:
+                await hub.send_now(_build_message(ev))
+        elif isinstance(ev, StampsChanged):
+            task = hub.send_coalesced(f"stamps:{ev.message_id}", _build_stamps(ev))
+            if task is not None:
+                await task
+        elif isinstance(ev, UnreadChanged):
+            await hub.send_now(_build_unread(ev))
+        elif isinstance(ev, InboxChanged):
+            task = hub.send_coalesced(f"inbox:{ev.user_id}", _build_inbox(ev))
+            if task is not None:
+                await task
+        elif isinstance(ev, ChannelChanged):
+            task = hub.send_coalesced(f"channel:{ev.channel_id}", _build_channel(ev))
+            if task is not None:
+                await task
+        else:
+            logger.debug("no live delivery for %r", ev)

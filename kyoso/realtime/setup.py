@@ -1,0 +1,59 @@
+"""Wiring the hub into Reflex: the socket.io server and per-worker start-up.
+
+With REFLEX_REDIS_URL set, Reflex runs several workers. A room emit must then
+reach sockets held by the other workers: kyoso gives Reflex a socket.io server
+with python-socketio's Redis manager. The app module is imported before the
+workers fork, so each worker takes a fresh manager id at start-up; otherwise
+they would share one and drop each other's messages (reflex-notes.md).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import socketio
+
+from kyoso.realtime.hub import hub
+
+
+def redis_url() -> str | None:
+    return os.environ.get("REFLEX_REDIS_URL") or None
+
+
+def make_sio() -> socketio.AsyncServer | None:
+    """Reflex's own server settings, plus a Redis manager when Redis is configured."""
+    url = redis_url()
+    if not url:
+        return None  # Reflex builds its default in-process server.
+    from reflex.app import _sio_dumps, _sio_loads
+    from reflex_base.environment import environment
+
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=socketio.AsyncRedisManager(url, channel="kyoso-live"),
+        cors_allowed_origins="*",
+        cors_credentials=True,
+        max_http_buffer_size=environment.REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE.get(),
+        ping_interval=environment.REFLEX_SOCKET_INTERVAL.get().total_seconds(),
+        ping_timeout=environment.REFLEX_SOCKET_TIMEOUT.get().total_seconds(),
+        json=SimpleNamespace(dumps=staticmethod(_sio_dumps), loads=staticmethod(_sio_loads)),
+        allow_upgrades=False,
+        transports=["websocket"],
+        async_handlers=False,
+    )
+
+
+def register_realtime(app: Any) -> None:
+    hub.attach(app.sio)
+
+    async def _per_worker_startup() -> None:
+        hub.attach(app.sio)
+        hub.new_worker()
+        manager = getattr(app.sio, "manager", None)
+        if manager is not None and hasattr(manager, "host_id"):
+            manager.host_id = uuid.uuid4().hex
+
+    app.register_lifespan_task(_per_worker_startup)

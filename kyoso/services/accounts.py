@@ -1,0 +1,400 @@
+"""Accounts: sign-up with review by 運営, login sessions, profiles.
+
+Nobody gets in who is not government staff: the e-mail domain must be on the
+allow list, the 団体 must match the kind of address (lg.jp → a local government,
+go.jp → a national agency), and 運営 approve every application.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from kyoso.db import utcnow
+from kyoso.models import (
+    AuditLog,
+    AuthSession,
+    Organisation,
+    ReviewDecision,
+    Role,
+    User,
+    UserStatus,
+)
+from kyoso.services import ratelimit
+from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimited
+from kyoso.services.organisations import check_org_code
+from kyoso.services.security import hash_password, hash_token, new_token, verify_password
+from kyoso.services.text import clean_line, clean_text
+from kyoso.settings import get_settings
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+
+LOGIN_FAILED = "メールアドレスまたはパスワードが正しくありません。"
+LOGIN_LOCKED = (
+    "ログインの失敗が続いたため、しばらくログインできません。"
+    "15分ほど待ってから、もう一度お試しください。"
+)
+
+# The 参加ルール every member accepts at sign-up (product.md).
+RULES: tuple[str, ...] = (
+    "投稿は個人としての意見であり、所属組織の公式見解ではありません。公式な回答は正式な経路で行います。",
+    "互いの立場を尊重します。返信を「いいえ」「違います」から始めないようにしましょう。",
+    "知見を共有できるよう、ダイレクトメッセージではなくチャンネルで話しましょう。",
+    "所属や役職にかかわらず前向きに投稿します。「お世話になっております」などの定型の挨拶は省きましょう。",
+    "他の人の投稿やアイデアを外部のSNS等に転載しません。誹謗中傷やスパムは禁止です。",
+    "長期間利用のないアカウントは削除されることがあります。",
+)
+
+
+# ---------------------------------------------------------------------------
+# E-mail addresses
+# ---------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    return clean_line(email, label="メールアドレス", max_len=254).lower()
+
+
+def email_domain_kind(email: str) -> str | None:
+    """'local' for an lg.jp address, 'agency' for go.jp, None for other domains."""
+    domain = email.rsplit("@", 1)[-1]
+    if domain == "lg.jp" or domain.endswith(".lg.jp"):
+        return "local"
+    if domain == "go.jp" or domain.endswith(".go.jp"):
+        return "agency"
+    return None
+
+
+def is_allowed_email(email: str, allowed: tuple[str, ...] | None = None) -> bool:
+    allowed = get_settings().allowed_email_domains if allowed is None else allowed
+    domain = email.rsplit("@", 1)[-1]
+    return any(domain == d or domain.endswith("." + d) for d in allowed)
+
+
+def check_email(email: str) -> str:
+    email = normalise_email(email)
+    if not _EMAIL.match(email):
+        raise InvalidInput(
+            "メールアドレスの形式が正しくありません（例: taro@city.example.lg.jp）。", field="email"
+        )
+    if not is_allowed_email(email):
+        domains = "、".join(get_settings().allowed_email_domains)
+        raise InvalidInput(
+            f"このメールアドレスでは登録できません。所属団体のメールアドレス（{domains}）をお使いください。",
+            field="email",
+        )
+    return email
+
+
+def check_password_strength(password: str) -> str:
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"パスワードは{PASSWORD_MIN}文字以上で入力してください。", field="password")
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"パスワードは{PASSWORD_MAX}文字以内で入力してください。", field="password")
+    return password
+
+
+def check_org_for_email(org: Organisation, email: str) -> None:
+    kind = email_domain_kind(email)
+    if kind == "local" and org.is_agency:
+        raise InvalidInput(
+            "lg.jp のメールアドレスでは国の機関は選べません。所属する自治体を選んでください。", field="org"
+        )
+    if kind == "agency" and not org.is_agency:
+        raise InvalidInput(
+            "go.jp のメールアドレスでは自治体は選べません。所属する府省庁を選んでください。", field="org"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Sign-up and review
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SignupInput:
+    email: str
+    name: str
+    org_code: str
+    department: str
+    password: str
+    accepted_rules: bool
+
+
+def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> User:
+    """Record an application. The account stays pending until 運営 approve it."""
+    email = check_email(data.email)
+    name = clean_line(data.name, label="氏名", max_len=50)
+    org = check_org_code(session, data.org_code)
+    check_org_for_email(org, email)
+    department = clean_line(data.department, label="部課名", max_len=100)
+    password = check_password_strength(data.password)
+    if not data.accepted_rules:
+        raise InvalidInput("参加ルールを読み、同意するにチェックを入れてください。", field="rules")
+    if client_key:
+        ratelimit.check(
+            session, [f"signup:{client_key}"], limit=10, within=timedelta(hours=1),
+            message="短時間に多くの申請がありました。1時間ほど待ってから、もう一度お試しください。",
+        )
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise InvalidInput(
+            "このメールアドレスはすでに登録されています。ログインするか、運営にお問い合わせください。",
+            field="email",
+        )
+    user = User(
+        email=email, name=name, org_code=org.code, department=department,
+        role=Role.national if org.is_agency else Role.member,
+        status=UserStatus.pending, password_hash=hash_password(password),
+    )
+    session.add(user)
+    if client_key:
+        ratelimit.hit(session, f"signup:{client_key}")
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # a concurrent sign-up with the same address
+        session.rollback()
+        raise InvalidInput("このメールアドレスはすでに登録されています。", field="email") from None
+    return user
+
+
+def require_staff(user: User | None) -> User:
+    if user is None or user.status != UserStatus.active or not user.is_staff:
+        raise NotAllowed("この操作は運営だけが行えます。")
+    return user
+
+
+def list_pending(session: Session, reviewer: User) -> list[tuple[User, Organisation]]:
+    require_staff(reviewer)
+    stmt = (
+        select(User, Organisation)
+        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
+        .where(User.status == UserStatus.pending)
+        .order_by(User.created_at, User.id)  # type: ignore[arg-type]
+    )
+    return list(session.exec(stmt).all())
+
+
+def do_review(session: Session, reviewer: User, applicant_id: int, *, approve: bool,
+              reason: str = "") -> User:
+    """Approve or reject a pending application; the decision is recorded."""
+    require_staff(reviewer)
+    applicant = session.get(User, applicant_id)
+    if applicant is None:
+        raise NotFound("申請が見つかりません。")
+    if applicant.status != UserStatus.pending:
+        raise InvalidInput("この申請はすでに審査済みです。画面を更新してください。")
+    reason = clean_text(reason, label="理由", max_len=1000, required=not approve)
+    now = utcnow()
+    applicant.status = UserStatus.active if approve else UserStatus.rejected
+    applicant.rejection_reason = "" if approve else reason
+    applicant.reviewed_at = now
+    session.add(ReviewDecision(
+        applicant_id=applicant.id, reviewer_id=reviewer.id,  # type: ignore[arg-type]
+        decision="approve" if approve else "reject", reason=reason, created_at=now,
+    ))
+    session.add(AuditLog(
+        actor_id=reviewer.id, action="signup.approve" if approve else "signup.reject",
+        target_type="user", target_id=applicant.id, detail=reason, created_at=now,
+    ))
+    session.flush()
+    return applicant
+
+
+def review_history(session: Session, reviewer: User, *, limit: int = 50) -> list[ReviewDecision]:
+    require_staff(reviewer)
+    stmt = select(ReviewDecision).order_by(ReviewDecision.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
+    return list(session.exec(stmt).all())
+
+
+def create_user(session: Session, *, email: str, password: str, name: str, org_code: str,
+                department: str = "", role: str = Role.member) -> User:
+    """An active account without review (the ``kyoso user add`` command, demo data)."""
+    email = normalise_email(email)
+    if not _EMAIL.match(email):
+        raise InvalidInput("メールアドレスの形式が正しくありません。", field="email")
+    org = check_org_code(session, org_code)
+    if role not in set(Role):
+        raise InvalidInput(f"役割は {', '.join(Role)} のいずれかです。", field="role")
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise InvalidInput("このメールアドレスはすでに登録されています。", field="email")
+    user = User(
+        email=email, name=clean_line(name, label="氏名", max_len=50), org_code=org.code,
+        department=clean_line(department, label="部課名", max_len=100, required=False),
+        role=role, status=UserStatus.active, password_hash=hash_password(check_password_strength(password)),
+        reviewed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+# ---------------------------------------------------------------------------
+# Login sessions
+# ---------------------------------------------------------------------------
+
+
+def authenticate(session: Session, email: str, password: str, *, client_key: str = "") -> User:
+    """Check an e-mail address and password.
+
+    Unknown addresses are verified against a dummy hash, so the time taken does
+    not reveal whether an account exists. The status of an application is only
+    told to someone who knows its password. Repeated failures per address and
+    per client are refused for a while.
+    """
+    settings = get_settings()
+    email = (email or "").strip().lower()[:254]
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    keys = [f"login:email:{email}"] + ([f"login:client:{client_key}"] if client_key else [])
+    try:
+        ratelimit.check(session, keys, limit=settings.login_max_failures, within=window,
+                        message=LOGIN_LOCKED)
+    except RateLimited:
+        verify_password(password or "", None)  # same cost as a real attempt
+        raise
+    user = session.exec(select(User).where(User.email == email)).first()
+    ok, new_hash = verify_password(password or "", user.password_hash if user else None)
+    if user is None or not ok:
+        for key in keys:
+            ratelimit.hit(session, key)
+        session.commit()  # the failure counts even though we raise
+        raise InvalidInput(LOGIN_FAILED, field="password")
+    ratelimit.clear(session, f"login:email:{email}")
+    if new_hash:
+        user.password_hash = new_hash
+    if user.status == UserStatus.pending:
+        raise NotAllowed("アカウントは運営の承認待ちです。承認まで数日かかることがあります。")
+    if user.status == UserStatus.rejected:
+        reason = f"理由: {user.rejection_reason}" if user.rejection_reason else ""
+        raise NotAllowed(f"この申請は承認されませんでした。{reason}")
+    if user.status == UserStatus.suspended:
+        raise NotAllowed("このアカウントは利用停止中です。運営にお問い合わせください。")
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_session(session: Session, user: User) -> str:
+    """Start a session and return its token; only its hash is stored."""
+    token = new_token()
+    now = utcnow()
+    session.add(AuthSession(
+        token_hash=hash_token(token), user_id=user.id,  # type: ignore[arg-type]
+        created_at=now, last_seen_at=now,
+        expires_at=now + timedelta(days=get_settings().session_days),
+        session_epoch=user.session_epoch,
+    ))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str | None) -> User | None:
+    """The active user a session token belongs to, or None."""
+    if not token or len(token) > 100:
+        return None
+    row = session.exec(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .where(AuthSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    auth, user = row
+    if auth.expires_at <= utcnow() or auth.session_epoch != user.session_epoch:
+        return None
+    if user.status != UserStatus.active:
+        return None
+    return user
+
+
+def end_session(session: Session, token: str) -> None:
+    session.exec(sa.delete(AuthSession).where(AuthSession.token_hash == hash_token(token)))  # type: ignore[call-overload]
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Log out everywhere: every session of the user stops working."""
+    user.session_epoch += 1
+    session.exec(sa.delete(AuthSession).where(AuthSession.user_id == user.id))  # type: ignore[call-overload]
+    session.add(user)
+
+
+def change_password(session: Session, user: User, current: str, new: str, *,
+                    keep_token: str | None = None) -> str | None:
+    """Change the password; every other session ends. Returns a fresh token for
+    the session that made the change when ``keep_token`` is given."""
+    ok, _ = verify_password(current or "", user.password_hash)
+    if not ok:
+        raise InvalidInput("現在のパスワードが正しくありません。", field="current_password")
+    user.password_hash = hash_password(check_password_strength(new))
+    end_all_sessions(session, user)
+    session.flush()
+    return create_session(session, user) if keep_token is not None else None
+
+
+def purge_expired_sessions(session: Session) -> None:
+    session.exec(sa.delete(AuthSession).where(AuthSession.expires_at < utcnow()))  # type: ignore[call-overload]
+
+
+# ---------------------------------------------------------------------------
+# Profiles
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProfileView:
+    """What one member may see of another. No e-mail address, no hash."""
+
+    id: int
+    name: str
+    org_name: str
+    prefecture: str
+    department: str
+    role: str
+    role_label: str
+    bio: str
+    interests: str
+    joined: str
+    is_self: bool
+
+
+ROLE_LABELS = {
+    Role.member: "自治体職員",
+    Role.national: "国の職員",
+    Role.moderator: "運営",
+    Role.admin: "運営（管理者）",
+}
+
+
+def get_profile(session: Session, viewer: User, user_id: int) -> ProfileView:
+    row = session.exec(
+        select(User, Organisation)
+        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
+        .where(User.id == user_id)
+    ).first()
+    if row is None or (row[0].status != UserStatus.active and not viewer.is_staff):
+        raise NotFound("このメンバーは見つかりませんでした。")
+    user, org = row
+    from kyoso.services.timefmt import jst_date
+
+    return ProfileView(
+        id=user.id, name=user.name, org_name=org.display_name,  # type: ignore[arg-type]
+        prefecture=org.prefecture, department=user.department, role=user.role,
+        role_label=ROLE_LABELS.get(Role(user.role), user.role), bio=user.bio,
+        interests=user.interests, joined=jst_date(user.created_at), is_self=user.id == viewer.id,
+    )
+
+
+def update_profile(session: Session, user: User, *, name: str, department: str, bio: str,
+                   interests: str) -> User:
+    user.name = clean_line(name, label="氏名", max_len=50)
+    user.department = clean_line(department, label="部課名", max_len=100)
+    user.bio = clean_text(bio, label="自己紹介", max_len=1000, required=False)
+    user.interests = clean_line(interests, label="関心のあるテーマ", max_len=300, required=False)
+    session.add(user)
+    session.flush()
+    return user

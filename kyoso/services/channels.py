@@ -1,0 +1,302 @@
+"""Channels (チャンネル): the directory, membership, unread counts, administration.
+
+Every public channel can be read without joining: lurking is welcome. Joining
+puts it in the sidebar with an unread count. Only 運営 create, edit and
+archive channels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kyoso.db import utcnow
+from kyoso.models import AuditLog, Channel, ChannelKind, Membership, Message, Role, User, UserStatus
+from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
+from kyoso.services.events import ChannelChanged, Event
+from kyoso.services.text import clean_line, clean_text
+from kyoso.services.timefmt import jst_short
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+
+
+def require_active(user: User | None) -> User:
+    if user is None or user.status != UserStatus.active:
+        raise NotAllowed("ログインしてください。")
+    return user
+
+
+def require_staff(user: User | None) -> User:
+    require_active(user)
+    assert user is not None
+    if not user.is_staff:
+        raise NotAllowed("この操作は運営だけが行えます。")
+    return user
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+
+def get_channel(session: Session, channel_id: int) -> Channel:
+    channel = session.get(Channel, channel_id)
+    if channel is None:
+        raise NotFound("チャンネルが見つかりません。")
+    return channel
+
+
+def get_channel_by_slug(session: Session, slug: str) -> Channel:
+    channel = session.exec(select(Channel).where(Channel.slug == (slug or "").lower())).first()
+    if channel is None:
+        raise NotFound("チャンネルが見つかりません。URLをご確認ください。")
+    return channel
+
+
+def check_can_read(user: User, channel: Channel) -> None:
+    """Every active member may read every channel (all channels are public)."""
+    require_active(user)
+
+
+def can_start_thread(user: User, channel: Channel) -> bool:
+    if user.status != UserStatus.active or channel.archived_at is not None:
+        return False
+    if channel.kind == ChannelKind.announcement:
+        return user.is_staff or user.role == Role.national
+    return True
+
+
+def can_reply(user: User, channel: Channel) -> bool:
+    if user.status != UserStatus.active or channel.archived_at is not None:
+        return False
+    if channel.kind == ChannelKind.announcement and not channel.allow_replies:
+        return user.is_staff or user.role == Role.national
+    return True
+
+
+def is_member(session: Session, user: User, channel_id: int) -> bool:
+    return session.get(Membership, (channel_id, user.id)) is not None
+
+
+@dataclass
+class DirectoryEntry:
+    id: int
+    slug: str
+    name: str
+    description: str
+    kind: str
+    member_count: int
+    last_activity: str
+    joined: bool
+    archived: bool
+
+
+def directory(session: Session, user: User, query: str = "", *,
+              include_archived: bool = False) -> list[DirectoryEntry]:
+    """The channel directory, most recently active first, searchable by name and description."""
+    require_active(user)
+    stmt = select(Channel)
+    if not include_archived:
+        stmt = stmt.where(col(Channel.archived_at).is_(None))
+    q = clean_line(query, label="検索語", max_len=50, required=False)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(sa.or_(col(Channel.name).ilike(like), col(Channel.description).ilike(like),
+                                 col(Channel.slug).ilike(like)))
+    channels = session.exec(stmt).all()
+    joined = set(session.exec(select(Membership.channel_id).where(Membership.user_id == user.id)).all())
+    channels = sorted(
+        channels,
+        key=lambda c: (c.last_message_at or c.created_at),
+        reverse=True,
+    )
+    return [
+        DirectoryEntry(
+            id=c.id or 0, slug=c.slug, name=c.name, description=c.description, kind=c.kind,
+            member_count=c.member_count,
+            last_activity=jst_short(c.last_message_at) if c.last_message_at else "投稿なし",
+            joined=c.id in joined, archived=c.archived_at is not None,
+        )
+        for c in channels
+    ]
+
+
+@dataclass
+class SidebarChannel:
+    id: int
+    slug: str
+    name: str
+    kind: str
+    unread: int
+
+
+def unread_counts(session: Session, user: User) -> dict[int, int]:
+    """Unread threads per joined channel: newer top-level messages by others."""
+    m = Membership
+    stmt = (
+        select(m.channel_id, sa.func.count(col(Message.id)))
+        .join(Message, sa.and_(
+            Message.channel_id == m.channel_id,
+            col(Message.parent_id).is_(None),
+            col(Message.id) > m.last_read_id,
+            Message.author_id != user.id,
+            col(Message.deleted_at).is_(None),
+            col(Message.hidden_at).is_(None),
+        ))
+        .where(m.user_id == user.id)
+        .group_by(m.channel_id)
+    )
+    return {cid: int(n) for cid, n in session.exec(stmt).all()}
+
+
+def my_channels(session: Session, user: User) -> list[SidebarChannel]:
+    require_active(user)
+    rows = session.exec(
+        select(Channel)
+        .join(Membership, Membership.channel_id == Channel.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user.id, col(Channel.archived_at).is_(None))
+        .order_by(Channel.name)
+    ).all()
+    unread = unread_counts(session, user)
+    return [SidebarChannel(c.id or 0, c.slug, c.name, c.kind, unread.get(c.id or 0, 0)) for c in rows]
+
+
+# ---------------------------------------------------------------------------
+# Membership and reading position
+# ---------------------------------------------------------------------------
+
+
+def _latest_top_level_id(session: Session, channel_id: int) -> int:
+    return int(session.exec(
+        select(sa.func.coalesce(sa.func.max(Message.id), 0))
+        .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
+    ).one())
+
+
+def join(session: Session, user: User, channel_id: int) -> list[Event]:
+    require_active(user)
+    channel = get_channel(session, channel_id)
+    if channel.archived_at is not None:
+        raise InvalidInput("アーカイブされたチャンネルには参加できません。")
+    if session.get(Membership, (channel_id, user.id)) is not None:
+        return []
+    session.add(Membership(channel_id=channel_id, user_id=user.id,  # type: ignore[arg-type]
+                           last_read_id=_latest_top_level_id(session, channel_id)))
+    session.flush()
+    _recount(session, channel)
+    return [ChannelChanged(channel_id)]
+
+
+def leave(session: Session, user: User, channel_id: int) -> list[Event]:
+    require_active(user)
+    channel = get_channel(session, channel_id)
+    membership = session.get(Membership, (channel_id, user.id))
+    if membership is None:
+        return []
+    session.delete(membership)
+    session.flush()
+    _recount(session, channel)
+    return [ChannelChanged(channel_id)]
+
+
+def _recount(session: Session, channel: Channel) -> None:
+    channel.member_count = int(session.exec(
+        select(sa.func.count()).select_from(Membership).where(Membership.channel_id == channel.id)
+    ).one())
+    session.add(channel)
+
+
+def mark_read(session: Session, user: User, channel_id: int, up_to_id: int | None = None) -> bool:
+    """Move the member's reading position forward (never back). Returns True if it moved."""
+    membership = session.get(Membership, (channel_id, user.id))
+    if membership is None:
+        return False
+    latest = _latest_top_level_id(session, channel_id)
+    target = latest if up_to_id is None else min(int(up_to_id), latest)
+    if target > membership.last_read_id:
+        membership.last_read_id = target
+        session.add(membership)
+        return True
+    return False
+
+
+def last_read_id(session: Session, user: User, channel_id: int) -> int | None:
+    membership = session.get(Membership, (channel_id, user.id))
+    return None if membership is None else membership.last_read_id
+
+
+def member_ids(session: Session, channel_id: int) -> list[int]:
+    return list(session.exec(select(Membership.user_id).where(Membership.channel_id == channel_id)).all())
+
+
+# ---------------------------------------------------------------------------
+# Administration (運営)
+# ---------------------------------------------------------------------------
+
+
+def _check_fields(slug: str, name: str, description: str) -> tuple[str, str, str]:
+    slug = clean_line(slug, label="チャンネルID", max_len=40).lower()
+    if not _SLUG.match(slug):
+        raise InvalidInput(
+            "チャンネルIDは半角英小文字・数字・ハイフンで2〜40文字にしてください（例: gov-cloud）。",
+            field="slug",
+        )
+    name = clean_line(name, label="チャンネル名", max_len=60)
+    description = clean_text(description, label="説明", max_len=500, required=False)
+    return slug, name, description
+
+
+def create_channel_unchecked(session: Session, *, slug: str, name: str, description: str = "",
+                             announcement: bool = False, allow_replies: bool = True,
+                             created_by: User | None = None) -> Channel:
+    """Create a channel without a permission check (the CLI, demo data)."""
+    slug, name, description = _check_fields(slug, name, description)
+    if session.exec(select(Channel.id).where(Channel.slug == slug)).first() is not None:
+        raise InvalidInput(f"チャンネルID「{slug}」はすでに使われています。", field="slug")
+    channel = Channel(
+        slug=slug, name=name, description=description,
+        kind=ChannelKind.announcement if announcement else ChannelKind.topic,
+        allow_replies=allow_replies, created_by_id=created_by.id if created_by else None,
+    )
+    session.add(channel)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        raise InvalidInput(f"チャンネルID「{slug}」はすでに使われています。", field="slug") from None
+    return channel
+
+
+def create_channel(session: Session, actor: User, *, slug: str, name: str, description: str = "",
+                   announcement: bool = False, allow_replies: bool = True) -> Channel:
+    require_staff(actor)
+    channel = create_channel_unchecked(session, slug=slug, name=name, description=description,
+                                       announcement=announcement, allow_replies=allow_replies,
+                                       created_by=actor)
+    session.add(AuditLog(actor_id=actor.id, action="channel.create", target_type="channel",
+                         target_id=channel.id, detail=channel.slug))
+    return channel
+
+
+def update_channel(session: Session, actor: User, channel_id: int, *, name: str, description: str,
+                   allow_replies: bool) -> list[Event]:
+    require_staff(actor)
+    channel = get_channel(session, channel_id)
+    _, channel.name, channel.description = _check_fields(channel.slug, name, description)
+    channel.allow_replies = bool(allow_replies)
+    session.add(channel)
+    session.add(AuditLog(actor_id=actor.id, action="channel.update", target_type="channel",
+                         target_id=channel.id, detail=channel.name))
+    return [ChannelChanged(channel_id)]
+
+
+def set_archived(session: Session, actor: User, channel_id: int, archived: bool) -> list[Event]:
+    require_staff(actor)
+    channel = get_channel(session, channel_id)
+    channel.archived_at = utcnow() if archived else None
+    session.add(channel)
+    session.add(AuditLog(actor_id=actor.id, action="channel.archive" if archived else "channel.unarchive",
+                         target_type="channel", target_id=channel.id, detail=channel.slug))
+    return [ChannelChanged(channel_id)]

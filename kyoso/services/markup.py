@@ -1,0 +1,68 @@
+"""Message text: a safe Markdown subset rendered once, at post and edit time.
+
+Bold, italics, lists, quotes, code and links; URLs are linked, line breaks
+kept. Raw HTML is shown as text, images are never loaded (members sit on a
+closed network), and the result passes an allow-list sanitizer as a second
+line of defence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
+    .enable(["linkify", "strikethrough"])
+    .disable(["heading", "lheading", "image", "html_block", "html_inline", "hr", "reference"])
+)
+
+_TAGS = {"p", "br", "strong", "em", "del", "s", "ul", "ol", "li", "blockquote", "code", "pre", "a", "span"}
+_ATTRS = {"a": {"href", "title"}, "span": {"class", "data-user-id"}, "ol": {"start"}}
+
+# A mention as the composer writes it: @[氏名]
+MENTION = re.compile(r"@\[([^\[\]\n]{1,50})\]")
+
+
+def _link_attrs(tag: str, name: str, value: str) -> str | None:
+    if tag == "span" and name == "class":
+        return value if value == "mention" else None
+    return value
+
+
+def render(text: str, mentions: Mapping[str, int] | None = None) -> str:
+    """Markdown → sanitized HTML. ``mentions`` maps a mentioned name to its user id."""
+    out = _md.render(text)
+    if mentions:
+        def repl(m: re.Match[str]) -> str:
+            name = html.unescape(m.group(1))
+            uid = mentions.get(name)
+            if uid is None:
+                return m.group(0)
+            return f'<span class="mention" data-user-id="{uid}">@{html.escape(name)}</span>'
+
+        out = MENTION.sub(repl, out)
+    return nh3.clean(
+        out,
+        tags=_TAGS,
+        attributes=_ATTRS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_link_attrs,
+        strip_comments=True,
+    )
+
+
+def mentioned_names(text: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1).strip() for m in MENTION.finditer(text)))
+
+
+def plain_text(text: str, limit: int = 120) -> str:
+    """A one-line excerpt for lists and notifications."""
+    flat = re.sub(r"\s+", " ", MENTION.sub(r"@\1", text)).strip()
+    flat = re.sub(r"[*_`>#~]", "", flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,61 @@
+"""The inbox (受信箱): mentions, replies to my threads, reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kyoso.db import utcnow
+from kyoso.models import Notification, User
+from kyoso.services.timefmt import jst_short
+
+KIND_LABELS = {"mention": "メンション", "reply": "返信", "reminder": "リマインダー", "announcement": "お知らせ"}
+
+
+@dataclass
+class InboxItem:
+    id: int
+    kind: str
+    kind_label: str
+    text: str
+    link: str
+    time: str
+    unread: bool
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(session.exec(
+        select(sa.func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    ).one())
+
+
+def inbox(session: Session, user: User, *, limit: int = 100) -> list[InboxItem]:
+    rows = session.exec(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(col(Notification.id).desc()).limit(limit)
+    ).all()
+    return [
+        InboxItem(n.id or 0, n.kind, KIND_LABELS.get(n.kind, n.kind), n.text, n.link,
+                  jst_short(n.created_at), n.read_at is None)
+        for n in rows
+    ]
+
+
+def mark_all_read(session: Session, user: User) -> None:
+    session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+        .values(read_at=utcnow())
+    )
+
+
+def mark_read(session: Session, user: User, notification_id: int) -> None:
+    session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.user_id == user.id,
+               col(Notification.read_at).is_(None))
+        .values(read_at=utcnow())
+    )

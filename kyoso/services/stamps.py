@@ -1,0 +1,124 @@
+"""Stamps (スタンプ): one click adds or removes one.
+
+One stamp of a kind per person per message is a database constraint, so a
+double click or two open tabs cannot count twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kyoso.db import utcnow
+from kyoso.models import AuditLog, CustomStamp, Message, Stamp, User
+from kyoso.services import channels as channel_rules
+from kyoso.services import ratelimit
+from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
+from kyoso.services.events import Event, StampsChanged
+from kyoso.services.text import clean_line
+
+# Japanese workplace text stamps first, then emoji (product.md).
+DEFAULT_STAMPS: tuple[str, ...] = (
+    "了解", "ありがとうございます", "なるほど", "参考になります", "賛成", "いいね",
+    "おつかれさまです", "確認します",
+    "👍", "🙏", "🎉", "👀", "😂", "✅",
+)
+
+
+def palette(session: Session, user: User) -> list[str]:
+    """Stamps for the picker: the member's recently used first, then the rest."""
+    custom = list(session.exec(select(CustomStamp.label).order_by(CustomStamp.id)).all())
+    everything = list(DEFAULT_STAMPS) + [c for c in custom if c not in DEFAULT_STAMPS]
+    recent = session.exec(
+        select(Stamp.stamp, sa.func.max(Stamp.id).label("last"))
+        .where(Stamp.user_id == user.id)
+        .group_by(Stamp.stamp)
+        .order_by(sa.desc("last"))
+        .limit(8)
+    ).all()
+    recent_labels = [s for s, _ in recent if s in everything]
+    return recent_labels + [s for s in everything if s not in recent_labels]
+
+
+def allowed(session: Session, stamp: str) -> bool:
+    if stamp in DEFAULT_STAMPS:
+        return True
+    return session.exec(select(CustomStamp.id).where(CustomStamp.label == stamp)).first() is not None
+
+
+def toggle(session: Session, user: User, message_id: int, stamp: str) -> tuple[bool, list[Event]]:
+    """Add the stamp if the member has not pressed it, remove it if they have.
+
+    Returns (added, events). Concurrent toggles by the same person serialize on
+    the unique constraint: the loser sees the winner's row and removes it, the
+    same result as two clicks one after the other.
+    """
+    channel_rules.require_active(user)
+    message = session.get(Message, message_id)
+    if message is None or not message.is_visible:
+        raise NotFound("メッセージが見つかりません。")
+    channel = channel_rules.get_channel(session, message.channel_id)
+    channel_rules.check_can_read(user, channel)
+    if channel.archived_at is not None:
+        raise NotAllowed("アーカイブされたチャンネルではスタンプを押せません。")
+    if not allowed(session, stamp):
+        raise InvalidInput("このスタンプは使えません。一覧から選んでください。")
+    ratelimit.check(session, [f"stamp:{user.id}"], limit=120, within=timedelta(minutes=1),
+                    message="短時間に多くのスタンプが押されました。少し待ってから、もう一度お試しください。")
+    ratelimit.hit(session, f"stamp:{user.id}")
+    removed = session.execute(
+        sa.delete(Stamp).where(Stamp.message_id == message_id, Stamp.user_id == user.id,
+                               Stamp.stamp == stamp)
+    ).rowcount
+    added = False
+    if not removed:
+        try:
+            with session.begin_nested():
+                session.add(Stamp(message_id=message_id, user_id=user.id, stamp=stamp,  # type: ignore[arg-type]
+                                  created_at=utcnow()))
+            added = True
+        except sa.exc.IntegrityError:
+            # Another transaction of the same person added it just now: this
+            # click removes it.
+            session.execute(
+                sa.delete(Stamp).where(Stamp.message_id == message_id, Stamp.user_id == user.id,
+                                       Stamp.stamp == stamp)
+            )
+    session.execute(sa.update(Message).where(Message.id == message_id).values(rev=Message.rev + 1))
+    return added, [StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0)]
+
+
+def my_stamps(session: Session, user: User, message_ids: list[int]) -> list[str]:
+    """Keys "message_id:stamp" of the member's own stamps on these messages."""
+    if not message_ids:
+        return []
+    rows = session.exec(
+        select(Stamp.message_id, Stamp.stamp)
+        .where(Stamp.user_id == user.id, col(Stamp.message_id).in_(message_ids))
+    ).all()
+    return [f"{mid}:{s}" for mid, s in rows]
+
+
+def add_custom(session: Session, staff: User, label: str) -> CustomStamp:
+    channel_rules.require_staff(staff)
+    label = clean_line(label, label="スタンプ", max_len=20)
+    if label in DEFAULT_STAMPS or session.exec(
+        select(CustomStamp.id).where(CustomStamp.label == label)
+    ).first() is not None:
+        raise InvalidInput(f"スタンプ「{label}」はすでにあります。")
+    custom = CustomStamp(label=label, created_by_id=staff.id)
+    session.add(custom)
+    session.add(AuditLog(actor_id=staff.id, action="stamp.add", target_type="stamp", detail=label))
+    session.flush()
+    return custom
+
+
+def remove_custom(session: Session, staff: User, label: str) -> None:
+    channel_rules.require_staff(staff)
+    row = session.exec(select(CustomStamp).where(CustomStamp.label == label)).first()
+    if row is None:
+        raise NotFound("スタンプが見つかりません。")
+    session.delete(row)
+    session.add(AuditLog(actor_id=staff.id, action="stamp.remove", target_type="stamp", detail=label))

@@ -1,0 +1,51 @@
+"""Cleaning of what members type: Unicode normalisation, control characters, lengths."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from kyoso.services.errors import InvalidInput
+
+# C0/C1 controls except tab and newline, plus zero-width and bidi overrides that
+# can disguise text.
+_CONTROL = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def clean_line(value: object, *, label: str, max_len: int, required: bool = True,
+               nfkc: bool = True) -> str:
+    """One line of text (a name, a title): NFKC, no controls, trimmed.
+
+    NFKC turns full-width ASCII into ASCII and half-width kana into full-width,
+    which is what people mean when they type a name or a department.
+    """
+    text = "" if value is None else str(value)
+    if nfkc:
+        text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub("", text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    text = re.sub(r" {2,}", " ", text).strip()
+    _check_length(text, label=label, max_len=max_len, required=required)
+    return text
+
+
+def clean_text(value: object, *, label: str, max_len: int, required: bool = True) -> str:
+    """Several lines (a message, a description): NFC, no controls, line breaks kept."""
+    text = "" if value is None else str(value)
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = re.sub(r"\n{4,}", "\n\n\n", text).strip()
+    _check_length(text, label=label, max_len=max_len, required=required)
+    return text
+
+
+def _check_length(text: str, *, label: str, max_len: int, required: bool) -> None:
+    if required and not text:
+        raise InvalidInput(f"{label}を入力してください。", field=label)
+    if len(text) > max_len:
+        raise InvalidInput(
+            f"{label}は{max_len:,}文字以内で入力してください（いま{len(text):,}文字です）。",
+            field=label,
+        )

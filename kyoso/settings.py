@@ -1,0 +1,53 @@
+"""kyoso's settings, read once from the environment (prefix ``KYOSO_``).
+
+Every knob an operator may turn lives here, so that a newcomer finds them in one
+place and the README can list them. Nothing here imports Reflex.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KYOSO_", extra="ignore")
+
+    # Database: a SQLite file under data/ unless KYOSO_DATABASE_URL says otherwise
+    # (e.g. postgresql+psycopg://user:pass@host/kyoso).
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'kyoso.db'}"
+
+    # E-mail domains allowed to sign up; a subdomain of an entry is allowed too.
+    allowed_email_domains: Annotated[tuple[str, ...], NoDecode] = ("lg.jp", "go.jp")
+
+    # Login sessions.
+    session_days: int = 14
+    # Failed logins per e-mail address or per client address within the window
+    # before further attempts are refused for the rest of the window.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+
+    # Load the demo data when the app is started by the README's run command.
+    demo: bool = True
+
+    @field_validator("allowed_email_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(d.strip().lower().lstrip(".") for d in value.split(",") if d.strip())
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

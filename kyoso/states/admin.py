@@ -1,0 +1,116 @@
+"""運営's page: the review queue of sign-ups (moderation joins it later)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from kyoso.models import User
+from kyoso.services import accounts
+from kyoso.services.errors import DomainError, NotAuthenticated
+from kyoso.services.timefmt import jst_datetime
+from kyoso.states.session import SessionState
+
+
+@dataclasses.dataclass
+class Applicant:
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    org_name: str = ""
+    org_code: str = ""
+    department: str = ""
+    applied_at: str = ""
+
+
+@dataclasses.dataclass
+class Decision:
+    applicant: str = ""
+    reviewer: str = ""
+    decision: str = ""
+    reason: str = ""
+    at: str = ""
+
+
+class AdminState(SessionState):
+    applicants: list[Applicant] = []
+    decisions: list[Decision] = []
+    reject_id: int = 0
+    reject_reason: str = ""
+    error: str = ""
+    notice: str = ""
+
+    def _load(self) -> None:
+        with self._reading() as (session, user):
+            rows = accounts.list_pending(session, user)
+            self.applicants = [
+                Applicant(u.id or 0, u.name, u.email, o.display_name, o.code, u.department,
+                          jst_datetime(u.created_at))
+                for u, o in rows
+            ]
+            names: dict[int, str] = {}
+
+            def name(uid: int) -> str:
+                if uid not in names:
+                    other = session.get(User, uid)
+                    names[uid] = other.name if other else "?"
+                return names[uid]
+
+            self.decisions = [
+                Decision(name(d.applicant_id), name(d.reviewer_id),
+                         "承認" if d.decision == "approve" else "却下", d.reason,
+                         jst_datetime(d.created_at))
+                for d in accounts.review_history(session, user, limit=30)
+            ]
+
+    @rx.event
+    def open_admin(self):
+        self.error = ""
+        self.notice = ""
+        self.reject_id = 0
+        try:
+            self._load()
+        except NotAuthenticated:
+            return self._login_redirect()
+        except DomainError as exc:
+            self.error = exc.message
+        return None
+
+    @rx.event
+    def approve(self, applicant_id: int):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                applicant = accounts.do_review(session, user, int(applicant_id), approve=True)
+                self.notice = f"{applicant.name}さんの申請を承認しました。"
+            self._load()
+        except DomainError as exc:
+            self.error = exc.message
+
+    @rx.event
+    def start_reject(self, applicant_id: int):
+        self.reject_id = int(applicant_id)
+        self.reject_reason = ""
+        self.error = ""
+
+    @rx.event
+    def cancel_reject(self):
+        self.reject_id = 0
+
+    @rx.event
+    def set_reject_reason(self, value: str):
+        self.reject_reason = value
+
+    @rx.event
+    def reject(self):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                applicant = accounts.do_review(session, user, self.reject_id, approve=False,
+                                               reason=self.reject_reason)
+                self.notice = f"{applicant.name}さんの申請を却下しました。"
+            self.reject_id = 0
+            self._load()
+        except DomainError as exc:
+            self.error = exc.message

@@ -1,0 +1,336 @@
+"""A channel page (/c/[slug]): its threads, the thread panel, the composer.
+
+Live vars (``messages``, ``thread_parent``, ``thread_replies``, ``channel``)
+also change in the browser through live patches, so the server's copy may be
+older than what the browser shows. Handlers therefore only ever assign them
+fresh values from the database, never edit them in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from kyoso import realtime
+from kyoso.realtime.live import ChannelHeader, channel_header
+from kyoso.services import channels, messages, stamps
+from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
+from kyoso.services.events import Event
+from kyoso.states.session import SessionState
+
+
+class ChannelState(SessionState):
+    channel: ChannelHeader = ChannelHeader()
+    not_found: bool = False
+    joined: bool = False
+    can_post: bool = False
+    can_reply: bool = False
+    messages: list[messages.MessageView] = []
+    has_older: bool = False
+    loading_older: bool = False
+    first_unread_id: int = 0
+    focus_id: int = 0
+    palette: list[str] = list(stamps.DEFAULT_STAMPS)
+    # The thread panel.
+    thread_open_id: int = 0
+    thread_parent: messages.MessageView | None = None
+    thread_replies: list[messages.MessageView] = []
+    # Editing one of my messages.
+    editing_id: int = 0
+    edit_text: str = ""
+    # Mentions chosen from the autocomplete in the current drafts: name -> id.
+    mention_query: str = ""
+    mention_options: list[dict[str, str]] = []
+    mention_target: str = ""
+    _mentions: dict[str, int] = {}
+    _drafts: dict[str, str] = {}
+    error: str = ""
+    thread_error: str = ""
+    live_patch: dict[str, Any] = {}
+
+    # -- loading -----------------------------------------------------------
+
+    def _slug(self) -> str:
+        return str(self.router.page.params.get("slug", ""))
+
+    def _query_int(self, name: str) -> int:
+        try:
+            return int(self.router.url.query_parameters.get(name, 0) or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    @rx.event
+    async def open_channel(self):
+        """on_load: the newest threads, the unread divider, live subscription."""
+        self.error = ""
+        self.thread_error = ""
+        self.editing_id = 0
+        self.mention_options = []
+        try:
+            with self._acting() as (session, user):
+                channel = channels.get_channel_by_slug(session, self._slug())
+                channels.check_can_read(user, channel)
+                self.channel = channel_header(channel)
+                self.not_found = False
+                self.joined = channels.is_member(session, user, channel.id or 0)
+                self.can_post = channels.can_start_thread(user, channel)
+                self.can_reply = channels.can_reply(user, channel)
+                self.messages, self.has_older = messages.channel_page(session, user, channel.id or 0)
+                last_read = channels.last_read_id(session, user, channel.id or 0)
+                self.first_unread_id = next(
+                    (m.id for m in self.messages
+                     if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
+                channels.mark_read(session, user, channel.id or 0)
+                self.palette = stamps.palette(session, user)
+                await realtime.subscribe(self, "page", [f"channel:{channel.id}"], session, user)
+        except NotAuthenticated:
+            return self._login_redirect()
+        except NotFound:
+            self.not_found = True
+            self.channel = ChannelHeader()
+            self.messages = []
+            return None
+        thread_id = self._query_int("thread")
+        self.focus_id = self._query_int("m") or thread_id
+        if thread_id:
+            self._load_thread(thread_id)
+        else:
+            self.thread_open_id = 0
+            self.thread_parent = None
+            self.thread_replies = []
+        return None
+
+    @rx.event
+    def load_older(self):
+        if not self.messages or not self.has_older or self.loading_older:
+            return
+        self.loading_older = True
+        try:
+            with self._reading() as (session, user):
+                older, more = messages.channel_page(session, user, self.channel.id,
+                                                    before_id=self.messages[0].id)
+                # Re-read the loaded window too: the browser may hold newer copies
+                # than this server-side list, and a plain assignment must not
+                # bring back stale ones.
+                current, _ = messages.channel_page(
+                    session, user, self.channel.id, before_id=None,
+                    limit=max(len(self.messages), messages.PAGE_SIZE))
+        except DomainError as exc:
+            self.error = exc.message
+            self.loading_older = False
+            return
+        self.messages = older + [m for m in current if not older or m.id > older[-1].id]
+        self.has_older = more
+        self.loading_older = False
+
+    def _load_thread(self, parent_id: int) -> None:
+        self.thread_error = ""
+        try:
+            with self._reading() as (session, user):
+                parent, replies = messages.thread(session, user, parent_id)
+        except DomainError as exc:
+            self.thread_error = exc.message
+            self.thread_open_id = 0
+            self.thread_parent = None
+            self.thread_replies = []
+            return
+        if parent.channel_id != self.channel.id:
+            self.thread_open_id = 0
+            return
+        self.thread_open_id = parent.id
+        self.thread_parent = parent
+        self.thread_replies = replies
+
+    @rx.event
+    def open_thread(self, parent_id: int):
+        self._load_thread(int(parent_id))
+
+    @rx.event
+    def close_thread(self):
+        self.thread_open_id = 0
+        self.thread_parent = None
+        self.thread_replies = []
+
+    # -- changes -----------------------------------------------------------
+
+    async def _publish(self, events: list[Event]) -> None:
+        await realtime.publish(events)
+
+    @rx.event
+    async def post(self, form: dict):
+        """Start a thread. The composer keeps its text unless the post succeeds."""
+        self.error = ""
+        body = str(form.get("body", ""))
+        try:
+            with self._acting() as (session, user):
+                message, events = messages.post_message(
+                    session, user, self.channel.id, body, mention_ids=self._mentions)
+                channels.mark_read(session, user, self.channel.id, message.id)
+        except NotAuthenticated:
+            return self._login_redirect()
+        except DomainError as exc:
+            self.error = exc.message
+            return None
+        self._mentions = {}
+        await self._publish(events)
+        return rx.set_value("composer", "")
+
+    @rx.event
+    async def reply(self, form: dict):
+        self.thread_error = ""
+        body = str(form.get("body", ""))
+        try:
+            with self._acting() as (session, user):
+                _, events = messages.post_message(
+                    session, user, self.channel.id, body, parent_id=self.thread_open_id,
+                    mention_ids=self._mentions)
+        except NotAuthenticated:
+            return self._login_redirect()
+        except DomainError as exc:
+            self.thread_error = exc.message
+            return None
+        self._mentions = {}
+        await self._publish(events)
+        return rx.set_value("thread-composer", "")
+
+    @rx.event
+    def start_edit(self, message_id: int):
+        self.error = ""
+        try:
+            with self._reading() as (session, user):
+                message = messages.get_message(session, user, int(message_id))
+                if message.author_id != user.id:
+                    return
+                self.editing_id = message.id or 0
+                self.edit_text = message.body
+        except DomainError as exc:
+            self.error = exc.message
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing_id = 0
+
+    @rx.event
+    async def save_edit(self, form: dict):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                events = messages.edit_message(session, user, self.editing_id,
+                                               str(form.get("body", "")), self._mentions)
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.editing_id = 0
+        await self._publish(events)
+
+    @rx.event
+    async def delete(self, message_id: int):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                events = messages.delete_message(session, user, int(message_id))
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def hide(self, message_id: int):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                events = messages.hide_message(session, user, int(message_id))
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def toggle_stamp(self, message_id: int, stamp: str):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                _, events = stamps.toggle(session, user, int(message_id), str(stamp))
+                self.palette = stamps.palette(session, user)
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def join(self):
+        try:
+            with self._acting() as (session, user):
+                events = channels.join(session, user, self.channel.id)
+                self.joined = True
+        except DomainError as exc:
+            self.error = exc.message
+            return None
+        await self._publish(events)
+        from kyoso.states.sidebar import SidebarState
+
+        return SidebarState.load_sidebar
+
+    @rx.event
+    async def leave(self):
+        try:
+            with self._acting() as (session, user):
+                events = channels.leave(session, user, self.channel.id)
+                self.joined = False
+        except DomainError as exc:
+            self.error = exc.message
+            return None
+        await self._publish(events)
+        from kyoso.states.sidebar import SidebarState
+
+        return SidebarState.load_sidebar
+
+    @rx.event
+    def mark_read(self):
+        """When the reader leaves the page: everything shown has been seen."""
+        if not self.channel.id:
+            return
+        try:
+            with self._acting() as (session, user):
+                channels.mark_read(session, user, self.channel.id)
+        except DomainError:
+            pass
+
+    # -- mentions ----------------------------------------------------------
+
+    @rx.event
+    def draft_changed(self, target: str, text: str):
+        """Offer members to mention when the draft ends with @ and a few letters."""
+        from kyoso.services import people
+
+        query = people.mention_query(text)
+        self._drafts = {**self._drafts, target: text}
+        self.mention_target = target
+        if query is None:
+            self.mention_options = []
+            return
+        self.mention_query = query
+        try:
+            with self._reading() as (session, user):
+                self.mention_options = [
+                    {"id": str(p.id), "name": p.name, "org": p.org_name}
+                    for p in people.suggest(session, user, query)
+                ]
+        except DomainError:
+            self.mention_options = []
+
+    @rx.event
+    def choose_mention(self, user_id: str):
+        """Replace the @query at the end of the draft with @[name]."""
+        from kyoso.services import people
+
+        chosen = next((o for o in self.mention_options if o["id"] == str(user_id)), None)
+        self.mention_options = []
+        if chosen is None:
+            return None
+        target = self.mention_target or "composer"
+        self._mentions = {**self._mentions, chosen["name"]: int(chosen["id"])}
+        text = people.insert_mention(self._drafts.get(target, ""), chosen["name"])
+        self._drafts = {**self._drafts, target: text}
+        return [rx.set_value(target, text), rx.set_focus(target)]

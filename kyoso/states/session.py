@@ -1,0 +1,135 @@
+"""The logged-in member, shared by every page's state.
+
+The session token lives in the browser's localStorage and is checked against
+the database on every event that reads or changes data: a handler never trusts
+what it was told before. Page states derive from ``SessionState`` and use
+``self._acting()`` (or ``self._reading()``) to get a database session together
+with the member the token belongs to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import reflex as rx
+from sqlmodel import Session
+
+from kyoso.db import read_scope, session_scope
+from kyoso.models import Organisation, Role, User
+from kyoso.services import accounts
+from kyoso.services.errors import NotAuthenticated
+
+
+@dataclasses.dataclass
+class Me:
+    """What the browser knows of its own member. Never the hash."""
+
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    org_name: str = ""
+    department: str = ""
+    role: str = ""
+    role_label: str = ""
+    is_staff: bool = False
+    can_announce: bool = False
+
+
+def me_view(user: User, org: Organisation | None) -> Me:
+    return Me(
+        id=user.id or 0, name=user.name, email=user.email,
+        org_name=org.display_name if org else user.org_code, department=user.department,
+        role=user.role, role_label=accounts.ROLE_LABELS.get(Role(user.role), user.role),
+        is_staff=user.is_staff, can_announce=user.is_staff or user.role == Role.national,
+    )
+
+
+class SessionState(rx.State):
+    token: str = rx.LocalStorage("", name="kyoso_session", sync=True)
+    me: Me = Me()
+
+    @rx.var
+    def logged_in(self) -> bool:
+        return self.me.id > 0
+
+    # -- helpers for page states (not event handlers: leading underscore) --
+
+    @contextmanager
+    def _acting(self) -> Iterator[tuple[Session, User]]:
+        """A writing transaction and the member behind this browser's token."""
+        with session_scope() as session:
+            user = accounts.user_for_token(session, self.token)
+            if user is None:
+                raise NotAuthenticated()
+            yield session, user
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Session, User]]:
+        with read_scope() as session:
+            user = accounts.user_for_token(session, self.token)
+            if user is None:
+                raise NotAuthenticated()
+            yield session, user
+
+    def _client_key(self) -> str:
+        """The client's address, for rate limits per address."""
+        try:
+            return self.router.session.client_ip or ""
+        except Exception:  # noqa: BLE001 - router data missing in unit tests
+            return ""
+
+    def _refresh_me(self, session: Session, user: User) -> None:
+        self.me = me_view(user, session.get(Organisation, user.org_code))
+
+    def _login_redirect(self) -> rx.event.EventSpec:
+        path = self.router.url.path or "/"
+        target = "/login" if path in ("/", "/login") else f"/login?next={path}"
+        return rx.redirect(target, replace=True)
+
+    # -- event handlers --
+
+    @rx.event
+    def require_login(self):
+        """on_load of every members-only page."""
+        with read_scope() as session:
+            user = accounts.user_for_token(session, self.token)
+            if user is None:
+                self.me = Me()
+                return self._login_redirect()
+            self._refresh_me(session, user)
+        return None
+
+    @rx.event
+    def require_staff(self):
+        """on_load of 運営's pages."""
+        with read_scope() as session:
+            user = accounts.user_for_token(session, self.token)
+            if user is None:
+                self.me = Me()
+                return self._login_redirect()
+            self._refresh_me(session, user)
+            if not user.is_staff:
+                return rx.redirect("/", replace=True)
+        return None
+
+    @rx.event
+    def logout(self):
+        if self.token:
+            with session_scope() as session:
+                accounts.end_session(session, self.token)
+        self.token = ""
+        self.me = Me()
+        return rx.redirect("/login", replace=True)
+
+    @rx.event
+    def logout_everywhere(self):
+        try:
+            with self._acting() as (session, user):
+                accounts.end_all_sessions(session, user)
+        except NotAuthenticated:
+            pass
+        self.token = ""
+        self.me = Me()
+        return rx.redirect("/login", replace=True)

@@ -1,0 +1,31 @@
+"""The sidebar of every members' page: my channels with unread counts, and
+the inbox count. Both are live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from kyoso import realtime
+from kyoso.services import channels, notifications
+from kyoso.services.errors import NotAuthenticated
+from kyoso.states.session import SessionState
+
+
+class SidebarState(SessionState):
+    channels: list[channels.SidebarChannel] = []
+    inbox_unread: int = 0
+    live_patch: dict[str, Any] = {}
+
+    @rx.event
+    async def load_sidebar(self):
+        """on_load of every members' page (after the login check)."""
+        try:
+            with self._reading() as (session, user):
+                self.channels = channels.my_channels(session, user)
+                self.inbox_unread = notifications.unread_count(session, user.id or 0)
+                topics = [f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
+                await realtime.subscribe(self, "shell", topics, session, user)
+        except NotAuthenticated:
+            self.channels = []

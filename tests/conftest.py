@@ -1,0 +1,85 @@
+"""Test databases: every domain test runs on SQLite, and on PostgreSQL too when
+KYOSO_TEST_POSTGRES_URL names a server (.ci/run starts one).
+
+A migrated template is made once per engine; each test then gets a fresh copy
+(SQLite) or emptied tables (PostgreSQL), and the default engine of the app
+points at it, so Reflex states under test use the same database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from kyoso import db
+from kyoso.settings import get_settings
+
+POSTGRES_URL = os.environ.get("KYOSO_TEST_POSTGRES_URL", "")
+ENGINES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+def _use(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KYOSO_DATABASE_URL", url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from kyoso.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    db.get_engine(url).dispose()
+    db._ENGINES.pop(url, None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    from kyoso.migrate import upgrade
+
+    engine = db.get_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name != "organisation"]
+    with db.get_engine(url).begin() as conn:
+        conn.execute(sa.text(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated, empty database (but for the directory of 団体)."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "kyoso.db"
+        shutil.copy(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_ready")
+        _truncate_postgres(url)
+    _use(url, monkeypatch)
+    yield url
+    if request.param == "sqlite":
+        db.get_engine(url).dispose()
+        db._ENGINES.pop(url, None)
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    with Session(db.get_engine(db_url), expire_on_commit=False) as s:
+        yield s
+        s.rollback()
