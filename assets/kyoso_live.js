@@ -16,7 +16,8 @@
 //   incr    {var, id, field, by, unless_me, unless}
 //   set     {var, value, rev, rev_var}  replace a var (rev-guarded if given)
 // `when` / `unless` are conditions {state?, var, eq}: `var` may be a dotted
-// path ("channel.id"), `state` another state's full name.
+// path ("channel.id"), `state` another state's full name; or {path}: the page
+// shown is that path.
 
 const SUFFIX = "_rx_state_";
 const lastPatch = new Map();
@@ -38,10 +39,16 @@ function readVar(store, state, path) {
   return rest.length ? getPath(value, rest.join(".")) : value;
 }
 
+function currentPath() {
+  return window.location.pathname.replace(/\/+$/, "") || "/";
+}
+
 function holds(store, state, cond) {
   if (!cond) return true;
   const conds = Array.isArray(cond) ? cond : [cond];
-  return conds.every((c) => readVar(store, c.state || state, c.var) === c.eq);
+  return conds.every((c) =>
+    c.path !== undefined ? currentPath() === c.path : readVar(store, c.state || state, c.var) === c.eq,
+  );
 }
 
 function newer(item, old) {

@@ -175,17 +175,20 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
                     rx.el.time(message.time, title=message.time_full,
                                style={"font_size": "0.75em", "color": "var(--gray-11)"}),
                     rx.cond(message.is_question & ~message.resolved,
-                            rx.badge("質問", color_scheme="amber", size="1")),
+                            rx.badge("質問", color_scheme="amber", size="1", high_contrast=True)),
                     rx.cond(message.resolved & (message.parent_id == 0),
                             rx.badge("解決済み", color_scheme="green", size="1",
-                                     custom_attrs=tid("resolved-badge"))),
+                                     custom_attrs=tid("resolved-badge"), high_contrast=True)),
                     rx.cond(message.is_answer,
-                            rx.badge("回答", color_scheme="green", size="1")),
+                            rx.badge("回答", color_scheme="green", size="1", high_contrast=True)),
                     align="baseline", spacing="2", wrap="wrap",
                 ),
             ),
             rx.cond(
-                ChannelState.editing_id == message.id,
+                # A thread's first message is edited in the channel list, not
+                # in the thread panel where it shows again.
+                (ChannelState.editing_id == message.id) & (message.parent_id != 0)
+                if in_thread else ChannelState.editing_id == message.id,
                 _edit_form(),
                 _body(message),
             ),

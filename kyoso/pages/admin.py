@@ -16,7 +16,7 @@ def _applicant(a: Applicant) -> rx.Component:
             rx.hstack(
                 rx.text(a.name, weight="bold"),
                 rx.text(a.org_name, size="2"),
-                rx.badge(a.org_code, variant="soft", color_scheme="gray"),
+                rx.badge(a.org_code, variant="soft", color_scheme="gray", high_contrast=True),
                 wrap="wrap", align="baseline", spacing="2",
             ),
             rx.text(a.department, " ・ ", a.email, size="2", color=MUTED),
@@ -56,7 +56,7 @@ def _decision(d: Decision) -> rx.Component:
     return rx.table.row(
         rx.table.cell(d.at),
         rx.table.cell(d.applicant),
-        rx.table.cell(rx.badge(d.decision, color_scheme=rx.cond(d.decision == "承認", "green", "red"))),
+        rx.table.cell(rx.badge(d.decision, color_scheme=rx.cond(d.decision == "承認", "green", "red"), high_contrast=True)),
         rx.table.cell(d.reviewer),
         rx.table.cell(d.reason),
     )

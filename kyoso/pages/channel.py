@@ -20,8 +20,8 @@ def _header() -> rx.Component:
             rx.hstack(
                 rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=18),
                 rx.heading(c.name, size="4", as_="h1"),
-                rx.cond(c.archived, rx.badge("アーカイブ済み", color_scheme="gray")),
-                rx.cond(c.kind == "announcement", rx.badge("お知らせ", color_scheme="amber")),
+                rx.cond(c.archived, rx.badge("アーカイブ済み", color_scheme="gray", high_contrast=True)),
+                rx.cond(c.kind == "announcement", rx.badge("お知らせ", color_scheme="amber", high_contrast=True)),
                 align="center", spacing="2", wrap="wrap",
             ),
             rx.text(c.description, size="1", color=MUTED,

@@ -21,7 +21,7 @@ def _entry(e: rx.Var[DirectoryEntry]) -> rx.Component:
                     rx.link(e.name, href="/c/" + e.slug, weight="bold",
                             custom_attrs=tid("directory-link", **{"data-slug": e.slug})),
                     rx.cond(e.joined, rx.badge("参加中", color_scheme="green", size="1", high_contrast=True)),
-                    rx.cond(e.archived, rx.badge("アーカイブ済み", color_scheme="gray", size="1")),
+                    rx.cond(e.archived, rx.badge("アーカイブ済み", color_scheme="gray", size="1", high_contrast=True)),
                     align="center", spacing="2", wrap="wrap",
                 ),
                 rx.text(e.description, size="2", color=MUTED),

@@ -19,7 +19,7 @@ def _my_channel(c: rx.Var[SidebarChannel]) -> rx.Component:
             rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=16),
             rx.text(c.name, weight=rx.cond(c.unread > 0, "bold", "regular")),
             rx.spacer(),
-            rx.cond(c.unread > 0, rx.badge(c.unread.to_string() + "件の新着", color_scheme="red")),
+            rx.cond(c.unread > 0, rx.badge(c.unread.to_string() + "件の新着", color_scheme="red", high_contrast=True)),
             align="center", width="100%",
         ),
         href="/c/" + c.slug,

@@ -17,7 +17,7 @@ def _item(n: rx.Var[InboxItem]) -> rx.Component:
             rx.cond(n.unread, rx.box(width="8px", height="8px", border_radius="4px",
                                      background="var(--accent-9)", flex_shrink="0"),
                     rx.box(width="8px", flex_shrink="0")),
-            rx.badge(n.kind_label, variant="soft", size="1"),
+            rx.badge(n.kind_label, variant="soft", size="1", high_contrast=True),
             rx.text(n.text, size="2", weight=rx.cond(n.unread, "bold", "regular"), flex="1",
                     text_align="left"),
             rx.text(n.time, size="1", color=MUTED, white_space="nowrap"),

@@ -16,7 +16,7 @@ def _view() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading(p.name, size="5", as_="h1"),
-                rx.badge(p.role_label, variant="soft"),
+                rx.badge(p.role_label, variant="soft", high_contrast=True),
                 align="center", spacing="3", wrap="wrap",
             ),
             rx.text(p.org_name, " ", p.department, size="2"),

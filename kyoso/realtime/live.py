@@ -100,11 +100,14 @@ def _build_stamps(ev: StampsChanged):  # type: ignore[no-untyped-def]
 
 def _build_unread(ev: UnreadChanged):  # type: ignore[no-untyped-def]
     def build() -> dict[str, dict[str, Any]]:
-        channel_state, sidebar_state = _states()
+        _, sidebar_state = _states()
+        with read_scope() as session:
+            slug = channel_svc.get_channel(session, ev.channel_id).slug
         op = {
             "op": "incr", "var": "channels", "id": ev.channel_id, "field": "unread", "by": 1,
             "unless_me": ev.author_id,
-            "unless": {"state": channel_state, "var": "channel.id", "eq": ev.channel_id},
+            # Someone reading the channel right now sees the message itself.
+            "unless": {"path": f"/c/{slug}"},
         }
         return {f"unread:{ev.channel_id}": update(sidebar_state, [op])}
 
