@@ -4,9 +4,9 @@
 // update whose only var is `live_patch` = {seq, ops}. This module watches the
 // store for new patches and applies their ops to the state's other vars
 // (kyoso/realtime/hub.py explains why). Ops:
-//   upsert  {var, item, insert, when}   list var: replace the item with the
-//           same id if the new rev is not older; insert it (kept sorted by
-//           id) when `insert` is true
+//   upsert  {var, item, insert, desc, when}  list var: replace the item with
+//           the same id if the new rev is not older; insert it (kept sorted by
+//           id, newest first with `desc`) when `insert` is true
 //   replace {var, item, when}           object var holding one item: replace
 //           it when its id matches and the rev is not older
 //   patch   {var, id, fields, rev}      merge fields into the item with that id
@@ -74,7 +74,7 @@ function applyOp(store, state, op, me) {
         next = list.slice();
         next[i] = op.item;
       } else if (op.insert) {
-        next = list.concat([op.item]).sort((a, b) => a.id - b.id);
+        next = list.concat([op.item]).sort((a, b) => (op.desc ? b.id - a.id : a.id - b.id));
       } else return;
       break;
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,16 @@ from sqlmodel import Session
 from kyoso.settings import get_settings
 
 _ENGINES: dict[str, sa.Engine] = {}
+
+# True inside a writing transaction. The app is async: awaiting while holding
+# the write lock would let another client's handler block the event loop on
+# that same lock, so the realtime module refuses to run inside one.
+in_write_transaction: ContextVar[bool] = ContextVar("in_write_transaction", default=False)
+
+
+def assert_no_write_transaction(what: str) -> None:
+    if in_write_transaction.get():
+        raise RuntimeError(f"{what} must run after the transaction has committed")
 
 
 def _prepare_sqlite(url: str) -> None:
@@ -75,24 +86,27 @@ def dispose_engines() -> None:
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A writing session: commits on success, rolls back on error."""
-    with Session(get_engine(url), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    token = in_write_transaction.set(True)
+    try:
+        with Session(get_engine(url), expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        in_write_transaction.reset(token)
 
 
 @contextmanager
 def read_scope(url: str | None = None) -> Iterator[Session]:
     """A session for reading only; it never takes SQLite's write lock."""
     engine = get_engine(url).execution_options(kyoso_write=False)
+    # Closing (not rolling back) releases the transaction and keeps loaded
+    # objects readable after the block.
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def utcnow() -> datetime:

@@ -10,21 +10,27 @@ import reflex as rx
 from kyoso import routes
 from kyoso.pages.admin import admin_page
 from kyoso.pages.auth import login_page, signup_page
+from kyoso.pages.briefings import briefing_page, briefings_page, presenter_page
 from kyoso.pages.channel import channel_page
 from kyoso.pages.directory import directory_page
 from kyoso.pages.home import home_page
 from kyoso.pages.inbox import inbox_page
+from kyoso.pages.poll_results import poll_results_page
 from kyoso.pages.profile import profile_page
 from kyoso.realtime.setup import make_sio, register_realtime
 from kyoso.states.admin import AdminState
 from kyoso.states.auth import LoginState, SignupState
+from kyoso.states.briefings import BriefingListState, BriefingState
 from kyoso.states.channel import ChannelState
 from kyoso.states.directory import DirectoryState
+from kyoso.states.home import HomeState
 from kyoso.states.inbox import InboxState
+from kyoso.states.poll_results import PollResultsState
 from kyoso.states.profile import ProfileState
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 from kyoso.styles import base_style
+from kyoso.tasks import run_periodic_tasks
 
 TITLE = "共創 kyoso"
 
@@ -38,6 +44,7 @@ app = rx.App(
     sio=make_sio(),
 )
 register_realtime(app)
+app.register_lifespan_task(run_periodic_tasks)
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,
@@ -50,10 +57,15 @@ def members_page(component: Callable[[], rx.Component], route: str, title: str,
 
 app.add_page(login_page, route=routes.LOGIN, title=f"ログイン | {TITLE}", on_load=LoginState.open_login)
 app.add_page(signup_page, route=routes.SIGNUP, title=f"参加申込 | {TITLE}", on_load=SignupState.open_signup)
-members_page(home_page, routes.HOME, "")
+members_page(home_page, routes.HOME, "", HomeState.open_home)
 members_page(directory_page, routes.CHANNELS, "チャンネル一覧", DirectoryState.open_directory)
 members_page(channel_page, routes.CHANNEL, "チャンネル", ChannelState.open_channel)
 members_page(inbox_page, routes.INBOX, "受信箱", InboxState.open_inbox)
 members_page(profile_page, routes.PROFILE, "プロフィール", ProfileState.open_profile)
+members_page(poll_results_page, routes.POLL, "アンケートの結果", PollResultsState.open_results)
+members_page(briefings_page, routes.BRIEFINGS, "説明会", BriefingListState.open_list)
+members_page(briefing_page, routes.BRIEFING, "説明会", BriefingState.open_room)
+app.add_page(presenter_page, route=routes.BRIEFING_PRESENT, title=f"発表者ビュー | {TITLE}",
+             on_load=[SessionState.require_login, BriefingState.open_room])
 app.add_page(admin_page, route=routes.ADMIN, title=f"運営 | {TITLE}",
              on_load=[SessionState.require_staff, AdminState.open_admin, SidebarState.load_sidebar])

@@ -293,3 +293,221 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = _ts_opt()
 
     __table_args__ = (sa.Index("ix_notification_user_id_id", "user_id", "id"),)
+
+
+# ---------------------------------------------------------------------------
+# Polls (アンケート) and surveys (意見募集)
+# ---------------------------------------------------------------------------
+
+
+class ResultsVisibility(StrEnum):
+    always = "always"  # everyone who can see the poll, live
+    after_vote = "after_vote"  # once you have voted
+    after_close = "after_close"  # everyone, once the poll is closed
+    owner = "owner"  # only the asker and 運営
+
+
+class Poll(SQLModel, table=True):
+    """A poll, posted as a message in a channel or thread, or run live in a 説明会."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    channel_id: int | None = Field(default=None, foreign_key="channel.id", index=True)
+    briefing_id: int | None = Field(default=None, foreign_key="briefing.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    question: str = Field(max_length=300)
+    multiple: bool = Field(default=False)
+    max_choices: int = Field(default=1)
+    anonymous: bool = Field(default=True)
+    visibility: str = Field(default=ResultsVisibility.always, max_length=20)
+    deadline: datetime | None = _ts_opt()
+    closed_at: datetime | None = _ts_opt()
+    created_at: datetime = _ts()
+    # Bumped by every ballot: a browser keeps the newest tally it was sent.
+    tally_rev: int = Field(default=0)
+
+
+class PollOption(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id")
+    position: int
+    label: str = Field(max_length=100)
+    # The 「その他」 option: a voter may add free text.
+    is_other: bool = Field(default=False)
+
+    __table_args__ = (sa.UniqueConstraint("poll_id", "position", name="uq_polloption_poll_position"),)
+
+
+class Ballot(SQLModel, table=True):
+    """One person's answer to one poll: at most one, by constraint."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    other_text: str = Field(default="", max_length=300)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+    __table_args__ = (sa.UniqueConstraint("poll_id", "user_id", name="uq_ballot_poll_user"),)
+
+
+class BallotChoice(SQLModel, table=True):
+    ballot_id: int = Field(foreign_key="ballot.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+
+
+class Survey(SQLModel, table=True):
+    """意見募集: several questions, a deadline, results by affiliation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    channel_id: int = Field(foreign_key="channel.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    anonymous: bool = Field(default=False)
+    deadline: datetime | None = _ts_opt()
+    closed_at: datetime | None = _ts_opt()
+    created_at: datetime = _ts()
+
+
+class SurveyQuestion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    position: int
+    kind: str = Field(max_length=10)  # single | multiple | text | scale
+    prompt: str = Field(max_length=300)
+    # Choices of a single/multiple question, one per line.
+    choices: str = Field(default="", max_length=4000)
+    required: bool = Field(default=True)
+
+    __table_args__ = (sa.UniqueConstraint("survey_id", "position", name="uq_surveyquestion_survey_position"),)
+
+
+class SurveyResponse(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+    __table_args__ = (sa.UniqueConstraint("survey_id", "user_id", name="uq_surveyresponse_survey_user"),)
+
+
+class SurveyAnswer(SQLModel, table=True):
+    response_id: int = Field(foreign_key="surveyresponse.id", primary_key=True)
+    question_id: int = Field(foreign_key="surveyquestion.id", primary_key=True)
+    # Chosen positions as "0,2" for choice questions; 1-5 for a scale.
+    choices: str = Field(default="", max_length=200)
+    scale: int | None = Field(default=None)
+    text: str = Field(default="", max_length=4000)
+
+
+# ---------------------------------------------------------------------------
+# Announcements (お知らせ) and briefings (説明会)
+# ---------------------------------------------------------------------------
+
+
+class Announcement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="user.id")
+    title: str = Field(max_length=120)
+    body: str = Field(max_length=8000)
+    body_html: str = Field(default="", max_length=40000)
+    category: str = Field(max_length=20)  # policy | release | briefing | other
+    importance: str = Field(default="normal", max_length=10)  # normal | high
+    expires_at: datetime | None = _ts_opt()
+    briefing_id: int | None = Field(default=None, foreign_key="briefing.id")
+    created_at: datetime = _ts(index=True)
+
+
+class AnnouncementChannel(SQLModel, table=True):
+    """An announcement published to a channel, with its message there."""
+
+    announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
+    channel_id: int = Field(foreign_key="channel.id", primary_key=True, index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    pinned: bool = Field(default=False)
+
+
+class AnnouncementRead(SQLModel, table=True):
+    announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    read_at: datetime = _ts()
+
+
+class Briefing(SQLModel, table=True):
+    """A 説明会: an event with registration and a live room."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=150)
+    description: str = Field(default="", max_length=4000)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    online_url: str = Field(default="", max_length=500)
+    place: str = Field(default="", max_length=200)
+    capacity: int = Field(default=0)  # 0: no limit
+    organiser_id: int = Field(foreign_key="user.id")
+    channel_id: int | None = Field(default=None, foreign_key="channel.id")
+    # The poll currently shown in the room (None: none).
+    live_poll_id: int | None = Field(default=None)
+    archived_message_id: int | None = Field(default=None, foreign_key="message.id")
+    reminder_sent_at: datetime | None = _ts_opt()
+    created_at: datetime = _ts()
+
+
+class Registration(SQLModel, table=True):
+    """申込: one per person per briefing; waitlisted when the briefing is full."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    briefing_id: int = Field(foreign_key="briefing.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    status: str = Field(max_length=12)  # registered | waitlisted | cancelled
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    attended_at: datetime | None = _ts_opt()
+
+    __table_args__ = (sa.UniqueConstraint("briefing_id", "user_id", name="uq_registration_briefing_user"),)
+
+
+class Question(SQLModel, table=True):
+    """A question asked in a briefing room (Slido-like)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    briefing_id: int = Field(foreign_key="briefing.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    anonymous: bool = Field(default=False)
+    body: str = Field(max_length=1000)
+    votes: int = Field(default=0)
+    answered_at: datetime | None = _ts_opt()
+    answer: str = Field(default="", max_length=2000)
+    hidden_at: datetime | None = _ts_opt()
+    created_at: datetime = _ts()
+    rev: int = Field(default=1)
+
+
+class QuestionVote(SQLModel, table=True):
+    question_id: int = Field(foreign_key="question.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    created_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------------------
+# Trust and safety
+# ---------------------------------------------------------------------------
+
+
+class Report(SQLModel, table=True):
+    """通報: a member reports a post to 運営."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    reporter_id: int = Field(foreign_key="user.id")
+    reason: str = Field(max_length=1000)
+    status: str = Field(default="open", max_length=12)  # open | resolved | dismissed
+    resolved_by_id: int | None = Field(default=None, foreign_key="user.id")
+    resolved_at: datetime | None = _ts_opt()
+    created_at: datetime = _ts()
+
+    __table_args__ = (sa.UniqueConstraint("message_id", "reporter_id", name="uq_report_message_reporter"),)

@@ -12,6 +12,8 @@ BRIEFINGS = "/briefings"
 BRIEFING = "/briefings/[id]"
 BRIEFING_PRESENT = "/briefings/[id]/present"
 INBOX = "/inbox"
+POLL = "/polls/[id]"
+SURVEY = "/surveys/[id]"
 QUESTIONS = "/questions"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from kyoso.components.polls import poll_card
 from kyoso.components.ui import tid
 from kyoso.services.messages import DELETED_TEXT, HIDDEN_TEXT, MessageView, StampView
 from kyoso.states.channel import ChannelState
@@ -192,6 +193,7 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
                 _edit_form(),
                 _body(message),
             ),
+            rx.cond(~gone & (message.poll_id > 0), poll_card(message.poll_id)),
             rx.cond(~gone, stamps_row(message)),
             rx.cond(
                 (message.reply_count > 0) & (not in_thread),

@@ -7,6 +7,8 @@ import reflex as rx
 from kyoso import routes
 from kyoso.components.layout import shell
 from kyoso.components.messages import composer, message_item
+from kyoso.components.polls import poll_form
+from kyoso.states.polls import PollState
 from kyoso.components.ui import empty_state, form_error, tid
 from kyoso.services.messages import MessageView
 from kyoso.states.channel import ChannelState
@@ -83,9 +85,15 @@ def _composer() -> rx.Component:
         form_error(ChannelState.error),
         rx.cond(
             ChannelState.can_post,
-            composer(form_id="composer-form", input_id="composer", on_submit=ChannelState.post,
-                     placeholder="#" + c.name + " に投稿", input_testid="composer-input",
-                     send_testid="composer-send"),
+            rx.vstack(
+                composer(form_id="composer-form", input_id="composer", on_submit=ChannelState.post,
+                         placeholder="#" + c.name + " に投稿", input_testid="composer-input",
+                         send_testid="composer-send"),
+                rx.button(rx.icon("chart_bar", size=14), "アンケートを作る", size="1", variant="soft",
+                          on_click=PollState.open_form, custom_attrs=tid("poll-create")),
+                poll_form(PollState.create),
+                spacing="1", width="100%",
+            ),
             rx.text(
                 rx.cond(c.archived, "このチャンネルはアーカイブされています。閲覧のみできます。",
                         "このお知らせチャンネルに新しく投稿できるのは国の職員と運営です。スレッドへの返信はできます。"),

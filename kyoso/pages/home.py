@@ -5,9 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from kyoso import routes
+from kyoso.components.announcements import announcement_card, publish_form
 from kyoso.components.layout import shell
-from kyoso.components.ui import empty_state, page_title, tid
+from kyoso.components.ui import empty_state, notice, page_title, tid
 from kyoso.services.channels import SidebarChannel
+from kyoso.states.home import HomeState
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 from kyoso.styles import MUTED
@@ -19,7 +21,8 @@ def _my_channel(c: rx.Var[SidebarChannel]) -> rx.Component:
             rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=16),
             rx.text(c.name, weight=rx.cond(c.unread > 0, "bold", "regular")),
             rx.spacer(),
-            rx.cond(c.unread > 0, rx.badge(c.unread.to_string() + "件の新着", color_scheme="red", high_contrast=True)),
+            rx.cond(c.unread > 0, rx.badge(c.unread.to_string() + "件の新着", color_scheme="red",
+                                           high_contrast=True)),
             align="center", width="100%",
         ),
         href="/c/" + c.slug,
@@ -34,9 +37,21 @@ def _my_channel(c: rx.Var[SidebarChannel]) -> rx.Component:
 
 def home_page() -> rx.Component:
     return shell(
-        page_title(rx.text("ようこそ、", SessionState.me.name, "さん")),
-        rx.heading("お知らせ", size="3", as_="h2"),
-        empty_state("お知らせはまだありません", "政策のお知らせやリリース、説明会の案内がここに届きます。", "megaphone"),
+        page_title(
+            rx.text("ようこそ、", SessionState.me.name, "さん"),
+            rx.cond(SessionState.me.can_announce & ~HomeState.composing,
+                    rx.button(rx.icon("megaphone", size=14), "お知らせを出す", size="2",
+                              on_click=HomeState.toggle_compose, custom_attrs=tid("announcement-new"))),
+        ),
+        notice(HomeState.notice),
+        rx.cond(HomeState.composing, publish_form()),
+        rx.heading("お知らせ", size="3", as_="h2", margin_top="0.5em"),
+        rx.cond(
+            HomeState.announcements.length() > 0,
+            rx.vstack(rx.foreach(HomeState.announcements, announcement_card), spacing="2", width="100%",
+                      custom_attrs=tid("announcement-feed")),
+            empty_state("お知らせはまだありません", "政策のお知らせやリリース、説明会の案内がここに届きます。", "megaphone"),
+        ),
         rx.heading("参加中のチャンネル", size="3", as_="h2", margin_top="1em"),
         rx.cond(
             SidebarState.channels.length() > 0,

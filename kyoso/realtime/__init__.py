@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from kyoso.db import assert_no_write_transaction
 from kyoso.models import User
 from kyoso.realtime.hub import hub
 from kyoso.realtime.live import publish
@@ -33,6 +34,7 @@ async def subscribe(state: Any, group: str, topics: Iterable[str], session: Sess
                     user: User) -> list[str]:
     """Subscribe the client behind a Reflex state to the topics the member may
     see, replacing the group's earlier topics. Returns the topics granted."""
+    assert_no_write_transaction("realtime.subscribe")
     granted = [t for t in topics if topic_rules.allowed(session, user, t)]
     await hub.subscribe(client_sid(state), group, granted)
     return granted

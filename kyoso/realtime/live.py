@@ -18,12 +18,17 @@ from kyoso.realtime.registry import state_name
 from kyoso.services import channels as channel_svc
 from kyoso.services import messages as message_svc
 from kyoso.services import notifications
+from kyoso.services import polls as poll_svc
 from kyoso.services.events import (
+    AnnouncementPublished,
+    BriefingChanged,
     ChannelChanged,
     Event,
     InboxChanged,
     MessageChanged,
+    PollChanged,
     StampsChanged,
+    TallyChanged,
     UnreadChanged,
 )
 
@@ -136,6 +141,111 @@ def _build_channel(ev: ChannelChanged):  # type: ignore[no-untyped-def]
     return build
 
 
+def _poll_state() -> str:
+    from kyoso.states.polls import PollState
+
+    return state_name(PollState)
+
+
+def _poll_rooms(poll: Any) -> list[str]:
+    rooms = []
+    if poll.channel_id:
+        rooms.append(f"channel:{poll.channel_id}")
+    if poll.briefing_id:
+        rooms.append(f"briefing:{poll.briefing_id}")
+    return rooms
+
+
+def _build_poll(ev: PollChanged):  # type: ignore[no-untyped-def]
+    """A poll was created, edited, closed or reopened: every reader gets the
+    definition; the tally goes along only where the whole room may see it."""
+
+    def build() -> dict[str, dict[str, Any]]:
+        with read_scope() as session:
+            poll = session.get(poll_svc.Poll, ev.poll_id)
+            if poll is None:
+                return {}
+            view = poll_svc.view(session, poll)
+            results_room = poll_svc.results_topic(poll)
+            tally = poll_svc.tally(session, poll)
+        out = {}
+        for room in _poll_rooms(poll):
+            ops: list[dict[str, Any]] = [
+                {"op": "put", "var": "polls", "key": str(ev.poll_id), "value": _asdict(view)}]
+            if room == results_room:
+                ops.append({"op": "put", "var": "tallies", "key": str(ev.poll_id),
+                            "value": _asdict(tally)})
+            out[room] = update(_poll_state(), ops)
+        return out
+
+    return build
+
+
+def _build_tally(ev: TallyChanged):  # type: ignore[no-untyped-def]
+    """New counts, only to the room of those allowed to see them."""
+
+    def build() -> dict[str, dict[str, Any]]:
+        with read_scope() as session:
+            poll = session.get(poll_svc.Poll, ev.poll_id)
+            if poll is None:
+                return {}
+            tally = poll_svc.tally(session, poll)
+            room = poll_svc.results_topic(poll)
+        return {room: update(_poll_state(), [
+            {"op": "put", "var": "tallies", "key": str(ev.poll_id), "value": _asdict(tally)}])}
+
+    return build
+
+
+def _build_briefing(ev: BriefingChanged):  # type: ignore[no-untyped-def]
+    """The room's shared parts: the header (counts), the live poll, the questions."""
+
+    def build() -> dict[str, dict[str, Any]]:
+        from kyoso.services import briefings
+        from kyoso.states.briefings import BriefingState
+
+        with read_scope() as session:
+            briefing = session.get(briefings.Briefing, ev.briefing_id)
+            if briefing is None:
+                return {}
+            ops: list[dict[str, Any]] = []
+            if ev.what in ("room", "registrations"):
+                ops.append({"op": "replace", "var": "briefing",
+                            "item": _asdict(briefings.view(session, briefing))})
+                ops.append({"op": "set", "var": "live_poll_id", "value": briefing.live_poll_id or 0})
+                ops.append({"op": "set", "var": "attendance",
+                            "value": briefings.attendance(session, ev.briefing_id)})
+            if ev.what in ("room", "questions"):
+                ops.append({"op": "set", "var": "questions",
+                            "value": [_asdict(q) for q in briefings.questions(session, ev.briefing_id)]})
+        return {f"briefing:{ev.briefing_id}": update(state_name(BriefingState), ops)}
+
+    return build
+
+
+def _build_announcement(ev: AnnouncementPublished):  # type: ignore[no-untyped-def]
+    """A new お知らせ on the home page of the members of its channels (and of
+    everyone when it is important)."""
+
+    def build() -> dict[str, dict[str, Any]]:
+        from kyoso.services import announcements
+        from kyoso.states.home import HomeState
+
+        with read_scope() as session:
+            a = session.get(announcements.Announcement, ev.announcement_id)
+            if a is None:
+                return {}
+            author = session.get(announcements.User, a.author_id)
+            item = _asdict(announcements._views(session, author, [a])[0])  # type: ignore[arg-type]
+        item["unread"] = True
+        payload = update(state_name(HomeState), [
+            {"op": "upsert", "var": "announcements", "item": item, "insert": True, "desc": True}])
+        rooms = ["all"] if a.importance == "high" else [f"unread:{c}" for c in ev.channel_ids]
+        return {room: payload for room in rooms}
+
+    return build
+
+
 @dataclasses.dataclass
 class ChannelHeader:
     """What every reader of a channel sees of it (the same for all)."""
@@ -163,6 +273,9 @@ def channel_header(channel: Any) -> ChannelHeader:
 
 async def publish(events: Iterable[Event]) -> None:
     """Deliver committed events to the rooms of their topics."""
+    from kyoso.db import assert_no_write_transaction
+
+    assert_no_write_transaction("realtime.publish")
     seen: set[Event] = set()
     for ev in events:
         if ev in seen:
@@ -186,6 +299,18 @@ async def publish(events: Iterable[Event]) -> None:
             task = hub.send_coalesced(f"inbox:{ev.user_id}", _build_inbox(ev))
             if task is not None:
                 await task
+        elif isinstance(ev, PollChanged):
+            await hub.send_now(_build_poll(ev))
+        elif isinstance(ev, TallyChanged):
+            task = hub.send_coalesced(f"tally:{ev.poll_id}", _build_tally(ev))
+            if task is not None:
+                await task
+        elif isinstance(ev, BriefingChanged):
+            task = hub.send_coalesced(f"briefing:{ev.briefing_id}:{ev.what}", _build_briefing(ev))
+            if task is not None:
+                await task
+        elif isinstance(ev, AnnouncementPublished):
+            await hub.send_now(_build_announcement(ev))
         elif isinstance(ev, ChannelChanged):
             task = hub.send_coalesced(f"channel:{ev.channel_id}", _build_channel(ev))
             if task is not None:

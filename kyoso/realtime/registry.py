@@ -7,10 +7,13 @@ from functools import cache
 
 @cache
 def live_states() -> tuple[type, ...]:
+    from kyoso.states.briefings import BriefingState
     from kyoso.states.channel import ChannelState
+    from kyoso.states.home import HomeState
+    from kyoso.states.polls import PollState
     from kyoso.states.sidebar import SidebarState
 
-    return (ChannelState, SidebarState)
+    return (ChannelState, SidebarState, PollState, HomeState, BriefingState)
 
 
 def live_state_names() -> list[str]:

@@ -139,6 +139,7 @@ def load_demo(session: Session) -> bool:
         for stamp, keys in stamp_list:
             for key in keys:
                 stamps.toggle(session, people[key], msg.id, stamp)  # type: ignore[arg-type]
+    _demo_poll_announcement_briefing(session, people, chans, now)
     session.flush()
     for channel in chans.values():
         channel.last_message_at = session.exec(
@@ -147,6 +148,42 @@ def load_demo(session: Session) -> bool:
         session.add(channel)
     session.flush()
     return True
+
+
+def _demo_poll_announcement_briefing(session: Session, people: dict[str, User], chans: dict,  # type: ignore[type-arg]
+                                     now: datetime) -> None:
+    from kyoso.services import announcements, briefings, polls
+    from kyoso.services.timefmt import JST
+
+    poll, _ = polls.create_poll(session, people["digital"], chans["hyojunka"].id, polls.PollInput(
+        question="標準準拠システムへの移行が完了する見込みの時期はいつですか？",
+        options=["2025年度中", "2026年度中", "2027年度以降", "未定"], allow_other=True,
+        anonymous=True, visibility="always"))
+    for key, choice in (("sapporo", 1), ("sendai", 1), ("yokohama", 0), ("nagano", 1), ("obuse", 2),
+                        ("osaka", 0), ("kochi", 3), ("fukuoka", 1), ("naha", 2)):
+        polls.vote(session, people[key], poll.id or 0, [choice])
+    day = (now + timedelta(days=3)).astimezone(JST).replace(hour=14, minute=0, second=0, microsecond=0)
+    briefing = briefings.create_briefing(session, people["digital"], briefings.BriefingInput(
+        title="ガバメントクラウド移行説明会（第3回）",
+        description="移行スケジュールの考え方、運用経費の試算方法、ネットワーク構成の留意点についてご説明します。"
+                    "当日はアンケートと質問を受け付けます。",
+        starts_at=day, ends_at=day + timedelta(hours=1, minutes=30),
+        online_url="https://meet.example.go.jp/kyoso-briefing-3", capacity=300,
+        channel_id=chans["gov-cloud"].id))
+    for key in ("sapporo", "yokohama", "osaka", "naha", "kochi"):
+        briefings.register(session, people[key], briefing.id or 0)
+    briefings.ask(session, people["sapporo"], briefing.id or 0,
+                  "回線費用を複数団体で按分する場合の考え方を教えてください。")
+    announcements.publish(session, people["digital"], announcements.AnnouncementInput(
+        title="ガバメントクラウド移行説明会（第3回）のご案内",
+        body=f"{day.month}月{day.day}日 14:00から、オンラインで説明会を開催します。"
+             f"説明会のページから申し込めます: /briefings/{briefing.id}",
+        category="briefing", channel_ids=[chans["oshirase"].id, chans["gov-cloud"].id],
+        briefing_id=briefing.id))
+    announcements.publish(session, people["soumu"], announcements.AnnouncementInput(
+        title="住民記録システム標準仕様書（第5.0版）を公開しました",
+        body="標準仕様書の改定版を公開しました。主な変更点は、転出・転入手続のワンストップ化への対応です。",
+        category="policy", importance="high", channel_ids=[chans["oshirase"].id]))
 
 
 def _backdate(session: Session, message: Message, when: datetime) -> None:

@@ -128,4 +128,5 @@ class AnnouncementPublished(Event):
 
     @property
     def topics(self) -> tuple[str, ...]:
-        return tuple(f"announcements:{c}" for c in self.channel_ids)
+        # Members of those channels (their sidebar rooms); everyone if important.
+        return tuple(f"unread:{c}" for c in self.channel_ids) + ("all",)

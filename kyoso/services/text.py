@@ -16,15 +16,16 @@ _CONTROL = re.compile(
 
 
 def clean_line(value: object, *, label: str, max_len: int, required: bool = True,
-               nfkc: bool = True) -> str:
-    """One line of text (a name, a title): NFKC, no controls, trimmed.
+               nfkc: bool = False) -> str:
+    """One line of text (a title, a question): no controls, trimmed.
 
-    NFKC turns full-width ASCII into ASCII and half-width kana into full-width,
-    which is what people mean when they type a name or a department.
+    With ``nfkc``, full-width ASCII becomes ASCII and half-width kana
+    full-width: what people mean when they type an address or a name. Without
+    it (the default) only NFC applies, so Japanese punctuation such as ？ and
+    （） stays as typed.
     """
     text = "" if value is None else str(value)
-    if nfkc:
-        text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC" if nfkc else "NFC", text)
     text = _CONTROL.sub("", text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
     text = re.sub(r" {2,}", " ", text).strip()
     _check_length(text, label=label, max_len=max_len, required=required)

@@ -11,6 +11,8 @@ from kyoso.models import Channel, Membership, User, UserStatus
 def allowed(session: Session, user: User, topic: str) -> bool:
     if user.status != UserStatus.active:
         return False
+    if topic == "all":
+        return True
     kind, _, raw = topic.partition(":")
     try:
         ident = int(raw)

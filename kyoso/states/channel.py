@@ -68,7 +68,9 @@ class ChannelState(SessionState):
         self.editing_id = 0
         self.mention_options = []
         try:
-            with self._acting() as (session, user):
+            # Reading only: no await may happen inside a writing transaction,
+            # or another client's write would block the event loop on the lock.
+            with self._reading() as (session, user):
                 channel = channels.get_channel_by_slug(session, self._slug())
                 channels.check_can_read(user, channel)
                 self.channel = channel_header(channel)
@@ -81,9 +83,19 @@ class ChannelState(SessionState):
                 self.first_unread_id = next(
                     (m.id for m in self.messages
                      if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
-                channels.mark_read(session, user, channel.id or 0)
                 self.palette = stamps.palette(session, user)
                 await realtime.subscribe(self, "page", [f"channel:{channel.id}"], session, user)
+                thread_id = self._query_int("thread")
+                if thread_id:
+                    self._load_thread(thread_id, session, user)
+                else:
+                    self.thread_open_id = 0
+                    self.thread_parent = None
+                    self.thread_replies = []
+                await self._load_polls(session, user)
+            if last_read is not None:
+                with self._acting() as (session, user):
+                    channels.mark_read(session, user, self.channel.id)
         except NotAuthenticated:
             return self._login_redirect()
         except NotFound:
@@ -91,18 +103,19 @@ class ChannelState(SessionState):
             self.channel = ChannelHeader()
             self.messages = []
             return None
-        thread_id = self._query_int("thread")
-        self.focus_id = self._query_int("m") or thread_id
-        if thread_id:
-            self._load_thread(thread_id)
-        else:
-            self.thread_open_id = 0
-            self.thread_parent = None
-            self.thread_replies = []
+        self.focus_id = self._query_int("m") or self._query_int("thread")
         return None
 
+    async def _load_polls(self, session: Any, user: Any) -> None:
+        """The polls among the shown messages, for PollState to render."""
+        from kyoso.states.polls import PollState
+
+        ids = [m.poll_id for m in [*self.messages, *self.thread_replies] if m.poll_id]
+        poll_state = await self.get_state(PollState)
+        await poll_state._load(session, user, ids)
+
     @rx.event
-    def load_older(self):
+    async def load_older(self):
         if not self.messages or not self.has_older or self.loading_older:
             return
         self.loading_older = True
@@ -123,12 +136,13 @@ class ChannelState(SessionState):
         self.messages = older + [m for m in current if not older or m.id > older[-1].id]
         self.has_older = more
         self.loading_older = False
+        with self._reading() as (session, user):
+            await self._load_polls(session, user)
 
-    def _load_thread(self, parent_id: int) -> None:
+    def _load_thread(self, parent_id: int, session: Any, user: Any) -> None:
         self.thread_error = ""
         try:
-            with self._reading() as (session, user):
-                parent, replies = messages.thread(session, user, parent_id)
+            parent, replies = messages.thread(session, user, parent_id)
         except DomainError as exc:
             self.thread_error = exc.message
             self.thread_open_id = 0
@@ -143,8 +157,14 @@ class ChannelState(SessionState):
         self.thread_replies = replies
 
     @rx.event
-    def open_thread(self, parent_id: int):
-        self._load_thread(int(parent_id))
+    async def open_thread(self, parent_id: int):
+        try:
+            with self._reading() as (session, user):
+                self._load_thread(int(parent_id), session, user)
+                await self._load_polls(session, user)
+        except NotAuthenticated:
+            return self._login_redirect()
+        return None
 
     @rx.event
     def close_thread(self):

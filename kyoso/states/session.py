@@ -4,7 +4,9 @@ The session token lives in the browser's localStorage and is checked against
 the database on every event that reads or changes data: a handler never trusts
 what it was told before. Page states derive from ``SessionState`` and use
 ``self._acting()`` (or ``self._reading()``) to get a database session together
-with the member the token belongs to.
+with the member the token belongs to. Never ``await`` inside ``_acting()``: the
+write lock would be held while other clients' handlers run (the realtime
+module refuses to run there); publish after the block.
 """
 
 from __future__ import annotations

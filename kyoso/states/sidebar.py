@@ -25,7 +25,7 @@ class SidebarState(SessionState):
             with self._reading() as (session, user):
                 self.channels = channels.my_channels(session, user)
                 self.inbox_unread = notifications.unread_count(session, user.id or 0)
-                topics = [f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
+                topics = ["all", f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
                 await realtime.subscribe(self, "shell", topics, session, user)
         except NotAuthenticated:
             self.channels = []

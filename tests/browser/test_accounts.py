@@ -135,7 +135,8 @@ async def test_members_cannot_open_the_admin_page(app: App, browser: Browser) ->
     await page.context.close()
 
 
-PAGES = ["/login", "/signup", "/", "/channels", "/admin", "/c/hyojunka", "/inbox", "/u/1"]
+PAGES = ["/login", "/signup", "/", "/channels", "/admin", "/c/hyojunka", "/inbox", "/u/1",
+         "/briefings", "/briefings/1", "/briefings/1/present", "/polls/1"]
 
 
 async def test_pages_pass_axe_and_load_nothing_from_elsewhere(app: App, browser: Browser,
@@ -148,7 +149,9 @@ async def test_pages_pass_axe_and_load_nothing_from_elsewhere(app: App, browser:
         ctx = await new_context(browser, token=token if logged_in else None, recorder=recorder)
         page = await ctx.new_page()
         await page.goto(app.url + path)
-        if logged_in:
+        if path.endswith("/present"):
+            await page.get_by_test_id("presenter").wait_for()
+        elif logged_in:
             await wait_hydrated(page)
         else:
             await page.get_by_test_id("login-submit" if path == "/login" else "signup-submit").wait_for()

@@ -1,0 +1,205 @@
+"""お知らせ: policy notices, releases and briefing invitations, published by
+national staff and 運営 to one or more channels, and a home feed with read marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kyoso.db import utcnow
+from kyoso.models import (
+    Announcement,
+    AnnouncementChannel,
+    AnnouncementRead,
+    Channel,
+    Membership,
+    Organisation,
+    Role,
+    User,
+)
+from kyoso.services import channels as channel_rules
+from kyoso.services import markup
+from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
+from kyoso.services.events import AnnouncementPublished, Event, MessageChanged
+from kyoso.services.text import clean_line, clean_text
+from kyoso.services.timefmt import jst_datetime, jst_short
+
+CATEGORIES = {"policy": "政策", "release": "リリース", "briefing": "説明会", "other": "その他"}
+IMPORTANCE = {"normal": "通常", "high": "重要"}
+
+
+@dataclass
+class AnnouncementInput:
+    title: str
+    body: str
+    category: str
+    channel_ids: list[int]
+    importance: str = "normal"
+    expires_at: datetime | None = None
+    briefing_id: int | None = None
+
+
+@dataclass
+class AnnouncementView:
+    id: int
+    title: str
+    body_html: str
+    category: str
+    category_label: str
+    important: bool
+    author: str
+    author_org: str
+    time: str
+    time_full: str
+    channels: list[str]
+    link: str
+    unread: bool
+
+
+def can_publish(user: User) -> bool:
+    return user.is_staff or user.role == Role.national
+
+
+def publish(session: Session, user: User, data: AnnouncementInput) -> tuple[Announcement, list[Event]]:
+    channel_rules.require_active(user)
+    if not can_publish(user):
+        raise NotAllowed("お知らせを出せるのは国の職員と運営だけです。")
+    title = clean_line(data.title, label="タイトル", max_len=120)
+    body = clean_text(data.body, label="本文", max_len=6000)
+    if data.category not in CATEGORIES:
+        raise InvalidInput("分類を選んでください。", field="category")
+    if data.importance not in IMPORTANCE:
+        raise InvalidInput("重要度を選んでください。", field="importance")
+    if data.expires_at is not None and data.expires_at <= utcnow():
+        raise InvalidInput("掲載期限は未来の日時にしてください。", field="expires_at")
+    channel_ids = sorted(set(int(c) for c in data.channel_ids))
+    if not channel_ids:
+        raise InvalidInput("お知らせを出すチャンネルを1つ以上選んでください。", field="channels")
+    targets = []
+    for cid in channel_ids:
+        channel = session.get(Channel, cid)
+        if channel is None or channel.archived_at is not None:
+            raise InvalidInput("選んだチャンネルが見つからないか、アーカイブされています。", field="channels")
+        targets.append(channel)
+    announcement = Announcement(
+        author_id=user.id, title=title, body=body, body_html=markup.render(body),  # type: ignore[arg-type]
+        category=data.category, importance=data.importance, expires_at=data.expires_at,
+        briefing_id=data.briefing_id,
+    )
+    session.add(announcement)
+    session.flush()
+    from kyoso.services import messages
+
+    events: list[Event] = []
+    mark = "【重要】" if data.importance == "high" else ""
+    text = f"📢 {mark}**{title}**（{CATEGORIES[data.category]}）\n\n{body}"
+    for channel in targets:
+        # Announcements go out even to announcement channels: the publisher is allowed there.
+        message, more = messages.post_message(session, user, channel.id or 0, text, rate_limited=False)
+        session.add(AnnouncementChannel(announcement_id=announcement.id, channel_id=channel.id,  # type: ignore[arg-type]
+                                        message_id=message.id))
+        events += more
+    events.append(AnnouncementPublished(announcement.id or 0, tuple(channel_ids)))
+    return announcement, events
+
+
+def _views(session: Session, user: User, rows: list[Announcement]) -> list[AnnouncementView]:
+    if not rows:
+        return []
+    ids = [a.id for a in rows]
+    read = set(session.exec(select(AnnouncementRead.announcement_id).where(
+        AnnouncementRead.user_id == user.id, col(AnnouncementRead.announcement_id).in_(ids))).all())
+    placements = session.exec(
+        select(AnnouncementChannel, Channel).join(Channel, Channel.id == AnnouncementChannel.channel_id)  # type: ignore[arg-type]
+        .where(col(AnnouncementChannel.announcement_id).in_(ids))).all()
+    where: dict[int, list[tuple[Channel, AnnouncementChannel]]] = {}
+    for ac, ch in placements:
+        where.setdefault(ac.announcement_id, []).append((ch, ac))
+    authors = {u.id: (u, o) for u, o in session.exec(
+        select(User, Organisation).join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
+        .where(col(User.id).in_({a.author_id for a in rows}))).all()}
+    out = []
+    for a in rows:
+        u, o = authors.get(a.author_id, (None, None))
+        places = where.get(a.id or 0, [])
+        link = f"/c/{places[0][0].slug}?m={places[0][1].message_id}" if places else "/"
+        out.append(AnnouncementView(
+            id=a.id or 0, title=a.title, body_html=a.body_html, category=a.category,
+            category_label=CATEGORIES.get(a.category, ""), important=a.importance == "high",
+            author=u.name if u else "", author_org=o.display_name if o else "",
+            time=jst_short(a.created_at), time_full=jst_datetime(a.created_at),
+            channels=[ch.name for ch, _ in places], link=link, unread=a.id not in read,
+        ))
+    return out
+
+
+def feed(session: Session, user: User, *, limit: int = 30) -> list[AnnouncementView]:
+    """My announcements: those published to channels I belong to, and every
+    important one; newest first; expired ones leave the feed."""
+    channel_rules.require_active(user)
+    mine = select(AnnouncementChannel.announcement_id).join(
+        Membership, Membership.channel_id == AnnouncementChannel.channel_id).where(Membership.user_id == user.id)
+    now = utcnow()
+    rows = session.exec(
+        select(Announcement).where(
+            sa.or_(col(Announcement.id).in_(mine), Announcement.importance == "high"),
+            sa.or_(col(Announcement.expires_at).is_(None), col(Announcement.expires_at) > now))
+        .order_by(col(Announcement.created_at).desc(), col(Announcement.id).desc()).limit(limit)
+    ).all()
+    return _views(session, user, list(rows))
+
+
+def unread_count(session: Session, user: User) -> int:
+    return sum(1 for a in feed(session, user, limit=100) if a.unread)
+
+
+def mark_read(session: Session, user: User, announcement_id: int) -> None:
+    channel_rules.require_active(user)
+    if session.get(Announcement, announcement_id) is None:
+        raise NotFound("お知らせが見つかりません。")
+    if session.get(AnnouncementRead, (announcement_id, user.id)) is None:
+        session.add(AnnouncementRead(announcement_id=announcement_id, user_id=user.id))  # type: ignore[arg-type]
+        try:
+            with session.begin_nested():
+                session.flush()
+        except sa.exc.IntegrityError:
+            pass
+
+
+def set_pinned(session: Session, user: User, announcement_id: int, channel_id: int,
+               pinned: bool) -> list[Event]:
+    channel_rules.require_active(user)
+    if not can_publish(user):
+        raise NotAllowed("ピン留めできるのは国の職員と運営だけです。")
+    placement = session.get(AnnouncementChannel, (announcement_id, channel_id))
+    if placement is None:
+        raise NotFound("このチャンネルのお知らせではありません。")
+    placement.pinned = bool(pinned)
+    session.add(placement)
+    if placement.message_id:
+        from kyoso.models import Message
+
+        message = session.get(Message, placement.message_id)
+        if message is not None:
+            message.rev += 1
+            session.add(message)
+            return [MessageChanged(channel_id, message.id or 0, None, "edited")]
+    return []
+
+
+def pinned_in(session: Session, user: User, channel_id: int) -> list[AnnouncementView]:
+    rows = session.exec(
+        select(Announcement).join(AnnouncementChannel, AnnouncementChannel.announcement_id == Announcement.id)  # type: ignore[arg-type]
+        .where(AnnouncementChannel.channel_id == channel_id, AnnouncementChannel.pinned == True)  # noqa: E712
+        .order_by(col(Announcement.created_at).desc())).all()
+    return _views(session, user, list(rows))
+
+
+def announcement_channels(session: Session, user: User) -> list[tuple[int, str]]:
+    """Channels an announcement may go to (not archived), for the form."""
+    rows = session.exec(select(Channel).where(col(Channel.archived_at).is_(None)).order_by(
+        col(Channel.kind).desc(), Channel.name)).all()
+    return [(c.id or 0, c.name) for c in rows]

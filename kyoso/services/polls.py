@@ -1,0 +1,613 @@
+"""Polls (アンケート): one-click answers, live results, results by affiliation.
+
+A poll is posted as a message in a channel or thread, or run live in a 説明会.
+Who may see its results is the poll's ``visibility``; every read of a tally
+goes through ``can_see_results``, so a browser that may not see them is never
+sent a count. An anonymous poll never exposes a voter: no view, event or
+export of it carries who voted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kyoso.db import utcnow
+from kyoso.models import (
+    AuditLog,
+    Ballot,
+    BallotChoice,
+    Channel,
+    Message,
+    Organisation,
+    OrgKind,
+    Poll,
+    PollOption,
+    ResultsVisibility,
+    Role,
+    User,
+    UserStatus,
+)
+from kyoso.orgdata import PREFECTURES, REGIONS
+from kyoso.services import channels as channel_rules
+from kyoso.services import markup, ratelimit
+from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
+from kyoso.services.events import Event, MessageChanged, PollChanged, TallyChanged
+from kyoso.services.text import clean_line
+from kyoso.services.timefmt import jst_datetime
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 20
+OTHER_LABEL = "その他"
+VISIBILITY_LABELS = {
+    ResultsVisibility.always: "いつでも見られる",
+    ResultsVisibility.after_vote: "回答した人だけ見られる",
+    ResultsVisibility.after_close: "締め切り後に公開",
+    ResultsVisibility.owner: "作成者と運営だけ",
+}
+
+# How the results are split by affiliation.
+GROUP_LABELS = {"prefecture": "都道府県", "municipality": "市区町村", "national": "国"}
+
+
+@dataclass
+class PollInput:
+    question: str
+    options: list[str]
+    multiple: bool = False
+    max_choices: int = 0  # 0: as many as there are options
+    allow_other: bool = False
+    anonymous: bool = True
+    visibility: str = ResultsVisibility.always
+    deadline: datetime | None = None
+
+
+@dataclass
+class OptionView:
+    index: int
+    label: str
+    is_other: bool
+
+
+@dataclass
+class PollView:
+    """The poll as every reader sees it. No counts: those are in TallyView."""
+
+    id: int
+    question: str
+    options: list[OptionView]
+    multiple: bool
+    max_choices: int
+    anonymous: bool
+    visibility: str
+    visibility_label: str
+    deadline: str
+    closed: bool
+    author_id: int
+    channel_id: int
+    briefing_id: int
+    editable: bool  # no ballot yet
+
+
+@dataclass
+class TallyView:
+    poll_id: int
+    rev: int
+    voters: int
+    counts: list[int]
+    percents: list[int]
+
+
+@dataclass
+class SplitRow:
+    label: str
+    voters: int
+    counts: list[int]
+
+
+@dataclass
+class PrefectureCell:
+    code: str
+    name: str
+    short: str
+    region: str
+    voters: int
+    row: int
+    col: int
+
+
+@dataclass
+class AffiliationResults:
+    """Results by affiliation: never who, only how many from where."""
+
+    splits_by_group: list[SplitRow]
+    splits_by_region: list[SplitRow]
+    splits_by_prefecture: list[SplitRow]
+    organisations_answered: int
+    prefectures_silent: list[str]
+    tiles: list[PrefectureCell]
+    other_texts: list[tuple[str, str]] = field(default_factory=list)  # (団体, text)
+    voters_by_option: list[list[str]] = field(default_factory=list)  # named polls only
+
+
+# ---------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------
+
+
+def get_poll(session: Session, poll_id: int) -> Poll:
+    poll = session.get(Poll, poll_id)
+    if poll is None:
+        raise NotFound("アンケートが見つかりません。")
+    return poll
+
+
+def is_closed(poll: Poll, now: datetime | None = None) -> bool:
+    if poll.closed_at is not None:
+        return True
+    return poll.deadline is not None and poll.deadline <= (now or utcnow())
+
+
+def _poll_message(session: Session, poll: Poll) -> Message | None:
+    return session.get(Message, poll.message_id) if poll.message_id else None
+
+
+def can_view(session: Session, user: User, poll: Poll) -> bool:
+    """The poll itself: whoever can read where it was posted (lurkers included)."""
+    if user.status != UserStatus.active:
+        return False
+    if poll.briefing_id:
+        from kyoso.services import briefings
+
+        return briefings.can_view(session, user, poll.briefing_id)
+    message = _poll_message(session, poll)
+    if message is None or not message.is_visible:
+        return user.is_staff or poll.author_id == user.id
+    return True  # every channel is public to active members
+
+
+def has_voted(session: Session, user: User, poll_id: int) -> bool:
+    return session.exec(
+        select(Ballot.id).where(Ballot.poll_id == poll_id, Ballot.user_id == user.id)
+    ).first() is not None
+
+
+def can_see_results(session: Session, user: User, poll: Poll) -> bool:
+    if not can_view(session, user, poll):
+        return False
+    if user.is_staff or poll.author_id == user.id:
+        return True
+    if poll.visibility == ResultsVisibility.always:
+        return True
+    if poll.visibility == ResultsVisibility.after_vote:
+        return has_voted(session, user, poll.id or 0)
+    if poll.visibility == ResultsVisibility.after_close:
+        return is_closed(poll)
+    return False
+
+
+def can_manage(user: User, poll: Poll) -> bool:
+    return user.status == UserStatus.active and (poll.author_id == user.id or user.is_staff)
+
+
+def results_topic(poll: Poll) -> str:
+    """Where live tallies go: the whole room when every reader may see them,
+    else a room that only those allowed have been put in."""
+    if poll.visibility == ResultsVisibility.always or (
+        poll.visibility == ResultsVisibility.after_close and is_closed(poll)
+    ):
+        if poll.briefing_id:
+            return f"briefing:{poll.briefing_id}"
+        if poll.channel_id:
+            return f"channel:{poll.channel_id}"
+    return f"poll-results:{poll.id}"
+
+
+def can_subscribe(session: Session, user: User, poll_id: int, *, results: bool) -> bool:
+    poll = session.get(Poll, poll_id)
+    if poll is None:
+        return False
+    return can_see_results(session, user, poll) if results else can_view(session, user, poll)
+
+
+# ---------------------------------------------------------------------------
+# Creating and managing
+# ---------------------------------------------------------------------------
+
+
+def _check_input(data: PollInput) -> tuple[str, list[str], int]:
+    question = clean_line(data.question, label="質問", max_len=300)
+    options = [clean_line(o, label="選択肢", max_len=100, required=False) for o in data.options]
+    options = [o for o in options if o]
+    if len(options) < MIN_OPTIONS:
+        raise InvalidInput(f"選択肢を{MIN_OPTIONS}つ以上入力してください。", field="options")
+    if len(options) > MAX_OPTIONS:
+        raise InvalidInput(f"選択肢は{MAX_OPTIONS}個までです。", field="options")
+    if len(set(options)) != len(options):
+        raise InvalidInput("同じ選択肢が重複しています。", field="options")
+    if data.allow_other and OTHER_LABEL in options:
+        raise InvalidInput(f"「{OTHER_LABEL}」は自由記述の欄として自動で加わります。", field="options")
+    if data.visibility not in set(ResultsVisibility):
+        raise InvalidInput("結果の公開範囲を選んでください。", field="visibility")
+    total = len(options) + (1 if data.allow_other else 0)
+    if data.multiple:
+        max_choices = data.max_choices or total
+        if not 1 <= max_choices <= total:
+            raise InvalidInput(f"選べる数は1〜{total}の範囲で指定してください。", field="max_choices")
+    else:
+        max_choices = 1
+    if data.deadline is not None and data.deadline <= utcnow():
+        raise InvalidInput("締め切りは未来の日時にしてください。", field="deadline")
+    return question, options, max_choices
+
+
+def _add_options(session: Session, poll: Poll, options: list[str], allow_other: bool) -> None:
+    for i, label in enumerate(options):
+        session.add(PollOption(poll_id=poll.id, position=i, label=label))  # type: ignore[arg-type]
+    if allow_other:
+        session.add(PollOption(poll_id=poll.id, position=len(options), label=OTHER_LABEL,  # type: ignore[arg-type]
+                               is_other=True))
+
+
+def create_poll(session: Session, user: User, channel_id: int, data: PollInput, *,
+                parent_id: int | None = None) -> tuple[Poll, list[Event]]:
+    """Post a poll as a message in a channel (or in a thread)."""
+    from kyoso.services import messages
+
+    question, options, max_choices = _check_input(data)
+    body = f"📊 アンケート: {question}"
+    message, events = messages.post_message(session, user, channel_id, body, parent_id=parent_id)
+    poll = Poll(
+        message_id=message.id, channel_id=channel_id, author_id=user.id,  # type: ignore[arg-type]
+        question=question, multiple=data.multiple, max_choices=max_choices,
+        anonymous=data.anonymous, visibility=data.visibility, deadline=data.deadline,
+    )
+    session.add(poll)
+    session.flush()
+    _add_options(session, poll, options, data.allow_other)
+    session.flush()
+    # The message event must carry the poll: publish the poll first.
+    return poll, [PollChanged(poll.id, channel_id), *events]  # type: ignore[arg-type]
+
+
+def create_briefing_poll(session: Session, user: User, briefing_id: int,
+                         data: PollInput) -> tuple[Poll, list[Event]]:
+    from kyoso.services import briefings
+
+    briefing = briefings.get_briefing(session, briefing_id)
+    briefings.require_manager(user, briefing)
+    question, options, max_choices = _check_input(data)
+    poll = Poll(
+        briefing_id=briefing_id, author_id=user.id, question=question,  # type: ignore[arg-type]
+        multiple=data.multiple, max_choices=max_choices, anonymous=data.anonymous,
+        visibility=data.visibility, deadline=data.deadline,
+    )
+    session.add(poll)
+    session.flush()
+    _add_options(session, poll, options, data.allow_other)
+    session.flush()
+    return poll, [PollChanged(poll.id, None, briefing_id)]  # type: ignore[arg-type]
+
+
+def edit_poll(session: Session, user: User, poll_id: int, data: PollInput) -> list[Event]:
+    """The asker may change a poll until the first vote."""
+    poll = get_poll(session, poll_id)
+    if not can_manage(user, poll):
+        raise NotAllowed("アンケートを編集できるのは作成者と運営だけです。")
+    if session.exec(select(Ballot.id).where(Ballot.poll_id == poll_id)).first() is not None:
+        raise InvalidInput("回答が集まり始めたアンケートは編集できません。締め切って作り直してください。")
+    question, options, max_choices = _check_input(data)
+    poll.question, poll.multiple, poll.max_choices = question, data.multiple, max_choices
+    poll.anonymous, poll.visibility, poll.deadline = data.anonymous, data.visibility, data.deadline
+    for opt in session.exec(select(PollOption).where(PollOption.poll_id == poll_id)).all():
+        session.delete(opt)
+    session.flush()
+    _add_options(session, poll, options, data.allow_other)
+    poll.tally_rev += 1
+    session.add(poll)
+    events: list[Event] = [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id)]
+    message = _poll_message(session, poll)
+    if message is not None:
+        message.body = f"📊 アンケート: {question}"
+        message.body_html = markup.render(message.body)
+        message.edited_at = utcnow()
+        message.rev += 1
+        session.add(message)
+        events.append(MessageChanged(message.channel_id, message.id or 0, message.parent_id, "edited"))
+    return events
+
+
+def set_closed(session: Session, user: User, poll_id: int, closed: bool) -> list[Event]:
+    poll = get_poll(session, poll_id)
+    if not can_manage(user, poll):
+        raise NotAllowed("アンケートを締め切れるのは作成者と運営だけです。")
+    if closed:
+        poll.closed_at = utcnow()
+    else:
+        poll.closed_at = None
+        if poll.deadline is not None and poll.deadline <= utcnow():
+            poll.deadline = None  # reopening lifts a passed deadline
+    poll.tally_rev += 1
+    session.add(poll)
+    if user.id != poll.author_id:
+        session.add(AuditLog(actor_id=user.id, action="poll.close" if closed else "poll.reopen",
+                             target_type="poll", target_id=poll.id))
+    return [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id), TallyChanged(poll.id or 0)]
+
+
+def close_due(session: Session) -> list[Event]:
+    """Close polls whose deadline has passed (run periodically)."""
+    now = utcnow()
+    due = session.exec(
+        select(Poll).where(col(Poll.closed_at).is_(None), col(Poll.deadline).is_not(None),
+                           col(Poll.deadline) <= now)
+    ).all()
+    events: list[Event] = []
+    for poll in due:
+        poll.closed_at = poll.deadline
+        poll.tally_rev += 1
+        session.add(poll)
+        events += [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id), TallyChanged(poll.id or 0)]
+    return events
+
+
+# ---------------------------------------------------------------------------
+# Voting
+# ---------------------------------------------------------------------------
+
+
+def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
+         other_text: str | None = None) -> list[Event]:
+    """Cast or change the member's ballot. An empty list withdraws it."""
+    poll = get_poll(session, poll_id)
+    if not can_view(session, user, poll):
+        raise NotFound("アンケートが見つかりません。")
+    if is_closed(poll):
+        raise NotAllowed("このアンケートは締め切られています。")
+    options = session.exec(select(PollOption).where(PollOption.poll_id == poll_id)).all()
+    valid = {o.position: o for o in options}
+    chosen = sorted(set(int(p) for p in positions))
+    if any(p not in valid for p in chosen):
+        raise InvalidInput("選択肢が正しくありません。画面を更新してください。")
+    if len(chosen) > poll.max_choices:
+        raise InvalidInput(f"選べるのは{poll.max_choices}つまでです。")
+    other = ""
+    if any(valid[p].is_other for p in chosen):
+        other = clean_line(other_text or "", label="その他の内容", max_len=300, required=False)
+    ratelimit.check(session, [f"vote:{user.id}"], limit=60, within=timedelta(minutes=1),
+                    message="短時間に多くの回答がありました。少し待ってから、もう一度お試しください。")
+    ratelimit.hit(session, f"vote:{user.id}")
+    now = utcnow()
+    ballot = session.exec(
+        select(Ballot).where(Ballot.poll_id == poll_id, Ballot.user_id == user.id)
+    ).first()
+    if ballot is None and chosen:
+        ballot = Ballot(poll_id=poll_id, user_id=user.id, other_text=other,  # type: ignore[arg-type]
+                        created_at=now, updated_at=now)
+        try:
+            with session.begin_nested():
+                session.add(ballot)
+        except sa.exc.IntegrityError:
+            # The same person voting in two tabs at once: take the other ballot.
+            ballot = session.exec(
+                select(Ballot).where(Ballot.poll_id == poll_id, Ballot.user_id == user.id)
+            ).one()
+    if ballot is not None:
+        session.execute(sa.delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
+        if chosen:
+            for p in chosen:
+                session.add(BallotChoice(ballot_id=ballot.id, position=p, poll_id=poll_id))  # type: ignore[arg-type]
+            ballot.other_text = other
+            ballot.updated_at = now
+            session.add(ballot)
+        else:
+            session.delete(ballot)
+    session.execute(sa.update(Poll).where(Poll.id == poll_id).values(tally_rev=Poll.tally_rev + 1))
+    return [TallyChanged(poll_id)]
+
+
+def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, list[int]]:
+    if not poll_ids:
+        return {}
+    rows = session.exec(
+        select(BallotChoice.poll_id, BallotChoice.position)
+        .join(Ballot, Ballot.id == BallotChoice.ballot_id)  # type: ignore[arg-type]
+        .where(Ballot.user_id == user.id, col(BallotChoice.poll_id).in_(poll_ids))
+    ).all()
+    out: dict[str, list[int]] = defaultdict(list)
+    for pid, pos in rows:
+        out[str(pid)].append(pos)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------
+
+
+def poll_ids_for_messages(session: Session, message_ids: list[int]) -> dict[int, int]:
+    if not message_ids:
+        return {}
+    rows = session.exec(select(Poll.message_id, Poll.id).where(col(Poll.message_id).in_(message_ids))).all()
+    return {mid: pid for mid, pid in rows if mid is not None and pid is not None}
+
+
+def view(session: Session, poll: Poll) -> PollView:
+    options = session.exec(
+        select(PollOption).where(PollOption.poll_id == poll.id).order_by(PollOption.position)  # type: ignore[arg-type]
+    ).all()
+    voted = session.exec(select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is not None
+    return PollView(
+        id=poll.id or 0, question=poll.question,
+        options=[OptionView(o.position, o.label, o.is_other) for o in options],
+        multiple=poll.multiple, max_choices=poll.max_choices, anonymous=poll.anonymous,
+        visibility=poll.visibility,
+        visibility_label=VISIBILITY_LABELS.get(ResultsVisibility(poll.visibility), ""),
+        deadline=jst_datetime(poll.deadline) if poll.deadline else "", closed=is_closed(poll),
+        author_id=poll.author_id, channel_id=poll.channel_id or 0,
+        briefing_id=poll.briefing_id or 0, editable=not voted,
+    )
+
+
+def tally(session: Session, poll: Poll) -> TallyView:
+    """Counts per option and the number of voters. Callers check can_see_results."""
+    n_options = int(session.exec(
+        select(sa.func.count()).select_from(PollOption).where(PollOption.poll_id == poll.id)
+    ).one())
+    counts = [0] * n_options
+    for pos, n in session.exec(
+        select(BallotChoice.position, sa.func.count())
+        .where(BallotChoice.poll_id == poll.id).group_by(BallotChoice.position)
+    ).all():
+        if 0 <= pos < n_options:
+            counts[pos] = int(n)
+    voters = int(session.exec(
+        select(sa.func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)
+    ).one())
+    percents = [round(100 * c / voters) if voters else 0 for c in counts]
+    return TallyView(poll.id or 0, poll.tally_rev, voters, counts, percents)
+
+
+def views_for(session: Session, user: User, poll_ids: list[int]) -> tuple[
+        dict[str, PollView], dict[str, TallyView]]:
+    """Poll views, and tallies only for the polls whose results the member may see."""
+    polls: dict[str, PollView] = {}
+    tallies: dict[str, TallyView] = {}
+    for pid in poll_ids:
+        poll = session.get(Poll, pid)
+        if poll is None or not can_view(session, user, poll):
+            continue
+        polls[str(pid)] = view(session, poll)
+        if can_see_results(session, user, poll):
+            tallies[str(pid)] = tally(session, poll)
+    return polls, tallies
+
+
+def _group_of(org: Organisation) -> str:
+    if org.kind == OrgKind.agency:
+        return "national"
+    if org.kind == OrgKind.prefecture:
+        return "prefecture"
+    return "municipality"
+
+
+# A tile grid of Japan (row, column) for the 47 prefectures, north-east to south-west.
+TILES: dict[str, tuple[int, int]] = {
+    "01": (0, 11), "02": (1, 10), "03": (2, 11), "05": (2, 10), "04": (3, 11), "06": (3, 10),
+    "07": (4, 11), "15": (4, 9), "09": (5, 10), "10": (5, 9), "08": (5, 11), "16": (5, 8),
+    "17": (5, 7), "20": (6, 9), "11": (6, 10), "12": (6, 11), "18": (6, 7), "19": (7, 9),
+    "13": (7, 10), "14": (7, 11), "21": (7, 8), "25": (7, 7), "26": (7, 6), "28": (7, 5),
+    "31": (6, 4), "32": (6, 3), "35": (6, 2), "22": (8, 9), "23": (8, 8), "24": (8, 7),
+    "29": (8, 6), "27": (8, 5), "33": (7, 4), "34": (7, 3), "40": (7, 1), "30": (9, 6),
+    "37": (9, 4), "38": (9, 3), "36": (10, 4), "39": (10, 3), "44": (8, 1), "41": (7, 0),
+    "42": (8, 0), "43": (9, 1), "45": (9, 2), "46": (10, 1), "47": (11, 0),
+}
+
+
+def affiliation_results(session: Session, user: User, poll_id: int) -> AffiliationResults:
+    poll = get_poll(session, poll_id)
+    if not can_see_results(session, user, poll):
+        raise NotAllowed("このアンケートの結果はまだ公開されていません。")
+    n_options = int(session.exec(
+        select(sa.func.count()).select_from(PollOption).where(PollOption.poll_id == poll.id)
+    ).one())
+    rows = session.exec(
+        select(Ballot.id, Ballot.other_text, User.name, Organisation)
+        .join(User, User.id == Ballot.user_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
+        .where(Ballot.poll_id == poll_id)
+    ).all()
+    choices: dict[int, list[int]] = defaultdict(list)
+    for bid, pos in session.exec(
+        select(BallotChoice.ballot_id, BallotChoice.position).where(BallotChoice.poll_id == poll_id)
+    ).all():
+        choices[bid].append(pos)
+
+    def split(key_of, labels: list[tuple[str, str]]) -> list[SplitRow]:  # type: ignore[no-untyped-def]
+        voters: Counter[str] = Counter()
+        counts: dict[str, list[int]] = {k: [0] * n_options for k, _ in labels}
+        for bid, _, _, org in rows:
+            key = key_of(org)
+            if key not in counts:
+                continue
+            voters[key] += 1
+            for p in choices.get(bid, []):
+                if 0 <= p < n_options:
+                    counts[key][p] += 1
+        return [SplitRow(label, voters[k], counts[k]) for k, label in labels]
+
+    by_group = split(_group_of, list(GROUP_LABELS.items()))
+    by_region = split(lambda o: o.region, [(r, r) for r in (*REGIONS, "国")])
+    by_pref = split(lambda o: o.prefecture_code, [(code, name) for code, name, _ in PREFECTURES])
+    answered_prefs = {r.label for r in by_pref if r.voters}
+    tiles = [
+        PrefectureCell(code, name, name if name == "北海道" else name[:-1], region,
+                       next(r.voters for r in by_pref if r.label == name), *TILES[code])
+        for code, name, region in PREFECTURES
+    ]
+    options = session.exec(select(PollOption).where(PollOption.poll_id == poll_id)).all()
+    other_positions = {o.position for o in options if o.is_other}
+    other_texts = [
+        (org.display_name, text) for bid, text, _, org in rows
+        if text and other_positions & set(choices.get(bid, []))
+    ]
+    voters_by_option: list[list[str]] = []
+    if not poll.anonymous:
+        voters_by_option = [[] for _ in range(n_options)]
+        for bid, _, name, org in rows:
+            for p in choices.get(bid, []):
+                if 0 <= p < n_options:
+                    voters_by_option[p].append(f"{name}（{org.display_name}）")
+    return AffiliationResults(
+        splits_by_group=by_group, splits_by_region=by_region, splits_by_prefecture=by_pref,
+        organisations_answered=len({org.code for *_, org in rows}),
+        prefectures_silent=[name for _, name, _ in PREFECTURES if name not in answered_prefs],
+        tiles=tiles, other_texts=other_texts, voters_by_option=voters_by_option,
+    )
+
+
+def ballots_for_export(session: Session, user: User, poll_id: int) -> tuple[Poll, list[str], list[list[str]]]:
+    """Rows for the CSV: one per ballot for a named poll, aggregated for an anonymous one."""
+    poll = get_poll(session, poll_id)
+    if not can_manage(user, poll):
+        raise NotAllowed("エクスポートできるのは作成者と運営だけです。")
+    options = session.exec(
+        select(PollOption).where(PollOption.poll_id == poll_id).order_by(PollOption.position)  # type: ignore[arg-type]
+    ).all()
+    labels = [o.label for o in options]
+    if poll.anonymous:
+        t = tally(session, poll)
+        results = affiliation_results(session, user, poll_id)
+        header = ["区分", "回答者数", *labels]
+        rows = [["全体", str(t.voters), *map(str, t.counts)]]
+        rows += [[f"区分: {r.label}", str(r.voters), *map(str, r.counts)] for r in results.splits_by_group]
+        rows += [[f"地方: {r.label}", str(r.voters), *map(str, r.counts)] for r in results.splits_by_region]
+        rows += [[f"都道府県: {r.label}", str(r.voters), *map(str, r.counts)]
+                 for r in results.splits_by_prefecture]
+        return poll, header, rows
+    header = ["回答日時", "氏名", "団体", "都道府県", "部課名", *labels, "その他の内容"]
+    rows = []
+    for ballot, u, org in session.exec(
+        select(Ballot, User, Organisation)
+        .join(User, User.id == Ballot.user_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
+        .where(Ballot.poll_id == poll_id).order_by(Ballot.id)  # type: ignore[arg-type]
+    ).all():
+        chosen = set(session.exec(
+            select(BallotChoice.position).where(BallotChoice.ballot_id == ballot.id)).all())
+        rows.append([
+            jst_datetime(ballot.updated_at), u.name, org.display_name, org.prefecture, u.department,
+            *("1" if o.position in chosen else "" for o in options), ballot.other_text,
+        ])
+    return poll, header, rows
+
+
+def polls_in_channel(session: Session, channel_id: int) -> list[int]:
+    return list(session.exec(select(Poll.id).where(Poll.channel_id == channel_id)).all())  # type: ignore[arg-type]
+
+
+def channel_of(session: Session, poll: Poll) -> Channel | None:
+    return session.get(Channel, poll.channel_id) if poll.channel_id else None

@@ -1,0 +1,228 @@
+"""説明会 and お知らせ: who manages what, capacity, the waiting list, the calendar file."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from kyoso.db import utcnow
+from kyoso.models import Message, Notification, Registration, Role
+from kyoso.services import announcements, briefings, channels, polls
+from kyoso.services.errors import InvalidInput, NotAllowed
+from kyoso.services.timefmt import JST
+from tests.utils.factories import make_channel, make_user
+
+
+def make_briefing(session: Session, organiser, *, capacity: int = 0, channel=None,  # type: ignore[no-untyped-def]
+                  starts: datetime | None = None) -> briefings.Briefing:
+    start = starts or (utcnow() + timedelta(days=2)).astimezone(JST).replace(
+        hour=14, minute=0, second=0, microsecond=0)
+    briefing = briefings.create_briefing(session, organiser, briefings.BriefingInput(
+        title="標準化説明会", description="説明します", starts_at=start,
+        ends_at=start + timedelta(hours=1, minutes=30), capacity=capacity,
+        channel_id=channel.id if channel else None))
+    session.commit()
+    return briefing
+
+
+def test_members_cannot_create_briefings_or_publish(session: Session) -> None:
+    member = make_user(session)
+    with pytest.raises(NotAllowed):
+        make_briefing(session, member)
+    channel = make_channel(session)
+    with pytest.raises(NotAllowed):
+        announcements.publish(session, member, announcements.AnnouncementInput(
+            "お知らせ", "本文", "policy", [channel.id or 0]))
+
+
+def test_only_the_organiser_and_staff_manage_the_room(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    other_national = make_user(session, role=Role.national)
+    member = make_user(session)
+    moderator = make_user(session, role=Role.moderator)
+    briefing = make_briefing(session, organiser)
+    question, _ = briefings.ask(session, member, briefing.id or 0, "質問です")
+    data = polls.PollInput("どうですか", ["良い", "悪い"])
+    for outsider in (member, other_national):
+        with pytest.raises(NotAllowed):
+            polls.create_briefing_poll(session, outsider, briefing.id or 0, data)
+        with pytest.raises(NotAllowed):
+            briefings.answer_question(session, outsider, question.id or 0, "回答")
+        with pytest.raises(NotAllowed):
+            briefings.hide_question(session, outsider, question.id or 0)
+        with pytest.raises(NotAllowed):
+            briefings.set_live_poll(session, outsider, briefing.id or 0, None)
+        with pytest.raises(NotAllowed):
+            briefings.archive(session, outsider, briefing.id or 0)
+    poll, _ = polls.create_briefing_poll(session, organiser, briefing.id or 0, data)
+    briefings.set_live_poll(session, moderator, briefing.id or 0, poll.id)
+    assert briefing.live_poll_id == poll.id
+
+
+def test_capacity_waiting_list_and_cancellation(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    a, b, c = make_user(session), make_user(session), make_user(session)
+    briefing = make_briefing(session, organiser, capacity=2)
+    assert briefings.register(session, a, briefing.id or 0)[0] == "registered"
+    assert briefings.register(session, b, briefing.id or 0)[0] == "registered"
+    assert briefings.register(session, c, briefing.id or 0)[0] == "waitlisted"
+    assert briefings.register(session, a, briefing.id or 0)[0] == "registered"  # twice: no change
+    v = briefings.view(session, briefing)
+    assert (v.registered, v.waitlisted) == (2, 1)
+    briefings.cancel(session, a, briefing.id or 0)
+    session.commit()
+    assert briefings.registration_status(session, c, briefing.id or 0) == "registered"
+    assert briefings.registration_status(session, a, briefing.id or 0) == "cancelled"
+    note = session.exec(select(Notification).where(Notification.user_id == c.id)).one()
+    assert "参加が確定" in note.text
+    # Re-registering after cancelling joins the back of the queue when full.
+    assert briefings.register(session, a, briefing.id or 0)[0] == "waitlisted"
+    with pytest.raises(InvalidInput):
+        briefings.cancel(session, make_user(session), briefing.id or 0)
+
+
+def test_ics_parses_back_with_jst_times(session: Session) -> None:
+    from icalendar import Calendar
+
+    organiser = make_user(session, role=Role.national)
+    start = datetime(2031, 12, 1, 14, 0, tzinfo=JST)
+    briefing = make_briefing(session, organiser, starts=start)
+    briefing.title = "長いタイトル、カンマ; セミコロン " + "あ" * 40
+    session.add(briefing)
+    text = briefings.ics(session, organiser, briefing.id or 0)
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    cal = Calendar.from_ical(text)
+    event = next(c for c in cal.walk() if c.name == "VEVENT")
+    dtstart = event.decoded("dtstart")
+    assert dtstart.utcoffset() == timedelta(hours=9)
+    assert (dtstart.hour, dtstart.minute) == (14, 0) and dtstart.date().isoformat() == "2031-12-01"
+    assert event.decoded("dtend") - dtstart == timedelta(hours=1, minutes=30)
+    assert str(event.get("summary")) == briefing.title
+
+
+def test_reminder_the_day_before_once(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    attendee = make_user(session)
+    briefing = make_briefing(session, organiser, starts=utcnow() + timedelta(hours=20))
+    briefings.register(session, attendee, briefing.id or 0)
+    assert briefings.send_reminders(session)
+    assert briefings.send_reminders(session) == []
+    notes = session.exec(select(Notification).where(Notification.user_id == attendee.id)).all()
+    assert len(notes) == 1 and "明日の説明会" in notes[0].text
+
+
+def test_questions_order_votes_and_anonymity(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    a, b, c = make_user(session, name="質問者A"), make_user(session), make_user(session)
+    briefing = make_briefing(session, organiser)
+    q1, _ = briefings.ask(session, a, briefing.id or 0, "一つ目", anonymous=True)
+    q2, _ = briefings.ask(session, b, briefing.id or 0, "二つ目")
+    assert [q.id for q in briefings.questions(session, briefing.id or 0)] == [q1.id, q2.id]
+    briefings.toggle_upvote(session, a, q2.id or 0)
+    briefings.toggle_upvote(session, c, q2.id or 0)
+    briefings.toggle_upvote(session, c, q2.id or 0)  # taken back
+    briefings.toggle_upvote(session, b, q2.id or 0)
+    views = briefings.questions(session, briefing.id or 0)
+    assert [(q.id, q.votes) for q in views] == [(q2.id, 2), (q1.id, 0)]
+    assert views[1].author == "匿名の参加者" and "質問者A" not in repr(views)
+    briefings.answer_question(session, organiser, q2.id or 0, "資料に載せます")
+    assert [q.id for q in briefings.questions(session, briefing.id or 0)] == [q1.id, q2.id]
+    briefings.hide_question(session, organiser, q1.id or 0)
+    assert [q.id for q in briefings.questions(session, briefing.id or 0)] == [q2.id]
+
+
+def test_archive_posts_a_thread_with_results_and_answers(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    voter = make_user(session)
+    channel = make_channel(session)
+    briefing = make_briefing(session, organiser, channel=channel,
+                             starts=utcnow() - timedelta(minutes=10))
+    briefings.mark_attended(session, voter, briefing.id or 0)
+    poll, _ = polls.create_briefing_poll(session, organiser, briefing.id or 0,
+                                         polls.PollInput("理解できましたか", ["はい", "いいえ"]))
+    polls.vote(session, voter, poll.id or 0, [0])
+    q, _ = briefings.ask(session, voter, briefing.id or 0, "資料はどこにありますか")
+    briefings.answer_question(session, organiser, q.id or 0, "チャンネルに掲載します")
+    briefings.archive(session, organiser, briefing.id or 0)
+    parent = session.get(Message, briefing.archived_message_id)
+    assert parent is not None and "参加者数: 1人" in parent.body and "はい: 1票（100%）" in parent.body
+    replies = session.exec(select(Message).where(Message.parent_id == parent.id)).all()
+    assert len(replies) == 1 and "チャンネルに掲載します" in replies[0].body
+    with pytest.raises(InvalidInput):
+        briefings.archive(session, organiser, briefing.id or 0)
+
+
+def test_attendance_is_recorded_only_during_the_briefing(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    viewer = make_user(session)
+    future = make_briefing(session, organiser)
+    briefings.mark_attended(session, viewer, future.id or 0)
+    assert briefings.attendance(session, future.id or 0) == 0
+    now = make_briefing(session, organiser, starts=utcnow() - timedelta(minutes=5))
+    briefings.mark_attended(session, viewer, now.id or 0)
+    briefings.mark_attended(session, viewer, now.id or 0)
+    assert briefings.attendance(session, now.id or 0) == 1
+    assert session.exec(select(Registration)).one().status == "walk_in"
+
+
+def test_announcement_feed_read_marks_and_expiry(session: Session) -> None:
+    national = make_user(session, role=Role.national)
+    reader = make_user(session)
+    outsider = make_user(session)
+    channel = make_channel(session, announcement=True)
+    channels.join(session, reader, channel.id or 0)
+    a, _ = announcements.publish(session, national, announcements.AnnouncementInput(
+        "リリースのお知らせ", "新機能を公開しました", "release", [channel.id or 0]))
+    important, _ = announcements.publish(session, national, announcements.AnnouncementInput(
+        "重要なお知らせ", "必ずお読みください", "policy", [channel.id or 0], importance="high"))
+    feed = announcements.feed(session, reader)
+    assert [x.id for x in feed] == [important.id, a.id] and all(x.unread for x in feed)
+    # Not a member: only the important one.
+    assert [x.id for x in announcements.feed(session, outsider)] == [important.id]
+    announcements.mark_read(session, reader, a.id or 0)
+    assert {x.id: x.unread for x in announcements.feed(session, reader)} == {important.id: True, a.id: False}
+    # Posted as a message in the channel too.
+    assert session.exec(select(Message).where(Message.channel_id == channel.id)).all()
+    a.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(a)
+    assert [x.id for x in announcements.feed(session, reader)] == [important.id]
+
+
+def test_announcement_validation(session: Session) -> None:
+    national = make_user(session, role=Role.national)
+    channel = make_channel(session)
+    with pytest.raises(InvalidInput):
+        announcements.publish(session, national, announcements.AnnouncementInput("t", "b", "policy", []))
+    with pytest.raises(InvalidInput):
+        announcements.publish(session, national, announcements.AnnouncementInput(
+            "t", "b", "unknown", [channel.id or 0]))
+    with pytest.raises(InvalidInput):
+        announcements.publish(session, national, announcements.AnnouncementInput(
+            "t", "b", "policy", [channel.id or 0], expires_at=utcnow() - timedelta(hours=1)))
+
+
+def test_pin_in_a_channel(session: Session) -> None:
+    national = make_user(session, role=Role.national)
+    member = make_user(session)
+    channel = make_channel(session)
+    a, _ = announcements.publish(session, national, announcements.AnnouncementInput(
+        "ピン留め", "本文", "other", [channel.id or 0]))
+    with pytest.raises(NotAllowed):
+        announcements.set_pinned(session, member, a.id or 0, channel.id or 0, True)
+    announcements.set_pinned(session, national, a.id or 0, channel.id or 0, True)
+    assert [x.id for x in announcements.pinned_in(session, member, channel.id or 0)] == [a.id]
+
+
+def test_briefing_time_rules(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    start = utcnow() + timedelta(days=1)
+    with pytest.raises(InvalidInput):
+        briefings.create_briefing(session, organiser, briefings.BriefingInput(
+            "t", "", start, start - timedelta(hours=1)))
+    with pytest.raises(InvalidInput):
+        briefings.create_briefing(session, organiser, briefings.BriefingInput(
+            "t", "", start, start + timedelta(hours=1), online_url="javascript:alert(1)"))
+    assert re.match(r"\d{4}年", briefings.view(session, make_briefing(session, organiser)).when)
