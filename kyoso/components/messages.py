@@ -140,8 +140,8 @@ def _actions(message: rx.Var[MessageView], in_thread: bool) -> rx.Component:
                         rx.menu.item("非表示にする（運営）", color="red",
                                      on_click=ChannelState.hide(message.id),
                                      custom_attrs=tid("message-hide"))),
-                rx.menu.item("通報する", on_click=rx.redirect(
-                    "/report?m=" + message.id.to_string()), custom_attrs=tid("message-report")),
+                rx.cond(~mine, rx.menu.item("通報する", on_click=ChannelState.start_report(message.id),
+                                            custom_attrs=tid("message-report"))),
             ),
         ),
         spacing="1",
@@ -221,6 +221,39 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
         ),
         custom_attrs=tid("message", **{"data-message-id": message.id}),
         width="100%",
+    )
+
+
+def report_dialog() -> rx.Component:
+    from kyoso.services.moderation import REPORT_REASONS
+
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("投稿を通報する"),
+            rx.dialog.description("運営が内容を確認します。通報したことは投稿者には知らされません。", size="2"),
+            rx.form(
+                rx.vstack(
+                    rx.cond(ChannelState.report_error != "",
+                            rx.callout(ChannelState.report_error, color_scheme="red", size="1", role="alert",
+                                       custom_attrs=tid("form-error"))),
+                    rx.el.label("理由", html_for="report-category", style={"font_weight": "600"}),
+                    rx.el.select(*[rx.el.option(r, value=r) for r in REPORT_REASONS], name="category",
+                                 id="report-category", style={"padding": "0.3em"}),
+                    rx.el.label("詳しく（任意）", html_for="report-detail", style={"font_weight": "600"}),
+                    rx.text_area(name="detail", id="report-detail", rows="3", width="100%"),
+                    rx.hstack(
+                        rx.button("通報する", type="submit", color_scheme="red",
+                                  custom_attrs=tid("report-submit")),
+                        rx.button("やめる", type="button", variant="soft", color_scheme="gray",
+                                  on_click=ChannelState.cancel_report),
+                    ),
+                    spacing="2", width="100%",
+                ),
+                on_submit=ChannelState.submit_report, reset_on_submit=False,
+            ),
+        ),
+        open=ChannelState.report_id > 0,
+        on_open_change=lambda _o: ChannelState.cancel_report,
     )
 
 

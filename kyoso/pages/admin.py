@@ -6,6 +6,7 @@ import reflex as rx
 
 from kyoso.components.layout import shell
 from kyoso.components.ui import card, empty_state, form_error, notice, page_title, tid
+from kyoso.services.moderation import MemberRow, ReportView
 from kyoso.states.admin import AdminState, Applicant, Decision
 from kyoso.styles import MUTED
 
@@ -62,18 +63,57 @@ def _decision(d: Decision) -> rx.Component:
     )
 
 
-def admin_page() -> rx.Component:
-    return shell(
-        page_title("運営"),
-        form_error(AdminState.error),
-        notice(AdminState.notice),
-        rx.heading("参加申込の審査", size="3", as_="h2", margin_top="0.5em"),
+def _report(r: rx.Var[ReportView]) -> rx.Component:
+    return card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(r.count.to_string() + "件の通報", color_scheme="red", high_contrast=True),
+                rx.cond(r.hidden, rx.badge("非表示中", color_scheme="gray", high_contrast=True)),
+                rx.text(r.at, size="1", color=MUTED), spacing="2", align="center",
+            ),
+            rx.text(r.excerpt, size="2", style={"white_space": "pre-wrap"}),
+            rx.text("投稿者: ", r.author, " ・ 理由: ", r.reason, "（", r.reporter, "）", size="1", color=MUTED),
+            rx.hstack(
+                rx.link("投稿を開く", href="/c/" + r.channel_slug + "?thread=" + r.thread_id.to_string()
+                        + "&m=" + r.message_id.to_string(), size="2"),
+                rx.button("非表示にする", size="1", color_scheme="red",
+                          on_click=AdminState.close_reports(r.message_id, True),
+                          custom_attrs=tid("report-hide")),
+                rx.button("問題なし（却下）", size="1", variant="soft", color_scheme="gray",
+                          on_click=AdminState.close_reports(r.message_id, False),
+                          custom_attrs=tid("report-dismiss")),
+                spacing="3", align="center",
+            ),
+            spacing="1", width="100%",
+        ),
+        custom_attrs=tid("report-item"),
+    )
+
+
+def _member(m: rx.Var[MemberRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(m.name, href="/u/" + m.id.to_string())),
+        rx.table.cell(m.org_name),
+        rx.table.cell(m.role),
+        rx.table.cell(rx.cond(m.status == "suspended", rx.badge("利用停止中", color_scheme="red", high_contrast=True),
+                              "有効")),
+        rx.table.cell(rx.cond(
+            m.status == "suspended",
+            rx.button("利用再開", size="1", variant="soft", on_click=AdminState.set_suspended(m.id, False)),
+            rx.button("利用停止", size="1", variant="soft", color_scheme="red",
+                      on_click=AdminState.set_suspended(m.id, True), custom_attrs=tid("member-suspend")),
+        )),
+    )
+
+
+def _signups() -> rx.Component:
+    return rx.vstack(
         rx.cond(
             AdminState.applicants.length() > 0,
             rx.vstack(rx.foreach(AdminState.applicants, _applicant), width="100%", spacing="2"),
             empty_state("審査待ちの申込はありません", "新しい申込が届くとここに表示されます。", "user_check"),
         ),
-        rx.heading("審査の記録", size="3", as_="h2", margin_top="1.5em"),
+        rx.heading("審査の記録", size="3", as_="h2", margin_top="1em"),
         rx.cond(
             AdminState.decisions.length() > 0,
             rx.box(
@@ -91,5 +131,77 @@ def admin_page() -> rx.Component:
                 overflow_x="auto", width="100%",
             ),
             rx.text("まだ審査の記録はありません。", size="2", color=MUTED),
+        ),
+        width="100%",
+    )
+
+
+def _reports() -> rx.Component:
+    return rx.cond(
+        AdminState.reports.length() > 0,
+        rx.vstack(rx.foreach(AdminState.reports, _report), width="100%", spacing="2"),
+        empty_state("対応待ちの通報はありません", "メンバーが投稿を通報すると、ここに表示されます。", "flag"),
+    )
+
+
+def _members() -> rx.Component:
+    return rx.vstack(
+        rx.input(placeholder="氏名・団体名で検索", value=AdminState.member_query,
+                 on_change=AdminState.search_members.debounce(300), max_width="360px",
+                 aria_label="メンバーを検索"),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("氏名"), rx.table.column_header_cell("団体"),
+                    rx.table.column_header_cell("役割"), rx.table.column_header_cell("状態"),
+                    rx.table.column_header_cell("操作"),
+                )),
+                rx.table.body(rx.foreach(AdminState.members, _member)),
+                size="1", width="100%",
+            ),
+            overflow_x="auto", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _audit() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell("日時"), rx.table.column_header_cell("実行者"),
+                rx.table.column_header_cell("操作"), rx.table.column_header_cell("対象"),
+                rx.table.column_header_cell("内容"),
+            )),
+            rx.table.body(rx.foreach(AdminState.audit, lambda a: rx.table.row(
+                rx.table.cell(a.at), rx.table.cell(a.actor), rx.table.cell(a.action),
+                rx.table.cell(a.target), rx.table.cell(a.detail)))),
+            size="1", width="100%",
+        ),
+        overflow_x="auto", width="100%", custom_attrs=tid("audit-log"),
+    )
+
+
+def admin_page() -> rx.Component:
+    return shell(
+        page_title("運営"),
+        form_error(AdminState.error),
+        notice(AdminState.notice),
+        rx.tabs.root(
+            rx.tabs.list(
+                rx.tabs.trigger(rx.text("参加申込 ", AdminState.applicants.length()), value="signups"),
+                rx.tabs.trigger(rx.text("通報 ", AdminState.reports.length()), value="reports",
+                                custom_attrs=tid("admin-tab-reports")),
+                rx.tabs.trigger("メンバー", value="members"),
+                rx.cond(AdminState.is_admin, rx.tabs.trigger("監査ログ", value="audit",
+                                                             custom_attrs=tid("admin-tab-audit"))),
+            ),
+            rx.tabs.content(_signups(), value="signups", padding_top="1em"),
+            rx.tabs.content(_reports(), value="reports", padding_top="1em"),
+            rx.tabs.content(_members(), value="members", padding_top="1em"),
+            rx.tabs.content(_audit(), value="audit", padding_top="1em"),
+            value=AdminState.tab,
+            on_change=AdminState.set_tab,
+            width="100%",
         ),
     )

@@ -6,10 +6,10 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.components.layout import shell
-from kyoso.components.messages import composer, message_item
+from kyoso.components.messages import composer, message_item, report_dialog
 from kyoso.components.polls import poll_form
 from kyoso.states.polls import PollState
-from kyoso.components.ui import empty_state, form_error, tid
+from kyoso.components.ui import empty_state, form_error, notice, tid
 from kyoso.services.messages import MessageView
 from kyoso.states.channel import ChannelState
 from kyoso.styles import MUTED, PHONE
@@ -156,7 +156,7 @@ def channel_page() -> rx.Component:
             ChannelState.not_found,
             empty_state("チャンネルが見つかりません", rx.link("チャンネル一覧へ", href=routes.CHANNELS),
                         "search_x"),
-            rx.fragment(_header(), _messages(), _composer()),
+            rx.fragment(_header(), notice(ChannelState.notice), _messages(), _composer(), report_dialog()),
         ),
         aside=thread_panel(),
         main_padding="0.75em 1em",

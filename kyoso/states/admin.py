@@ -6,8 +6,9 @@ import dataclasses
 
 import reflex as rx
 
-from kyoso.models import User
-from kyoso.services import accounts
+from kyoso import realtime
+from kyoso.models import Role, User
+from kyoso.services import accounts, moderation
 from kyoso.services.errors import DomainError, NotAuthenticated
 from kyoso.services.timefmt import jst_datetime
 from kyoso.states.session import SessionState
@@ -34,8 +35,14 @@ class Decision:
 
 
 class AdminState(SessionState):
+    tab: str = "signups"
     applicants: list[Applicant] = []
     decisions: list[Decision] = []
+    reports: list[moderation.ReportView] = []
+    members: list[moderation.MemberRow] = []
+    member_query: str = ""
+    audit: list[moderation.AuditEntry] = []
+    is_admin: bool = False
     reject_id: int = 0
     reject_reason: str = ""
     error: str = ""
@@ -43,6 +50,10 @@ class AdminState(SessionState):
 
     def _load(self) -> None:
         with self._reading() as (session, user):
+            self.is_admin = user.role == Role.admin
+            self.reports = moderation.queue(session, user)
+            self.members = moderation.find_members(session, user, self.member_query)
+            self.audit = moderation.audit_log(session, user, limit=100) if self.is_admin else []
             rows = accounts.list_pending(session, user)
             self.applicants = [
                 Applicant(u.id or 0, u.name, u.email, o.display_name, o.code, u.department,
@@ -76,6 +87,44 @@ class AdminState(SessionState):
         except DomainError as exc:
             self.error = exc.message
         return None
+
+    @rx.event
+    def set_tab(self, tab: str):
+        self.tab = str(tab)
+
+    @rx.event
+    async def close_reports(self, message_id: int, hide: bool):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                events = moderation.close_reports(session, user, int(message_id), hide=bool(hide))
+            self._load()
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.notice = "投稿を非表示にしました。" if hide else "通報を却下しました。"
+        await realtime.publish(events)
+
+    @rx.event
+    def search_members(self, value: str):
+        self.member_query = str(value)[:50]
+        try:
+            with self._reading() as (session, user):
+                self.members = moderation.find_members(session, user, self.member_query)
+        except DomainError as exc:
+            self.error = exc.message
+
+    @rx.event
+    def set_suspended(self, user_id: int, suspended: bool):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                moderation.set_suspended(session, user, int(user_id), bool(suspended))
+            self._load()
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.notice = "利用停止にしました。" if suspended else "利用を再開しました。"
 
     @rx.event
     def approve(self, applicant_id: int):

@@ -47,6 +47,10 @@ class ChannelState(SessionState):
     _drafts: dict[str, str] = {}
     error: str = ""
     thread_error: str = ""
+    notice: str = ""
+    # Reporting a post (通報).
+    report_id: int = 0
+    report_error: str = ""
     live_patch: dict[str, Any] = {}
 
     # -- loading -----------------------------------------------------------
@@ -65,6 +69,8 @@ class ChannelState(SessionState):
         """on_load: the newest threads, the unread divider, live subscription."""
         self.error = ""
         self.thread_error = ""
+        self.notice = ""
+        self.report_id = 0
         self.editing_id = 0
         self.mention_options = []
         try:
@@ -316,6 +322,32 @@ class ChannelState(SessionState):
                 channels.mark_read(session, user, self.channel.id)
         except DomainError:
             pass
+
+    # -- reports -----------------------------------------------------------
+
+    @rx.event
+    def start_report(self, message_id: int):
+        self.report_id = int(message_id)
+        self.report_error = ""
+
+    @rx.event
+    def cancel_report(self):
+        self.report_id = 0
+
+    @rx.event
+    def submit_report(self, form: dict):
+        from kyoso.services import moderation
+
+        self.report_error = ""
+        reason = " / ".join(x for x in (str(form.get("category", "")), str(form.get("detail", "")).strip()) if x)
+        try:
+            with self._acting() as (session, user):
+                moderation.report(session, user, self.report_id, reason)
+        except DomainError as exc:
+            self.report_error = exc.message
+            return
+        self.report_id = 0
+        self.notice = "通報を受け付けました。運営が確認します。"
 
     # -- mentions ----------------------------------------------------------
 

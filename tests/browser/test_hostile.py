@@ -1,0 +1,481 @@
+"""The hostile client: an ordinary member fires every event handler of the app
+directly over the websocket, with forged arguments, and must be refused with
+nothing changed in the database; nothing it is sent may carry what it must not
+see. A new event handler without a case here fails `test_every_handler_has_a_case`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from kyoso.db import utcnow
+from kyoso.models import Channel, Message, Notification, Role, User, UserStatus
+from kyoso.services import accounts, briefings, channels, messages, polls
+from kyoso.services.timefmt import JST
+from tests.browser.conftest import App
+from tests.utils.reflex_client import ReflexClient, state_name
+
+pytestmark = pytest.mark.browser
+
+# Tables whose rows legitimately change as a side effect of any request
+# (rate-limit counters, login sessions of the test itself).
+VOLATILE = {"ratehit", "authsession", "alembic_version"}
+
+
+def fingerprint(app: App) -> dict[str, str]:
+    path = sa.engine.make_url(app.db_url).database
+    con = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        out = {}
+        for t in tables:
+            if t in VOLATILE or t.startswith("sqlite_"):
+                continue
+            rows = con.execute(f'select * from "{t}"').fetchall()
+            out[t] = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
+        return out
+    finally:
+        con.close()
+
+
+@dataclass
+class World:
+    """What the hostile member aims at."""
+
+    app: App
+    mallory: User
+    alice: User
+    alice_token: str
+    pending: User
+    alice_message: int
+    alice_thread_in_oshirase: int
+    announcement_channel: str
+    archived_channel: str
+    archived_channel_id: int
+    closed_poll: int
+    hidden_poll: int
+    hidden_voter: str
+    briefing: int
+    alice_question: int
+    alice_notification: int
+    sent: list[str] = field(default_factory=list)  # every update any hostile client received
+
+
+def _setup(app: App) -> World:
+    with app.session() as s:
+        def user(email: str, name: str, org: str, role: str = Role.member) -> User:
+            return accounts.create_user(s, email=email, password="hostile-password-1", name=name,
+                                        org_code=org, role=role)
+
+        mallory = user("mallory@city.chiyoda.lg.jp", "悪意 真理", "131016")
+        alice = user("alice.secret@city.sapporo.lg.jp", "被害 有栖", "011002")
+        voter = user("hidden.voter@city.osaka.lg.jp", "匿名投票者ひみつ", "271004")
+        national = s.exec(select(User).where(User.email == "sato.kenji@digital.go.jp")).one()
+        pending = accounts.do_signup(s, accounts.SignupInput(
+            "pending.applicant@city.naha.lg.jp", "審査待ち申請者", "472018", "課",
+            "pending-password-1", True))
+        zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        oshirase = s.exec(select(Channel).where(Channel.slug == "oshirase")).one()
+        archived = channels.create_channel_unchecked(s, slug="hostile-archived", name="アーカイブ済み")
+        archived.archived_at = utcnow()
+        msg, _ = messages.post_message(s, alice, zatsudan.id or 0, "有栖のメッセージ")
+        notice = s.exec(select(Message).where(Message.channel_id == oshirase.id,
+                                              Message.parent_id.is_(None))).first()  # type: ignore[union-attr]
+        closed, _ = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput("締め切り済み", ["A", "B"]))
+        closed.closed_at = utcnow()
+        hidden, _ = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput(
+            "結果非公開の無記名アンケート", ["はい", "いいえ"], anonymous=True, visibility="after_close"))
+        s.flush()
+        polls.vote(s, voter, hidden.id or 0, [1])
+        start = (utcnow() + timedelta(days=4)).astimezone(JST)
+        briefing = briefings.create_briefing(s, national, briefings.BriefingInput(
+            "敵対テスト用説明会", "", start, start + timedelta(hours=1), channel_id=zatsudan.id))
+        question, _ = briefings.ask(s, alice, briefing.id or 0, "有栖の質問")
+        note = Notification(user_id=alice.id, kind="mention", text="有栖への通知", link="/")  # type: ignore[arg-type]
+        s.add(note)
+        s.flush()
+        world = World(
+            app=app, mallory=mallory, alice=alice, alice_token=accounts.create_session(s, alice),
+            pending=pending, alice_message=msg.id or 0,
+            alice_thread_in_oshirase=notice.id if notice else 0,  # type: ignore[arg-type]
+            announcement_channel="oshirase", archived_channel="hostile-archived",
+            archived_channel_id=archived.id or 0, closed_poll=closed.id or 0, hidden_poll=hidden.id or 0,
+            hidden_voter="匿名投票者ひみつ", briefing=briefing.id or 0, alice_question=question.id or 0,
+            alice_notification=note.id or 0,
+        )
+        # Replies are closed in #oshirase for this test.
+        oshirase.allow_replies = False
+        s.add(oshirase)
+        return world
+
+
+@pytest.fixture(scope="module")
+def world(app: App) -> World:
+    return _setup(app)
+
+
+def handler(cls: type, name: str) -> str:
+    return f"{state_name(cls)}.{name}"
+
+
+async def mallory(world: World, path: str = "/", token: str | None = None) -> ReflexClient:
+    if token is None:
+        with world.app.session() as s:
+            token = accounts.create_session(s, s.get(User, world.mallory.id))  # type: ignore[arg-type]
+    client = ReflexClient(world.app.url, session_token=token)
+    await client.connect(path)
+    return client
+
+
+async def refused(world: World, cls: type, name: str, payload: dict[str, Any], *, path: str = "/",
+                  before: list[tuple[str, dict[str, Any]]] = ()) -> ReflexClient:  # type: ignore[assignment]
+    """Fire the handler as Mallory; the database must not change."""
+    snapshot = fingerprint(world.app)
+    client = await mallory(world, path)
+    for prior, prior_payload in before:
+        await client.fire(prior, prior_payload)
+    await client.fire(handler(cls, name), payload)
+    after = fingerprint(world.app)
+    changed = [t for t in snapshot if snapshot[t] != after.get(t)]
+    world.sent.append(client.text())
+    await client.close()
+    assert changed == [], f"{cls.__name__}.{name} changed {changed}"
+    return client
+
+
+# --------------------------------------------------------------------------
+# The cases: one per event handler (several attempts where it matters)
+# --------------------------------------------------------------------------
+
+Case = Callable[[World], Awaitable[None]]
+CASES: dict[str, Case] = {}
+
+
+def case(*names: str) -> Callable[[Case], Case]:
+    def register(fn: Case) -> Case:
+        for n in names:
+            CASES[n] = fn
+        return fn
+    return register
+
+
+def _states() -> dict[str, type]:
+    from kyoso.components.layout import ShellState
+    from kyoso.states.admin import AdminState
+    from kyoso.states.auth import LoginState, SignupState
+    from kyoso.states.briefings import BriefingListState, BriefingState
+    from kyoso.states.channel import ChannelState
+    from kyoso.states.directory import DirectoryState
+    from kyoso.states.home import HomeState
+    from kyoso.states.inbox import InboxState
+    from kyoso.states.poll_results import PollResultsState
+    from kyoso.states.polls import PollState
+    from kyoso.states.profile import ProfileState
+    from kyoso.states.session import SessionState
+    from kyoso.states.sidebar import SidebarState
+
+    return {c.__name__: c for c in (ShellState, AdminState, LoginState, SignupState, BriefingListState,
+                                    BriefingState, ChannelState, DirectoryState, HomeState, InboxState,
+                                    PollResultsState, PollState, ProfileState, SessionState, SidebarState)}
+
+
+S = _states()
+
+
+@case(*[f"{n}.setvar" for n in S])
+async def _setvar(w: World) -> None:
+    # The generic setter reaches only explicit set_* handlers (auto setters are off).
+    attempts = (("me", {"id": w.alice.id, "is_staff": True}), ("token", w.alice_token),
+                ("channel", {"id": 1}), ("closed", True), ("archived", True), ("suspended", True))
+    for cls in S.values():
+        setvar = handler(cls, "setvar")
+        first, *rest = attempts
+        await refused(w, cls, "setvar", {"var_name": first[0], "value": first[1]}, path="/admin",
+                      before=[(setvar, {"var_name": v, "value": x}) for v, x in rest])
+        client = await mallory(w, "/admin")
+        assert client.var(S["SessionState"], "me")["is_staff"] is False  # type: ignore[index]
+        await client.close()
+
+
+@case("SessionState.require_login", "SessionState.require_staff", "SidebarState.load_sidebar",
+      "ShellState.toggle_nav", "ShellState.close_nav")
+async def _harmless_loads(w: World) -> None:
+    for name in ("require_login", "require_staff"):
+        await refused(w, S["SessionState"], name, {}, path="/admin")
+    await refused(w, S["SidebarState"], "load_sidebar", {})
+    await refused(w, S["ShellState"], "toggle_nav", {})
+    await refused(w, S["ShellState"], "close_nav", {})
+
+
+@case("SessionState.logout", "SessionState.logout_everywhere")
+async def _logout(w: World) -> None:
+    """Logging out (everywhere) ends only Mallory's sessions, never Alice's."""
+    for name in ("logout", "logout_everywhere"):
+        client = await mallory(w)
+        await client.fire(handler(S["SessionState"], name), {"user_id": w.alice.id})
+        await client.close()
+        with w.app.session() as s:
+            assert accounts.user_for_token(s, w.alice_token) is not None
+
+
+@case("SessionState.forged_tokens")
+async def _forged_tokens(w: World) -> None:
+    """Random, ended and pending-account tokens get nothing and change nothing."""
+    with w.app.session() as s:
+        ended = accounts.create_session(s, s.get(User, w.mallory.id))  # type: ignore[arg-type]
+        accounts.end_session(s, ended)
+        pending_token = accounts.create_session(s, s.get(User, w.pending.id))  # type: ignore[arg-type]
+    from kyoso.states.channel import ChannelState
+
+    for token in ("x" * 43, ended, pending_token, ""):
+        client = await mallory(w, "/c/zatsudan", token=token)
+        snapshot = fingerprint(w.app)
+        await client.fire(handler(ChannelState, "post"), {"form": {"body": "偽のトークンで投稿"}})
+        assert fingerprint(w.app) == snapshot
+        assert client.var(ChannelState, "messages") in (None, [])
+        w.sent.append(client.text())
+        await client.close()
+
+
+@case("LoginState.open_login", "LoginState.submit")
+async def _login(w: World) -> None:
+    await refused(w, S["LoginState"], "open_login", {}, path="/login")
+    await refused(w, S["LoginState"], "submit", {"form": {"email": w.alice.email, "password": "guess"}},
+                  path="/login")
+    await refused(w, S["LoginState"], "submit", {"form": {"email": w.pending.email,
+                                                          "password": "pending-password-1"}}, path="/login")
+
+
+@case("SignupState.open_signup", "SignupState.email_changed", "SignupState.search_org",
+      "SignupState.choose_org", "SignupState.submit")
+async def _signup(w: World) -> None:
+    sig = S["SignupState"]
+    await refused(w, sig, "open_signup", {}, path="/signup")
+    await refused(w, sig, "email_changed", {"value": "x" * 10000}, path="/signup")
+    await refused(w, sig, "search_org", {"value": "千代田" * 100}, path="/signup")
+    await refused(w, sig, "choose_org", {"code": "999999"}, path="/signup")
+    form = {"email": w.alice.email, "name": "なりすまし", "org": "011002", "department": "課",
+            "password": "another-password", "rules": "on"}
+    await refused(w, sig, "submit", {"form": form}, path="/signup")  # duplicate address
+    await refused(w, sig, "submit", {"form": {**form, "email": "x@evil.example.com"}}, path="/signup")
+    await refused(w, sig, "submit", {"form": {**form, "email": "y@city.x.lg.jp", "org": "G00001"}},
+                  path="/signup")
+
+
+@case(*[f"AdminState.{n}" for n in ("open_admin", "approve", "start_reject", "cancel_reject",
+                                    "set_reject_reason", "reject", "set_tab", "close_reports",
+                                    "search_members", "set_suspended")])
+async def _admin(w: World) -> None:
+    adm = S["AdminState"]
+    await refused(w, adm, "open_admin", {}, path="/admin")
+    await refused(w, adm, "approve", {"applicant_id": w.pending.id}, path="/admin")
+    await refused(w, adm, "reject", {}, path="/admin",
+                  before=[(handler(adm, "start_reject"), {"applicant_id": w.pending.id}),
+                          (handler(adm, "set_reject_reason"), {"value": "却下"})])
+    await refused(w, adm, "cancel_reject", {}, path="/admin")
+    await refused(w, adm, "set_tab", {"tab": "audit"}, path="/admin")
+    await refused(w, adm, "close_reports", {"message_id": w.alice_message, "hide": True}, path="/admin")
+    await refused(w, adm, "search_members", {"value": ""}, path="/admin")
+    await refused(w, adm, "set_suspended", {"user_id": w.alice.id, "suspended": True}, path="/admin")
+
+
+@case(*[f"ProfileState.{n}" for n in ("open_profile", "start_edit", "cancel_edit", "save",
+                                      "change_password")])
+async def _profile(w: World) -> None:
+    pro = S["ProfileState"]
+    await refused(w, pro, "open_profile", {}, path=f"/u/{w.pending.id}")
+    await refused(w, pro, "open_profile", {}, path=f"/u/{w.alice.id}")
+    await refused(w, pro, "start_edit", {}, path=f"/u/{w.alice.id}")
+    await refused(w, pro, "cancel_edit", {}, path=f"/u/{w.alice.id}")
+    await refused(w, pro, "save", {"form": {"name": "x" * 500, "department": "d", "bio": "", "interests": ""}})
+    await refused(w, pro, "change_password", {"form": {"current_password": "guess",
+                                                        "new_password": "new-password-123"}})
+
+
+@case(*[f"ChannelState.{n}" for n in (
+    "open_channel", "load_older", "open_thread", "close_thread", "post", "reply", "start_edit",
+    "cancel_edit", "save_edit", "delete", "hide", "toggle_stamp", "join", "leave", "mark_read",
+    "draft_changed", "choose_mention", "start_report", "cancel_report", "submit_report")])
+async def _channel(w: World) -> None:
+    ch = S["ChannelState"]
+    z = "/c/zatsudan"
+    await refused(w, ch, "open_channel", {}, path="/c/no-such-channel")
+    await refused(w, ch, "load_older", {}, path=z)
+    await refused(w, ch, "open_thread", {"parent_id": 99999999}, path=z)
+    await refused(w, ch, "close_thread", {}, path=z)
+    await refused(w, ch, "post", {"form": {"body": "お知らせを勝手に"}}, path=f"/c/{w.announcement_channel}")
+    await refused(w, ch, "post", {"form": {"body": "アーカイブに投稿"}}, path=f"/c/{w.archived_channel}")
+    await refused(w, ch, "post", {"form": {"body": "あ" * 5000}}, path=z)
+    await refused(w, ch, "reply", {"form": {"body": "返信不可のスレッドへ"}}, path=f"/c/{w.announcement_channel}",
+                  before=[(handler(ch, "open_thread"), {"parent_id": w.alice_thread_in_oshirase})])
+    await refused(w, ch, "start_edit", {"message_id": w.alice_message}, path=z)
+    await refused(w, ch, "cancel_edit", {}, path=z)
+    await refused(w, ch, "save_edit", {"form": {"body": "書き換え"}}, path=z,
+                  before=[(handler(ch, "start_edit"), {"message_id": w.alice_message})])
+    await refused(w, ch, "delete", {"message_id": w.alice_message}, path=z)
+    await refused(w, ch, "hide", {"message_id": w.alice_message}, path=z)
+    await refused(w, ch, "toggle_stamp", {"message_id": w.alice_message, "stamp": "<script>"}, path=z)
+    await refused(w, ch, "toggle_stamp", {"message_id": 99999999, "stamp": "了解"}, path=z)
+    await refused(w, ch, "join", {}, path=f"/c/{w.archived_channel}")
+    await refused(w, ch, "leave", {}, path=z)
+    await refused(w, ch, "mark_read", {}, path=z)
+    await refused(w, ch, "draft_changed", {"target": "composer", "text": "@被害"}, path=z)
+    await refused(w, ch, "choose_mention", {"user_id": str(w.alice.id)}, path=z)
+    await refused(w, ch, "start_report", {"message_id": w.alice_message}, path=z)
+    await refused(w, ch, "cancel_report", {}, path=z)
+    await refused(w, ch, "submit_report", {"form": {"category": "その他", "detail": "x" * 3000}}, path=z,
+                  before=[(handler(ch, "start_report"), {"message_id": w.alice_message})])
+
+
+@case(*[f"DirectoryState.{n}" for n in ("open_directory", "search", "toggle_archived", "toggle_create",
+                                        "create", "join", "set_archived")])
+async def _directory(w: World) -> None:
+    d = S["DirectoryState"]
+    await refused(w, d, "open_directory", {}, path="/channels")
+    await refused(w, d, "search", {"value": "%' OR 1=1 --"}, path="/channels")
+    await refused(w, d, "toggle_archived", {}, path="/channels")
+    await refused(w, d, "toggle_create", {}, path="/channels")
+    await refused(w, d, "create", {"form": {"slug": "mallory", "name": "乗っ取り", "description": ""}},
+                  path="/channels")
+    await refused(w, d, "join", {"channel_id": w.archived_channel_id}, path="/channels")
+    await refused(w, d, "set_archived", {"channel_id": 1, "archived": True}, path="/channels")
+
+
+@case("InboxState.open_inbox", "InboxState.mark_all_read", "InboxState.open_item")
+async def _inbox(w: World) -> None:
+    i = S["InboxState"]
+    await refused(w, i, "open_inbox", {}, path="/inbox")
+    await refused(w, i, "mark_all_read", {}, path="/inbox")
+    client = await refused(w, i, "open_item", {"notification_id": w.alice_notification,
+                                               "link": "javascript:alert(1)"}, path="/inbox")
+    assert "_redirect" not in client.text()
+    assert "有栖への通知" not in client.text()
+
+
+@case(*[f"PollState.{n}" for n in ("choose", "set_other_draft", "send_other", "set_closed", "open_form",
+                                   "close_form", "add_option", "remove_option", "create")])
+async def _polls(w: World) -> None:
+    p = S["PollState"]
+    z = "/c/zatsudan"
+    await refused(w, p, "choose", {"poll_id": w.closed_poll, "index": 0}, path=z)
+    await refused(w, p, "choose", {"poll_id": 99999999, "index": 0}, path=z)
+    await refused(w, p, "choose", {"poll_id": w.hidden_poll, "index": 7}, path=z)
+    await refused(w, p, "set_other_draft", {"poll_id": w.hidden_poll, "text": "x"}, path=z)
+    await refused(w, p, "send_other", {"poll_id": w.closed_poll, "index": 0}, path=z)
+    await refused(w, p, "set_closed", {"poll_id": w.hidden_poll, "closed": True}, path=z)
+    for name in ("open_form", "close_form", "add_option", "remove_option"):
+        await refused(w, p, name, {}, path=z)
+    await refused(w, p, "create", {"form": {"question": "勝手なお知らせアンケート", "option_0": "A",
+                                            "option_1": "B"}}, path=f"/c/{w.announcement_channel}")
+
+
+@case("PollResultsState.open_results", "PollResultsState.download_csv", "PollResultsState.download_chart")
+async def _poll_results(w: World) -> None:
+    r = S["PollResultsState"]
+    path = f"/polls/{w.hidden_poll}"
+    await refused(w, r, "open_results", {}, path=path)
+    for name in ("download_csv", "download_chart"):
+        client = await refused(w, r, name, {}, path=path)
+        assert "_download" not in client.text()
+
+
+@case("HomeState.open_home", "HomeState.mark_read", "HomeState.toggle_compose", "HomeState.publish")
+async def _home(w: World) -> None:
+    h = S["HomeState"]
+    await refused(w, h, "open_home", {})
+    await refused(w, h, "mark_read", {"announcement_id": 99999999})
+    await refused(w, h, "toggle_compose", {})
+    await refused(w, h, "publish", {"form": {"title": "偽のお知らせ", "body": "本文", "category": "policy",
+                                             "importance": "high", "ch_1": "on"}})
+
+
+@case("BriefingListState.open_list", "BriefingListState.toggle_create", "BriefingListState.create")
+async def _briefing_list(w: World) -> None:
+    b = S["BriefingListState"]
+    start = (utcnow() + timedelta(days=1)).astimezone(JST)
+    await refused(w, b, "open_list", {}, path="/briefings")
+    await refused(w, b, "toggle_create", {}, path="/briefings")
+    await refused(w, b, "create", {"form": {"title": "偽の説明会", "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+                                            "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}},
+                  path="/briefings")
+
+
+@case(*[f"BriefingState.{n}" for n in ("open_room", "register", "cancel", "download_ics", "submit_question",
+                                       "upvote", "mark_answered", "hide_question", "show_poll",
+                                       "toggle_poll_form", "add_poll_option", "create_poll", "archive")])
+async def _briefing(w: World) -> None:
+    b = S["BriefingState"]
+    room = f"/briefings/{w.briefing}"
+    await refused(w, b, "open_room", {}, path="/briefings/99999999")
+    await refused(w, b, "register", {}, path="/briefings/99999999")
+    await refused(w, b, "cancel", {}, path=room)
+    await refused(w, b, "download_ics", {}, path="/briefings/99999999")
+    await refused(w, b, "submit_question", {"form": {"body": "   "}}, path=room)
+    await refused(w, b, "upvote", {"question_id": 99999999}, path=room)
+    await refused(w, b, "mark_answered", {"question_id": w.alice_question, "answered": True}, path=room)
+    await refused(w, b, "hide_question", {"question_id": w.alice_question}, path=room)
+    await refused(w, b, "show_poll", {"poll_id": w.hidden_poll}, path=room)
+    await refused(w, b, "toggle_poll_form", {}, path=room)
+    await refused(w, b, "add_poll_option", {}, path=room)
+    await refused(w, b, "create_poll", {"form": {"question": "乗っ取り", "option_0": "A", "option_1": "B"}},
+                  path=room)
+    await refused(w, b, "archive", {}, path=room)
+
+
+# --------------------------------------------------------------------------
+
+
+def all_handlers() -> set[str]:
+    out = set()
+    for name, cls in S.items():
+        for handler_name in cls.event_handlers:
+            owner = next((b for b in cls.__mro__ if handler_name in b.__dict__), cls)
+            if handler_name == "setvar" or owner is cls:
+                out.add(f"{name}.{handler_name}")
+    return out
+
+
+def test_every_handler_has_a_case() -> None:
+    from reflex.state import State
+
+    def walk(c: type) -> list[type]:
+        return [s for sub in c.get_substates() for s in (sub, *walk(sub))]  # type: ignore[attr-defined]
+
+    ours = {c.__name__ for c in walk(State) if c.__module__.startswith("kyoso")}
+    assert ours == set(S), f"states missing from the hostile suite: {ours ^ set(S)}"
+    missing = sorted(all_handlers() - set(CASES))
+    assert missing == [], f"event handlers without a hostile case: {missing}"
+
+
+async def test_hostile_member_is_refused_everywhere(world: World) -> None:
+    seen: set[int] = set()
+    for name, fn in CASES.items():
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        await fn(world)
+    # Nothing any hostile client was sent carries what a member must not see.
+    everything = "\n".join(world.sent)
+    assert len(world.sent) > 100
+    for secret in (world.alice.email, world.pending.email, world.pending.name, world.hidden_voter,
+                   "password_hash", "$argon2", "有栖への通知"):
+        assert secret not in everything, secret
+    # The tally of the poll whose results are hidden until close was never sent.
+    assert f'"poll_id": {world.hidden_poll}' not in everything
+    assert f'"poll_id":{world.hidden_poll}' not in everything
+    # Nothing happened to the targets.
+    with world.app.session() as s:
+        alice = s.get(User, world.alice.id)
+        assert alice and alice.status == UserStatus.active
+        assert s.get(User, world.pending.id).status == UserStatus.pending  # type: ignore[union-attr]
+        m = s.get(Message, world.alice_message)
+        assert m and m.body == "有栖のメッセージ" and m.deleted_at is None and m.hidden_at is None
