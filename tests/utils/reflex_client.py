@@ -15,6 +15,27 @@ NAMESPACE = "/_event"
 ROOT = "reflex___state____state"
 
 
+def route_params(pathname: str) -> dict[str, str]:
+    """The dynamic parts of kyoso's routes ("/c/[slug]" → {"slug": ...})."""
+    from kyoso import routes
+
+    parts = pathname.strip("/").split("/")
+    for pattern in (v for k, v in vars(routes).items() if k.isupper() and isinstance(v, str)):
+        pattern_parts = pattern.strip("/").split("/")
+        if len(pattern_parts) != len(parts):
+            continue
+        found = {}
+        for want, got in zip(pattern_parts, parts):
+            if want.startswith("[") and want.endswith("]"):
+                found[want[1:-1]] = got
+            elif want != got:
+                break
+        else:
+            if found:
+                return found
+    return {}
+
+
 def state_name(cls: type) -> str:
     return cls.get_full_name()  # type: ignore[attr-defined]
 
@@ -37,9 +58,12 @@ class ReflexClient:
         self._arrived.set()
 
     def router_data(self, path: str | None = None) -> dict[str, Any]:
+        """As the browser sends it: the query holds the search parameters and,
+        like React Router's params, the dynamic parts of the route."""
         path = path or self.path
         pathname, _, query = path.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        params.update(route_params(pathname))
         return {"pathname": pathname, "query": params, "asPath": path}
 
     def _storage(self) -> dict[str, Any]:
@@ -58,7 +82,17 @@ class ReflexClient:
             f"{self.base_url}?token={self.client_token}", socketio_path="/_event",
             namespaces=[NAMESPACE], transports=["websocket"], auth={"event": hydrate},
         )
+        # The page's on_load chain has run when the root state says hydrated.
+        await self.wait_for(lambda c: c.hydrated(), 30)
         await self.settle()
+
+    def hydrated(self) -> bool:
+        value = None
+        for update in self.updates:
+            root = (update.get("delta") or {}).get(ROOT) or {}
+            if "is_hydrated_rx_state_" in root:
+                value = root["is_hydrated_rx_state_"]
+        return bool(value)
 
     async def navigate(self, path: str) -> None:
         """Client-side navigation: the page's on_load runs on the same socket."""
@@ -83,6 +117,21 @@ class ReflexClient:
                 await asyncio.wait_for(self._arrived.wait(), quiet)
             except asyncio.TimeoutError:
                 return
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> bool:
+        """Wait until ``predicate(self)`` holds (True) or the timeout passes (False)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate(self):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                return bool(predicate(self))
+        return True
 
     def var(self, state_cls: type, name: str) -> Any:
         """The latest value of a var as this client has been sent it."""

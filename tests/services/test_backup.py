@@ -1,0 +1,52 @@
+"""kyoso backup: a consistent copy while writers go on."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from kyoso.db import get_engine
+from kyoso.services import backup, messages
+from kyoso.services.errors import InvalidInput
+from tests.utils.factories import make_channel, make_user
+
+
+def test_backup_while_writing(db_url: str, session: Session, tmp_path: Path) -> None:
+    if not db_url.startswith("sqlite"):
+        with pytest.raises(InvalidInput):
+            backup.backup(str(tmp_path / "x.db"), url=db_url)
+        return
+    author = make_user(session)
+    channel = make_channel(session)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:
+        with Session(get_engine(db_url)) as s:
+            i = 0
+            while not stop.is_set():
+                m, _ = messages.post_message(s, author, channel.id or 0, f"書き込み中 {i}", rate_limited=False)
+                s.commit()
+                written.append(m.id or 0)
+                i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        while len(written) < 20:
+            pass
+        path = backup.backup(str(tmp_path / "copy.db"), url=db_url)
+    finally:
+        stop.set()
+        t.join()
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copied = con.execute("select count(*) from message").fetchone()[0]
+    finally:
+        con.close()
+    assert 20 <= copied <= len(written)
