@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,9 @@ def test_backup_while_writing(db_url: str, session: Session, tmp_path: Path) -> 
     t = threading.Thread(target=writer)
     t.start()
     try:
-        while len(written) < 20:
-            pass
+        deadline = time.monotonic() + 30
+        while len(written) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
         path = backup.backup(str(tmp_path / "copy.db"), url=db_url)
     finally:
         stop.set()
