@@ -17,6 +17,7 @@ from kyoso.pages.home import home_page
 from kyoso.pages.inbox import inbox_page
 from kyoso.pages.poll_results import poll_results_page
 from kyoso.pages.profile import profile_page
+from kyoso.pages.surveys import survey_page
 from kyoso.realtime.setup import make_sio, register_realtime
 from kyoso.states.admin import AdminState
 from kyoso.states.auth import LoginState, SignupState
@@ -27,6 +28,7 @@ from kyoso.states.home import HomeState
 from kyoso.states.inbox import InboxState
 from kyoso.states.poll_results import PollResultsState
 from kyoso.states.profile import ProfileState
+from kyoso.states.surveys import SurveyState
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 from kyoso.styles import base_style
@@ -63,6 +65,7 @@ members_page(channel_page, routes.CHANNEL, "チャンネル", ChannelState.open_
 members_page(inbox_page, routes.INBOX, "受信箱", InboxState.open_inbox)
 members_page(profile_page, routes.PROFILE, "プロフィール", ProfileState.open_profile)
 members_page(poll_results_page, routes.POLL, "アンケートの結果", PollResultsState.open_results)
+members_page(survey_page, routes.SURVEY, "意見募集", SurveyState.open_survey)
 members_page(briefings_page, routes.BRIEFINGS, "説明会", BriefingListState.open_list)
 members_page(briefing_page, routes.BRIEFING, "説明会", BriefingState.open_room)
 app.add_page(presenter_page, route=routes.BRIEFING_PRESENT, title=f"発表者ビュー | {TITLE}",

@@ -194,6 +194,10 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
                 _body(message),
             ),
             rx.cond(~gone & (message.poll_id > 0), poll_card(message.poll_id)),
+            rx.cond(~gone & (message.survey_id > 0), rx.link(
+                rx.button(rx.icon("clipboard_list", size=14), "意見募集に回答する・結果を見る", size="2",
+                          variant="soft"),
+                href="/surveys/" + message.survey_id.to_string(), custom_attrs=tid("survey-link"))),
             rx.cond(~gone, stamps_row(message)),
             rx.cond(
                 (message.reply_count > 0) & (not in_thread),

@@ -8,7 +8,9 @@ from kyoso import routes
 from kyoso.components.layout import shell
 from kyoso.components.messages import composer, message_item, report_dialog
 from kyoso.components.polls import poll_form
+from kyoso.pages.surveys import survey_form
 from kyoso.states.polls import PollState
+from kyoso.states.surveys import SurveyFormState
 from kyoso.components.ui import empty_state, form_error, notice, tid
 from kyoso.services.messages import MessageView
 from kyoso.states.channel import ChannelState
@@ -89,9 +91,15 @@ def _composer() -> rx.Component:
                 composer(form_id="composer-form", input_id="composer", on_submit=ChannelState.post,
                          placeholder="#" + c.name + " に投稿", input_testid="composer-input",
                          send_testid="composer-send"),
-                rx.button(rx.icon("chart_bar", size=14), "アンケートを作る", size="1", variant="soft",
-                          on_click=PollState.open_form, custom_attrs=tid("poll-create")),
+                rx.hstack(
+                    rx.button(rx.icon("chart_bar", size=14), "アンケートを作る", size="1", variant="soft",
+                              on_click=PollState.open_form, custom_attrs=tid("poll-create")),
+                    rx.button(rx.icon("clipboard_list", size=14), "意見募集を作る", size="1", variant="soft",
+                              on_click=SurveyFormState.open_form, custom_attrs=tid("survey-create")),
+                    spacing="2",
+                ),
                 poll_form(PollState.create),
+                survey_form(),
                 spacing="1", width="100%",
             ),
             rx.text(

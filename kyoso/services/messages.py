@@ -62,6 +62,7 @@ class MessageView:
     resolved: bool
     is_answer: bool
     poll_id: int = 0
+    survey_id: int = 0
 
 
 # ---------------------------------------------------------------------------
@@ -139,6 +140,9 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
     from kyoso.services import polls as poll_rules
 
     poll_ids = poll_rules.poll_ids_for_messages(session, ids)
+    from kyoso.services import surveys as survey_rules
+
+    survey_ids = survey_rules.survey_ids_for_messages(session, ids)
     now = utcnow()
     out = []
     for m in messages:
@@ -163,6 +167,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
             is_question=m.is_question, resolved=m.answer_id is not None,
             is_answer=bool(m.parent_id and answer_of.get(m.parent_id) == m.id),
             poll_id=0 if gone else poll_ids.get(m.id or 0, 0),
+            survey_id=0 if gone else survey_ids.get(m.id or 0, 0),
         ))
     return out
 
