@@ -1,0 +1,172 @@
+"""The apps the load tool can drive: what a client's page is, which events a
+scenario sends, and how a view shows that an update has arrived.
+
+``KyosoChannel``: kyoso's real channel page ``/c/<slug>`` (on_load
+``require_login`` -> ``ChannelState.open_channel`` -> ``SidebarState.load_sidebar``),
+logged in through the session token in the hydrate's client storage vars.
+
+``SharedStateRoom``: the naive baseline (bench/sharedstate_app): every client
+linked to one ``rx.SharedState``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.load.client import ROOT, Page, read_compiled
+from bench.load.liveview import View
+
+SESSION = f"{ROOT}.kyoso___states___session____session_state"
+CHANNEL = f"{SESSION}.kyoso___states___channel____channel_state"
+SIDEBAR = f"{SESSION}.kyoso___states___sidebar____sidebar_state"
+TOKEN_VAR = f"{SESSION}.token_rx_state_"
+
+ROOM = f"{ROOT}.reflex___istate___shared____shared_state_base_internal.sharedstate_app___sharedstate_app____room"
+PROBE = f"{ROOT}.sharedstate_app___sharedstate_app____probe_state"
+
+
+@dataclass
+class VoteSpec:
+    """The generic burst: every client fires ``event(i)``; its ack is its own
+    update; afterwards ``final(view)`` must hold on every client and
+    ``db_check()`` must say every vote was counted exactly once."""
+
+    name: str
+    event: Callable[[int], tuple[str, dict[str, Any]]]
+    reply_state: str | None
+    final: Callable[[View], bool]
+    db_check: Callable[[], tuple[bool, str]]
+    describe: str = ""
+
+
+class Profile:
+    label = "?"
+    probe_event: tuple[str, dict[str, Any]]
+    probe_reply_state: str | None = None
+
+    def page(self) -> Page:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def storage_vars(self, i: int) -> dict[str, str]:
+        return {}
+
+    def post_event(self, i: int, body: str) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def post_reply_state(self) -> str | None:
+        return None
+
+    def shows_text(self, view: View, marker: str) -> bool:
+        raise NotImplementedError
+
+    def check_joined(self, view: View) -> bool:
+        return True
+
+
+class KyosoChannel(Profile):
+    label = "kyoso room emit"
+    probe_event = (f"{CHANNEL}.close_thread", {})
+    probe_reply_state = CHANNEL
+
+    def __init__(self, slug: str, channel_id: int, tokens: list[str], user_ids: list[int],
+                 web_dir: Path | None) -> None:
+        self.slug = slug
+        self.channel_id = channel_id
+        self.tokens = tokens
+        self.user_ids = user_ids
+        self.schema, self.hashes = read_compiled(web_dir)
+
+    def page(self) -> Page:
+        return Page(f"/c/{self.slug}", {"slug": self.slug},
+                    live_states=frozenset({CHANNEL, SIDEBAR}), me_state=SESSION,
+                    schema=self.schema, hashes=self.hashes)
+
+    def storage_vars(self, i: int) -> dict[str, str]:
+        return {TOKEN_VAR: self.tokens[i]}
+
+    def post_event(self, i: int, body: str) -> tuple[str, dict[str, Any]]:
+        return f"{CHANNEL}.post", {"form": {"body": body}}
+
+    def post_reply_state(self) -> str | None:
+        return CHANNEL
+
+    @staticmethod
+    def messages(view: View) -> list[dict]:
+        return view.get(CHANNEL, {}).get("messages_rx_state_") or []
+
+    def shows_text(self, view: View, marker: str) -> bool:
+        return any(marker in (m.get("body_html") or "") for m in self.messages(view))
+
+    def message_id(self, view: View, marker: str) -> int:
+        for m in self.messages(view):
+            if marker in (m.get("body_html") or ""):
+                return int(m["id"])
+        return 0
+
+    def check_joined(self, view: View) -> bool:
+        ch = view.get(CHANNEL, {}).get("channel_rx_state_") or {}
+        me = view.get(SESSION, {}).get("me_rx_state_") or {}
+        return ch.get("id") == self.channel_id and bool(me.get("id"))
+
+    @classmethod
+    def stamp_of(cls, view: View, message_id: int, stamp: str) -> dict | None:
+        for m in cls.messages(view):
+            if m.get("id") == message_id:
+                for s in m.get("stamps") or []:
+                    if s.get("stamp") == stamp:
+                        return s
+                return None
+        return None
+
+    def toggle_stamp(self, message_id: int, stamp: str) -> tuple[str, dict[str, Any]]:
+        return f"{CHANNEL}.toggle_stamp", {"message_id": message_id, "stamp": stamp}
+
+    def stamp_vote(self, db_url: str, message_id: int, stamp: str, voters: int) -> VoteSpec:
+        """A stamp as the tally: every client presses ``stamp`` on one message once."""
+        from bench.load import kyoso_db
+
+        def db_check() -> tuple[bool, str]:
+            rows, users = kyoso_db.stamp_rows(db_url, message_id, stamp)
+            return rows == voters and users == voters, f"{rows} rows, {users} distinct voters in the DB"
+
+        def final(view: View) -> bool:
+            s = self.stamp_of(view, message_id, stamp)
+            return s is not None and s.get("count") == voters
+
+        return VoteSpec(
+            name="stamp", event=lambda i: self.toggle_stamp(message_id, stamp),
+            reply_state=CHANNEL, final=final, db_check=db_check,
+            describe=f"toggle_stamp({message_id}, {stamp!r}) from every client; "
+                     f"final view: that stamp's count == {voters}",
+        )
+
+
+class SharedStateRoom(Profile):
+    label = "SharedState (naive)"
+    probe_event = (f"{PROBE}.ping", {})
+    probe_reply_state = PROBE
+
+    def page(self) -> Page:
+        return Page("/", None)
+
+    def post_event(self, i: int, body: str) -> tuple[str, dict[str, Any]]:
+        return f"{ROOM}.post", {"form": {"body": body}}
+
+    def post_reply_state(self) -> str | None:
+        return ROOM
+
+    def shows_text(self, view: View, marker: str) -> bool:
+        return any(marker in m for m in view.get(ROOM, {}).get("messages_rx_state_") or [])
+
+    def check_joined(self, view: View) -> bool:
+        return bool(view.get(ROOM, {}).get("linked_rx_state_", True))
+
+    def tally_vote(self, voters: int) -> VoteSpec:
+        return VoteSpec(
+            name="shared-tally", event=lambda i: (f"{ROOM}.vote", {}), reply_state=ROOM,
+            final=lambda view: view.get(ROOM, {}).get("tally_rx_state_") == voters,
+            db_check=lambda: (True, "in memory (no DB)"),
+            describe=f"Room.vote from every client; final view: tally == {voters}",
+        )
