@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--probes", type=int, default=5, help="join-burst: clients firing a cheap event")
     p.add_argument("--join-seconds", type=float, default=10.0,
                    help="join-burst: arrivals paced evenly over this many seconds")
+    p.add_argument("--join-rate", type=float, default=50.0,
+                   help="joins per second when join-burst is not among the scenarios")
     p.add_argument("--messages", type=int, default=10, help="fanout: posts")
     p.add_argument("--stamps", type=int, default=10, help="fanout: stamp toggles")
     p.add_argument("--interval", type=float, default=0.5, help="fanout: pause between changes (s)")
@@ -70,6 +72,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if bad:
         p.error(f"unknown scenario {bad}; choose from {SCENARIOS}")
     return args
+
+
+def _busy() -> float:
+    """CPU seconds the whole machine has been busy (all processes)."""
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
 
 
 def memory_fn(pid: int | None, port: int | None):  # type: ignore[no-untyped-def]
@@ -97,42 +105,69 @@ async def run_crowd(label: str, url: str, profile: Any, n: int, args: argparse.N
     cpu_before = server.cpu_times(pid)
     me = psutil.Process()
     gen_before = sum(me.cpu_times()[:2])
+    sys_before = _busy()
+    phase = {"cpu": server.cpu_times(pid), "gen": sum(me.cpu_times()[:2]), "busy": _busy()}
+
+    def done(r: Report, per: tuple[str, int] | None = None) -> None:
+        if crowd.dropped:
+            r.check("no client dropped its connection", False, f"{len(crowd.dropped)} dropped")
+        cpu = server.cpu_times(pid) - phase["cpu"]
+        gen = sum(me.cpu_times()[:2]) - phase["gen"]
+        others = max(0.0, _busy() - phase["busy"] - cpu - gen)
+        if pid is not None:
+            text = f"backend {cpu:.1f} s, load generator {gen:.1f} s, other processes {others:.1f} s"
+            if per and per[1]:
+                text += f"; backend {cpu * 1000 / per[1]:.2f} ms per {per[0]}"
+            r.facts["CPU in this phase"] = text
+        phase.update(cpu=server.cpu_times(pid), gen=sum(me.cpu_times()[:2]), busy=_busy())
+        reports.append(r)
+
     async with Crowd(url, profile, n) as crowd:
         crowd.patience = patience
         if "join-burst" in args.scenarios:
             r = Report(f"{label}: join-burst, N={n}")
             await join_burst(crowd, r, probes=min(args.probes, n - 1), seconds=args.join_seconds,
                              targets=targets, memory=mem)
-            reports.append(r)
+            done(r, ("join", n))
         else:
             r = Report(f"{label}: joining, N={n} (not a scenario)")
-            ms, errors, span = await crowd.join(crowd.clients, max(1.0, n / 200))
+            ms, errors, span = await crowd.join(crowd.clients, max(1.0, n / args.join_rate))
             r.dist("join (connect -> on_load done)", ms, expected=n)
             r.facts["all joined after"] = f"{span:.1f} s"
             r.facts["backend memory at N clients"] = mem()
             r.check("every client joined", not errors, f"{len(ms)}/{n}" + (f"; {errors[0]}" if errors else ""))
-            reports.append(r)
+            done(r, ("join", n))
         rss_joined = rss_total(pid, port)
         if rss_before and rss_joined:
             reports[-1].facts["backend memory per client"] = (
                 f"{(rss_joined - rss_before) * 1024 / max(1, len(crowd.joined)):.0f} KiB "
                 f"({rss_before:.0f} MiB before the clients)")
+        print(reports[-1].text(), flush=True)
         if "fanout" in args.scenarios:
             r = Report(f"{label}: fanout, N={len(crowd.joined)}")
             await fanout(crowd, r, messages=args.messages,
                          stamps=args.stamps if isinstance(profile, KyosoChannel) else 0,
                          interval=args.interval, targets=targets)
-            reports.append(r)
+            changes = args.messages + (args.stamps if isinstance(profile, KyosoChannel) else 0)
+            done(r, ("delivered update", changes * len(crowd.joined)))
+            print(r.text(), flush=True)
         if "vote-burst" in args.scenarios:
             r = Report(f"{label}: vote-burst, N={len(crowd.joined)}")
             spec = await vote_spec_fn(crowd)
             await vote_burst(crowd, r, spec, seconds=args.vote_seconds, targets=targets)
-            reports.append(r)
+            done(r, ("vote", len(crowd.joined)))
         reports[-1].facts["backend memory at the end"] = mem()
-    cpu = server.cpu_times(pid) - cpu_before
-    gen = sum(me.cpu_times()[:2]) - gen_before
-    if cpu:
-        reports[-1].facts["CPU used (backend / load generator)"] = f"{cpu:.1f} s / {gen:.1f} s"
+        cpu = server.cpu_times(pid) - cpu_before
+        gen = sum(me.cpu_times()[:2]) - gen_before
+        others = max(0.0, _busy() - sys_before - cpu - gen)
+        if cpu:
+            reports[-1].facts["CPU used by the run (backend / load generator / other processes)"] = \
+                f"{cpu:.1f} s / {gen:.1f} s / {others:.1f} s"
+        if "vote-burst" in args.scenarios:
+            print(reports[-1].text(), flush=True)
+        elif cpu:
+            print(f"  CPU used by the run (backend / load generator / other processes): "
+                  f"{cpu:.1f} s / {gen:.1f} s / {others:.1f} s")
     return reports
 
 
@@ -240,19 +275,13 @@ async def amain(args: argparse.Namespace) -> int:
                 f"{', Redis' if args.redis else ''})"
         main = await run_kyoso(args, url, pid, port, db_url, args.n, targets, label)
         reports += main
-        for r in main:
-            print(r.text(), flush=True)
         if args.baseline:
             small = await run_kyoso(args, url, pid, port, db_url, args.baseline_n, targets,
                                     label + " at baseline N")
-            for r in small:
-                print(r.text(), flush=True)
             if app is not None:
                 app.stop()
                 app = None
             shared = await run_baseline(args, workdir, targets)
-            for r in shared:
-                print(r.text(), flush=True)
             print(ratio_table(small, shared))
             # The baseline is a comparison, not a target of kyoso's.
             reports += small

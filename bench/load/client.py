@@ -79,6 +79,8 @@ class Page:
         self.me_state = me_state
         self.schema = schema
         self.hashes = hashes
+        # Watched predicates are checked only on updates touching these states.
+        self.watch_states: frozenset[str] | None = None
 
 
 Watcher = Callable[["RxClient", float], None]
@@ -92,7 +94,9 @@ class RxClient:
         self.page = page
         self.storage_vars = storage_vars
         self.token = str(uuid.uuid4())
-        kw: dict[str, Any] = {"reconnection": False, "handle_sigint": False}
+        # A saturated backend takes seconds to answer a handshake; engineio's
+        # default request timeout (5 s) would count that as a failed connect.
+        kw: dict[str, Any] = {"reconnection": False, "handle_sigint": False, "request_timeout": 60}
         if http_session is not None:
             kw["http_session"] = http_session
         if _FAST_JSON is not None:
@@ -174,7 +178,8 @@ class RxClient:
             if root.get("is_hydrated" + SUFFIX) is True:
                 self.t_joined = t
                 self.joined.set()
-        if self.pending:
+        if self.pending and (self.page.watch_states is None
+                             or not self.page.watch_states.isdisjoint(data.get("delta") or ())):
             for key, pred in list(self.pending.items()):
                 try:
                     ok = pred(self.view)

@@ -4,8 +4,9 @@
 bench inserts N users in bulk with ONE precomputed hash instead, and gives each
 a fresh session the way ``accounts.create_session`` stores it (the SHA-256 of
 a random token). They become members of the bench channel, which is made
-through the domain (``channels.create_channel_unchecked``) and holds a few
-threads with stamps, like a real channel page.
+through the domain (``channels.create_channel_unchecked``); every run empties
+it and posts the same 12 threads with a few stamps, so each run opens the same
+page.
 """
 
 from __future__ import annotations
@@ -76,12 +77,23 @@ def _ensure_members(session: Session, channel: Channel, user_ids: list[int]) -> 
         channels._recount(session, channel)  # noqa: SLF001 - the domain's own count
 
 
+def _reset_channel(session: Session, channel: Channel) -> None:
+    """Empty the bench channel, so every run starts from the same page."""
+    from kyoso.models import Notification
+
+    ids = select(Message.id).where(Message.channel_id == channel.id)
+    session.execute(sa.delete(Notification).where(col(Notification.message_id).in_(ids)))
+    session.execute(sa.delete(Stamp).where(col(Stamp.message_id).in_(ids)))
+    session.execute(sa.update(Message).where(Message.channel_id == channel.id).values(parent_id=None))
+    session.execute(sa.delete(Message).where(Message.channel_id == channel.id))
+    session.execute(sa.update(Membership).where(Membership.channel_id == channel.id)
+                    .values(last_read_id=0))
+
+
 def _seed_threads(session: Session, channel: Channel, user_ids: list[int]) -> None:
-    count = int(session.exec(select(sa.func.count()).select_from(Message).where(
-        Message.channel_id == channel.id)).one())
-    if count >= SEED_THREADS or len(user_ids) < 3:
+    if len(user_ids) < 3:
         return
-    for i in range(SEED_THREADS - count):
+    for i in range(SEED_THREADS):
         author = session.get(User, user_ids[i % len(user_ids)])
         msg, _ = messages.post_message(session, author, channel.id,  # type: ignore[arg-type]
                                        f"準備の投稿 {i + 1}: **説明会**の資料は共有フォルダにあります。")
@@ -106,6 +118,7 @@ def prepare(db_url: str, n: int, slug: str = "bench-room") -> BenchPeople:
     with session_scope(db_url) as session:
         user_ids = _ensure_users(session, n)
         channel = _ensure_channel(session, slug)
+        _reset_channel(session, channel)
         _ensure_members(session, channel, user_ids)
         _seed_threads(session, channel, user_ids)
         tokens = _fresh_sessions(session, user_ids)

@@ -79,9 +79,11 @@ class KyosoChannel(Profile):
         self.schema, self.hashes = read_compiled(web_dir)
 
     def page(self) -> Page:
-        return Page(f"/c/{self.slug}", {"slug": self.slug},
+        page = Page(f"/c/{self.slug}", {"slug": self.slug},
                     live_states=frozenset({CHANNEL, SIDEBAR}), me_state=SESSION,
                     schema=self.schema, hashes=self.hashes)
+        page.watch_states = frozenset({CHANNEL})
+        return page
 
     def storage_vars(self, i: int) -> dict[str, str]:
         return {TOKEN_VAR: self.tokens[i]}
@@ -97,7 +99,8 @@ class KyosoChannel(Profile):
         return view.get(CHANNEL, {}).get("messages_rx_state_") or []
 
     def shows_text(self, view: View, marker: str) -> bool:
-        return any(marker in (m.get("body_html") or "") for m in self.messages(view))
+        # Newest last: a new post is found at once.
+        return any(marker in (m.get("body_html") or "") for m in reversed(self.messages(view)))
 
     def message_id(self, view: View, marker: str) -> int:
         for m in self.messages(view):
@@ -149,7 +152,9 @@ class SharedStateRoom(Profile):
     probe_reply_state = PROBE
 
     def page(self) -> Page:
-        return Page("/", None)
+        page = Page("/", None)
+        page.watch_states = frozenset({ROOM})
+        return page
 
     def post_event(self, i: int, body: str) -> tuple[str, dict[str, Any]]:
         return f"{ROOM}.post", {"form": {"body": body}}

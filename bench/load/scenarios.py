@@ -4,6 +4,7 @@ p50/p95/p99/max and checks against its targets."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,14 @@ class Targets:
         return cls()
 
 
+def quiet_gc() -> None:
+    """Keep the load generator's own garbage collector from pausing it in the
+    middle of a measurement: its heap (N clients' views) is long-lived."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
+
+
 class Crowd:
     """N clients of one profile, sharing one aiohttp session."""
 
@@ -60,7 +69,11 @@ class Crowd:
 
     @property
     def joined(self) -> list[RxClient]:
-        return [c for c in self.clients if c.joined.is_set()]
+        return [c for c in self.clients if c.joined.is_set() and not c.disconnected]
+
+    @property
+    def dropped(self) -> list[RxClient]:
+        return [c for c in self.clients if c.joined.is_set() and c.disconnected]
 
     patience = 1.0  # scales every wait (the SharedState baseline needs minutes)
 
@@ -82,6 +95,7 @@ class Crowd:
                 return None
 
         results = await asyncio.gather(*(one(k, c) for k, c in enumerate(clients)))
+        quiet_gc()
         done = [c.t_joined for c in clients if c.t_joined]
         span = (max(done) - start) if done else float("nan")
         wrong = [c.idx for c in clients if c.t_joined and not self.profile.check_joined(c.view)]
