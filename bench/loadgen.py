@@ -138,7 +138,7 @@ async def run_crowd(label: str, url: str, profile: Any, n: int, args: argparse.N
             r.check("every client joined", not errors, f"{len(ms)}/{n}" + (f"; {errors[0]}" if errors else ""))
             done(r, ("join", n))
         rss_joined = rss_total(pid, port)
-        if rss_before and rss_joined:
+        if rss_before and rss_joined > rss_before:
             reports[-1].facts["backend memory per client"] = (
                 f"{(rss_joined - rss_before) * 1024 / max(1, len(crowd.joined)):.0f} KiB "
                 f"({rss_before:.0f} MiB before the clients)")
