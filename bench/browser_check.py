@@ -4,6 +4,7 @@ posting.
 
     python -m bench.browser_check --n 500                 # starts kyoso itself
     python -m bench.browser_check --n 500 --url URL --db-url DB
+    python -m bench.browser_check --n 1000 --workers 2 --redis auto
 
 1. N headless clients join /c/bench-room (bench.load), two Chromium pages
    (Debian's /usr/bin/chromium, logged in with their own session tokens) open
@@ -161,23 +162,30 @@ def main() -> int:
     p.add_argument("--db-url", default=None)
     p.add_argument("--slug", default="bench-room")
     p.add_argument("--workdir", default="/tmp/kyoso-bench")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--redis", default=None, help="URL, or 'auto' to start redis-server on loopback")
     args = p.parse_args()
     server.raise_fd_limit()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     db_url = args.db_url or f"sqlite:///{workdir / 'kyoso.db'}"
     os.environ["KYOSO_DATABASE_URL"] = db_url
-    app = None
+    app = redis_proc = None
     try:
         if args.url:
             url = args.url.rstrip("/")
         else:
-            app = server.start_kyoso(db_url, workdir)
+            redis = args.redis
+            if redis == "auto":
+                redis, redis_proc = server.start_redis(workdir)
+            app = server.start_kyoso(db_url, workdir, redis=redis, workers=args.workers)
             url = app.url
         return asyncio.run(run(args, url, db_url))
     finally:
         if app is not None:
             app.stop()
+        if redis_proc is not None:
+            redis_proc.terminate()
 
 
 if __name__ == "__main__":

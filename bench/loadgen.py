@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="REFLEX_REDIS_URL for the backend, or 'auto' to start redis-server on loopback")
     p.add_argument("--url", default=None, help="an already running kyoso (then also --db-url)")
     p.add_argument("--db-url", default=None, help="kyoso's database (default: a bench SQLite file)")
+    p.add_argument("--app-python", default=None,
+                   help="the interpreter to run kyoso with (default: this one), e.g. a Python 3.12 venv")
     p.add_argument("--workdir", default="/tmp/kyoso-bench", help="database, logs, redis files")
     p.add_argument("--slug", default="bench-room", help="the channel the crowd is in")
     p.add_argument("--probes", type=int, default=5, help="join-burst: clients firing a cheap event")
@@ -252,6 +254,12 @@ async def amain(args: argparse.Namespace) -> int:
     os.environ["KYOSO_DATABASE_URL"] = db_url
     targets = Targets.for_run(args.workers, bool(args.redis))
     print(f"# bench.loadgen {' '.join(sys.argv[1:])}")
+    if args.app_python:
+        import subprocess
+
+        ver = subprocess.run([args.app_python, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True).stdout.strip()
+        print(f"# app on Python {ver} ({args.app_python})")
     print(f"# {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"scenarios {','.join(args.scenarios)}, N={args.n}, workers={args.workers}, "
           f"redis={'yes' if args.redis else 'no'}")
@@ -268,7 +276,8 @@ async def amain(args: argparse.Namespace) -> int:
             if redis == "auto":
                 redis, redis_proc = server.start_redis(workdir)
             t = time.monotonic()
-            app = server.start_kyoso(db_url, workdir, redis=redis, workers=args.workers)
+            app = server.start_kyoso(db_url, workdir, redis=redis, workers=args.workers,
+                                     python=args.app_python)
             print(f"# kyoso started in {time.monotonic() - t:.0f} s at {app.url} (log {app.log})")
             url, pid, port = app.url, app.pid, None
         label = f"kyoso ({args.workers} worker{'s' if args.workers > 1 else ''}" \

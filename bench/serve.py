@@ -25,6 +25,7 @@ def main() -> int:
     p.add_argument("--port", type=int, default=3200)
     p.add_argument("--redis", default=None, help="URL, or 'auto' to start redis-server on loopback")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--app-python", default=None, help="the interpreter to run kyoso with")
     args = p.parse_args()
     server.raise_fd_limit()
     workdir = Path(args.workdir)
@@ -34,7 +35,8 @@ def main() -> int:
     redis = args.redis
     if redis == "auto":
         redis, redis_proc = server.start_redis(workdir)
-    app = server.start_kyoso(db_url, workdir, port=args.port, redis=redis, workers=args.workers)
+    app = server.start_kyoso(db_url, workdir, port=args.port, redis=redis, workers=args.workers,
+                             python=args.app_python)
     rows = server.backend_memory(app.pid, None)
     print(f"kyoso at {app.url}  --db-url {db_url}  redis={redis or '-'}", flush=True)
     print("processes: " + ", ".join(f"{role} {pid}" for pid, role, _ in rows), flush=True)

@@ -177,6 +177,7 @@ async def fanout(crowd: Crowd, report: Report, *, messages: int, stamps: int, in
     clients = crowd.joined
     n = len(clients)
     profile = crowd.profile
+    updates_before = sum(c.updates for c in clients)
     post_ms: list[float] = []
     acks: list[float] = []
     last_ms: list[float] = []
@@ -197,6 +198,8 @@ async def fanout(crowd: Crowd, report: Report, *, messages: int, stamps: int, in
             last_ms.append(max(lat))
         await asyncio.sleep(interval)
     report.facts["clients"] = n
+    report.facts["updates a client received per post"] = \
+        f"{(sum(c.updates for c in clients) - updates_before) / max(1, n * messages):.2f}"
     report.dist("message fan-out (post -> shown)", post_ms, expected=n * messages)
     report.dist("  last client per message", last_ms)
     report.dist("  poster's ack", acks)

@@ -77,19 +77,21 @@ class Running:
                 pass
 
 
-def _base_env(extra: dict[str, str]) -> dict[str, str]:
+def _base_env(extra: dict[str, str], python: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
-        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        "PATH": f"{Path(python or sys.executable).parent}:{env.get('PATH', '')}",
     })
     env.update(extra)
     return env
 
 
 def start_kyoso(db_url: str, workdir: Path, *, port: int | None = None, redis: str | None = None,
-                workers: int = 1) -> Running:
+                workers: int = 1, python: str | None = None) -> Running:
+    """``python``: the app's interpreter (a venv's bin/python with kyoso
+    installed), when it should differ from the load generator's."""
     port = port or free_port()
     extra = {"KYOSO_DATABASE_URL": db_url}
     if redis:
@@ -97,13 +99,14 @@ def start_kyoso(db_url: str, workdir: Path, *, port: int | None = None, redis: s
         extra["GRANIAN_WORKERS"] = str(workers)
     elif workers != 1:
         raise SystemExit("several workers need Redis (--redis URL): without it Reflex runs one")
-    env = _base_env(extra)
-    cli = [sys.executable, "-m", "kyoso.cli"]
+    env = _base_env(extra, python)
+    exe = python or sys.executable
+    cli = [exe, "-m", "kyoso.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     subprocess.run([*cli, "seed", "--demo"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     log = workdir / f"kyoso-{port}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
+        [exe, "-m", "reflex", "run", "--env", "prod", "--single-port",
          "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "warning"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
