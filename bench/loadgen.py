@@ -59,9 +59,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stamps", type=int, default=10, help="fanout: stamp toggles")
     p.add_argument("--interval", type=float, default=0.5, help="fanout: pause between changes (s)")
     p.add_argument("--vote", default="stamp",
-                   help="vote-burst: which VoteSpec (stamp: everyone presses one stamp on a "
-                        "fresh message; polls plug in here, see bench/README.md)")
+                   help="vote-burst: stamp (everyone presses one stamp on a fresh message) or "
+                        "custom (--vote-event/--vote-payload/--vote-final/--vote-db-sql)")
     p.add_argument("--vote-seconds", type=float, default=10.0, help="vote-burst: votes paced over")
+    p.add_argument("--vote-event", default=None, help="--vote custom: the event's full name")
+    p.add_argument("--vote-payload", default="{}",
+                   help='--vote custom: JSON payload; "$i", "$uid", "$n" are substituted')
+    p.add_argument("--vote-reply-state", default=None,
+                   help="--vote custom: the state whose update is the ack (default: the channel state)")
+    p.add_argument("--vote-final", default=None,
+                   help="--vote custom: STATE:var.path=VALUE that every client's final view must show "
+                        "(VALUE is JSON or $n)")
+    p.add_argument("--vote-db-sql", default=None,
+                   help="--vote custom: SQL returning one number that must equal $n (exactly once)")
     p.add_argument("--baseline", action="store_true",
                    help="also run the same scenarios at --baseline-n on kyoso and on the naive "
                         "SharedState app (bench/sharedstate_app) and print the ratios")
@@ -175,8 +185,16 @@ async def run_crowd(label: str, url: str, profile: Any, n: int, args: argparse.N
 
 def kyoso_vote_spec(args: argparse.Namespace, db_url: str, profile: KyosoChannel):  # type: ignore[no-untyped-def]
     async def make(crowd: Crowd):  # type: ignore[no-untyped-def]
+        if args.vote == "custom":
+            from bench.load.profiles import CHANNEL, custom_vote
+
+            if not args.vote_event or not args.vote_final:
+                raise SystemExit("--vote custom needs --vote-event and --vote-final")
+            return custom_vote(args.vote_event, args.vote_payload, args.vote_final,
+                               args.vote_reply_state or CHANNEL, db_url, args.vote_db_sql,
+                               profile.user_ids, len(crowd.joined))
         if args.vote != "stamp":
-            raise SystemExit(f"unknown --vote {args.vote!r}: add a VoteSpec in bench/load/profiles.py")
+            raise SystemExit(f"unknown --vote {args.vote!r}: stamp, custom, or a VoteSpec of yours")
         first = crowd.joined[0]
         marker = f"vote{crowd.run_id}"
         for c in crowd.joined:

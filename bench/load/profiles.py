@@ -175,3 +175,69 @@ class SharedStateRoom(Profile):
             db_check=lambda: (True, "in memory (no DB)"),
             describe=f"Room.vote from every client; final view: tally == {voters}",
         )
+
+
+def _subst(value: Any, i: int, uid: int, n: int) -> Any:
+    """``"$i"``, ``"$uid"``, ``"$n"`` in a JSON payload become the client's index,
+    its member id and the number of voters (whole strings become numbers)."""
+    if isinstance(value, str):
+        whole = {"$i": i, "$uid": uid, "$n": n}
+        if value in whole:
+            return whole[value]
+        return value.replace("$uid", str(uid)).replace("$i", str(i)).replace("$n", str(n))
+    if isinstance(value, list):
+        return [_subst(v, i, uid, n) for v in value]
+    if isinstance(value, dict):
+        return {k: _subst(v, i, uid, n) for k, v in value.items()}
+    return value
+
+
+def _path(value: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(value, list):
+            try:
+                value = value[int(part)]
+            except (ValueError, IndexError):
+                return None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
+def custom_vote(event: str, payload_json: str, final: str, reply_state: str | None,
+                db_url: str, db_sql: str | None, user_ids: list[int], voters: int) -> VoteSpec:
+    """A VoteSpec from the command line, for handlers the tool has no code for
+    (polls). ``final`` is ``<state full name>:<var>[.<key or index>...]=<value>``;
+    the value is JSON, or ``$n``. ``db_sql`` must return ``$n`` as one number."""
+    import json
+
+    payload = json.loads(payload_json or "{}")
+    state, _, rest = final.partition(":")
+    path, _, want_raw = rest.partition("=")
+    if not state or not path or not want_raw:
+        raise SystemExit("--vote-final must look like STATE:var.path=VALUE")
+    want = voters if want_raw.strip() == "$n" else json.loads(want_raw)
+    var, *parts = path.split(".")
+
+    def check(view: View) -> bool:
+        return _path(view.get(state, {}).get(var + "_rx_state_"), parts) == want
+
+    def db_check() -> tuple[bool, str]:
+        if not db_sql:
+            return True, "not checked (no --vote-db-sql)"
+        import sqlalchemy as sa
+
+        from kyoso.db import read_scope
+
+        with read_scope(db_url) as session:
+            got = session.execute(sa.text(db_sql.replace("$n", str(voters)))).scalar()
+        return got == voters, f"{db_sql!r} returned {got}, expected {voters}"
+
+    return VoteSpec(
+        name="custom",
+        event=lambda i: (event, _subst(payload, i, user_ids[i] if i < len(user_ids) else 0, voters)),
+        reply_state=reply_state, final=check, db_check=db_check,
+        describe=f"{event.rsplit('.', 1)[-1]} {payload_json} from every client; final view: {final}",
+    )

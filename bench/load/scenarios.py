@@ -241,6 +241,10 @@ async def vote_burst(crowd: Crowd, report: Report, spec: VoteSpec, *, seconds: f
     clients = crowd.joined
     n = len(clients)
     key = ("final", spec.name)
+    already = sum(1 for c in clients if spec.final(c.view))
+    if already:
+        report.facts["WARNING"] = (f"the final-view predicate already held on {already} clients "
+                                   "before the burst: it does not tell the final tally")
     for c in clients:
         c.watch(key, spec.final)
     start = time.monotonic()
@@ -263,7 +267,7 @@ async def vote_burst(crowd: Crowd, report: Report, spec: VoteSpec, *, seconds: f
     last_sent = max(sent)
     last_ack = time.monotonic()
     await crowd.wait_seen(key, clients, 15.0)
-    settle = [(c.seen[key] - last_sent) * 1000 for c in clients if key in c.seen]
+    settle = [max(0.0, c.seen[key] - last_sent) * 1000 for c in clients if key in c.seen]
     await asyncio.sleep(1.0)  # anything out of order would land by now
     wrong = [c.idx for c in clients if not spec.final(c.view)]
     db_ok, db_text = spec.db_check()
