@@ -40,6 +40,12 @@ logger = logging.getLogger("kyoso.realtime")
 NAMESPACE = "/_event"
 COALESCE_SECONDS = 0.1
 
+# A topic that a client does not need while it holds another: a member reading
+# channel 12 sees its messages arrive, and the browser ignores the channel's
+# unread count there (kyoso_live.js ``unless: {path}``). Leaving such rooms
+# halves the deliveries of a post to a room full of readers (bench/README.md).
+MUTED_BY: dict[str, str] = {"unread": "channel"}
+
 # A builder returns {room: payload} to emit, computed when the emit happens.
 Builder = Callable[[], dict[str, dict[str, Any]]]
 
@@ -66,6 +72,19 @@ class Hub:
 
     # -- subscriptions -----------------------------------------------------
 
+    @staticmethod
+    def _rooms(groups: dict[str, set[str]]) -> set[str]:
+        """The rooms a client is in: the topics of all its groups, less those
+        muted by another topic it holds (``MUTED_BY``)."""
+        held = set().union(*groups.values()) if groups else set()
+        rooms = set()
+        for topic in held:
+            kind, _, ident = topic.partition(":")
+            muter = MUTED_BY.get(kind)
+            if muter is None or f"{muter}:{ident}" not in held:
+                rooms.add(topic)
+        return rooms
+
     async def subscribe(self, sid: str, group: str, topics: Iterable[str]) -> None:
         """Make ``topics`` the client's subscriptions for ``group`` ("page",
         "shell"), leaving the rooms of the group's previous topics.
@@ -75,15 +94,14 @@ class Hub:
         """
         if self.sio is None or not sid:
             return
-        wanted = set(topics)
         groups = self._groups.setdefault(sid, {})
-        before = groups.get(group, set())
-        still_wanted = set().union(*(t for g, t in groups.items() if g != group)) if groups else set()
-        for topic in before - wanted - still_wanted:
+        before = self._rooms(groups)
+        groups[group] = set(topics)
+        after = self._rooms(groups)
+        for topic in before - after:
             await self.sio.leave_room(sid, topic, namespace=NAMESPACE)
-        for topic in wanted - before:
+        for topic in after - before:
             await self.sio.enter_room(sid, topic, namespace=NAMESPACE)
-        groups[group] = wanted
 
     async def add_topic(self, sid: str, group: str, topic: str) -> None:
         groups = self._groups.setdefault(sid, {})

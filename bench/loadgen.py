@@ -1,0 +1,336 @@
+"""kyoso's realtime load tool: N headless Reflex clients in one channel.
+
+    python -m bench.loadgen --scenario join-burst,fanout --n 1000
+    python -m bench.loadgen --scenario fanout --n 2000 --workers 2 --redis auto
+    python -m bench.loadgen --scenario all --n 1000 --baseline      # + SharedState at 200
+
+Starts kyoso (production build, one port) on a bench database unless --url is
+given, makes N members with session tokens, opens N python-socketio clients
+that hydrate /c/<slug> like a browser tab, runs the scenarios, prints
+p50/p95/p99/max and exits 1 when a target is missed. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
+
+from bench.load import server  # noqa: E402
+from bench.load.profiles import KyosoChannel, SharedStateRoom  # noqa: E402
+from bench.load.scenarios import Crowd, Targets, fanout, join_burst, vote_burst  # noqa: E402
+from bench.load.stats import Report, dumps, percentile  # noqa: E402
+
+SCENARIOS = ("join-burst", "fanout", "vote-burst")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", default="all",
+                   help="comma list of join-burst, fanout, vote-burst, or all (default)")
+    p.add_argument("--n", type=int, default=1000, help="clients (distinct members) in the room")
+    p.add_argument("--workers", type=int, default=1, help="backend workers (more than 1 needs --redis)")
+    p.add_argument("--redis", default=None,
+                   help="REFLEX_REDIS_URL for the backend, or 'auto' to start redis-server on loopback")
+    p.add_argument("--url", default=None, help="an already running kyoso (then also --db-url)")
+    p.add_argument("--db-url", default=None, help="kyoso's database (default: a bench SQLite file)")
+    p.add_argument("--app-python", default=None,
+                   help="the interpreter to run kyoso with (default: this one), e.g. a Python 3.12 venv")
+    p.add_argument("--workdir", default="/tmp/kyoso-bench", help="database, logs, redis files")
+    p.add_argument("--slug", default="bench-room", help="the channel the crowd is in")
+    p.add_argument("--probes", type=int, default=5, help="join-burst: clients firing a cheap event")
+    p.add_argument("--join-seconds", type=float, default=10.0,
+                   help="join-burst: arrivals paced evenly over this many seconds")
+    p.add_argument("--join-rate", type=float, default=50.0,
+                   help="joins per second when join-burst is not among the scenarios")
+    p.add_argument("--messages", type=int, default=10, help="fanout: posts")
+    p.add_argument("--stamps", type=int, default=10, help="fanout: stamp toggles")
+    p.add_argument("--interval", type=float, default=0.5, help="fanout: pause between changes (s)")
+    p.add_argument("--vote", default="stamp",
+                   help="vote-burst: stamp (everyone presses one stamp on a fresh message) or "
+                        "custom (--vote-event/--vote-payload/--vote-final/--vote-db-sql)")
+    p.add_argument("--vote-seconds", type=float, default=10.0, help="vote-burst: votes paced over")
+    p.add_argument("--vote-event", default=None, help="--vote custom: the event's full name")
+    p.add_argument("--vote-payload", default="{}",
+                   help='--vote custom: JSON payload; "$i", "$uid", "$n" are substituted')
+    p.add_argument("--vote-reply-state", default=None,
+                   help="--vote custom: the state whose update is the ack (default: the channel state)")
+    p.add_argument("--vote-final", default=None,
+                   help="--vote custom: STATE:var.path=VALUE that every client's final view must show "
+                        "(VALUE is JSON or $n)")
+    p.add_argument("--vote-db-sql", default=None,
+                   help="--vote custom: SQL returning one number that must equal $n (exactly once)")
+    p.add_argument("--baseline", action="store_true",
+                   help="also run the same scenarios at --baseline-n on kyoso and on the naive "
+                        "SharedState app (bench/sharedstate_app) and print the ratios")
+    p.add_argument("--baseline-n", type=int, default=200)
+    p.add_argument("--json", default=None, help="write the reports as JSON here")
+    args = p.parse_args(argv)
+    args.scenarios = SCENARIOS if args.scenario == "all" else tuple(
+        s.strip() for s in args.scenario.split(",") if s.strip())
+    bad = [s for s in args.scenarios if s not in SCENARIOS]
+    if bad:
+        p.error(f"unknown scenario {bad}; choose from {SCENARIOS}")
+    return args
+
+
+def _busy() -> float:
+    """CPU seconds the whole machine has been busy (all processes)."""
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
+
+
+def memory_fn(pid: int | None, port: int | None):  # type: ignore[no-untyped-def]
+    def measure() -> str:
+        rows = server.backend_memory(pid, port)
+        if not rows:
+            return "unknown"
+        parts = [f"{role} {pid_}: {rss / 2**20:.0f} MiB" for pid_, role, rss in rows]
+        total = sum(r for _, _, r in rows)
+        return f"{total / 2**20:.0f} MiB total ({'; '.join(parts)})"
+
+    return measure
+
+
+def rss_total(pid: int | None, port: int | None) -> float:
+    return sum(r for _, _, r in server.backend_memory(pid, port)) / 2**20
+
+
+async def run_crowd(label: str, url: str, profile: Any, n: int, args: argparse.Namespace,
+                    targets: Targets, pid: int | None, port: int | None,
+                    vote_spec_fn: Any, patience: float = 1.0) -> list[Report]:
+    reports: list[Report] = []
+    mem = memory_fn(pid, port)
+    rss_before = rss_total(pid, port)
+    cpu_before = server.cpu_times(pid)
+    me = psutil.Process()
+    gen_before = sum(me.cpu_times()[:2])
+    sys_before = _busy()
+    phase = {"cpu": server.cpu_times(pid), "gen": sum(me.cpu_times()[:2]), "busy": _busy()}
+
+    def done(r: Report, per: tuple[str, int] | None = None) -> None:
+        if crowd.dropped:
+            r.check("no client dropped its connection", False, f"{len(crowd.dropped)} dropped")
+        cpu = server.cpu_times(pid) - phase["cpu"]
+        gen = sum(me.cpu_times()[:2]) - phase["gen"]
+        others = max(0.0, _busy() - phase["busy"] - cpu - gen)
+        if pid is not None:
+            text = f"backend {cpu:.1f} s, load generator {gen:.1f} s, other processes {others:.1f} s"
+            if per and per[1]:
+                text += f"; backend {cpu * 1000 / per[1]:.2f} ms per {per[0]}"
+            r.facts["CPU in this phase"] = text
+        phase.update(cpu=server.cpu_times(pid), gen=sum(me.cpu_times()[:2]), busy=_busy())
+        reports.append(r)
+
+    async with Crowd(url, profile, n) as crowd:
+        crowd.patience = patience
+        if "join-burst" in args.scenarios:
+            r = Report(f"{label}: join-burst, N={n}")
+            await join_burst(crowd, r, probes=min(args.probes, n - 1), seconds=args.join_seconds,
+                             targets=targets, memory=mem)
+            done(r, ("join", n))
+        else:
+            r = Report(f"{label}: joining, N={n} (not a scenario)")
+            ms, errors, span = await crowd.join(crowd.clients, max(1.0, n / args.join_rate))
+            r.dist("join (connect -> on_load done)", ms, expected=n)
+            r.facts["all joined after"] = f"{span:.1f} s"
+            r.facts["backend memory at N clients"] = mem()
+            r.check("every client joined", not errors, f"{len(ms)}/{n}" + (f"; {errors[0]}" if errors else ""))
+            done(r, ("join", n))
+        rss_joined = rss_total(pid, port)
+        if rss_before and rss_joined > rss_before:
+            reports[-1].facts["backend memory per client"] = (
+                f"{(rss_joined - rss_before) * 1024 / max(1, len(crowd.joined)):.0f} KiB "
+                f"({rss_before:.0f} MiB before the clients)")
+        print(reports[-1].text(), flush=True)
+        if "fanout" in args.scenarios:
+            r = Report(f"{label}: fanout, N={len(crowd.joined)}")
+            await fanout(crowd, r, messages=args.messages,
+                         stamps=args.stamps if isinstance(profile, KyosoChannel) else 0,
+                         interval=args.interval, targets=targets)
+            changes = args.messages + (args.stamps if isinstance(profile, KyosoChannel) else 0)
+            done(r, ("delivered update", changes * len(crowd.joined)))
+            print(r.text(), flush=True)
+        if "vote-burst" in args.scenarios:
+            r = Report(f"{label}: vote-burst, N={len(crowd.joined)}")
+            spec = await vote_spec_fn(crowd)
+            await vote_burst(crowd, r, spec, seconds=args.vote_seconds, targets=targets)
+            done(r, ("vote", len(crowd.joined)))
+        reports[-1].facts["backend memory at the end"] = mem()
+        cpu = server.cpu_times(pid) - cpu_before
+        gen = sum(me.cpu_times()[:2]) - gen_before
+        others = max(0.0, _busy() - sys_before - cpu - gen)
+        if cpu:
+            reports[-1].facts["CPU used by the run (backend / load generator / other processes)"] = \
+                f"{cpu:.1f} s / {gen:.1f} s / {others:.1f} s"
+        if "vote-burst" in args.scenarios:
+            print(reports[-1].text(), flush=True)
+        elif cpu:
+            print(f"  CPU used by the run (backend / load generator / other processes): "
+                  f"{cpu:.1f} s / {gen:.1f} s / {others:.1f} s")
+    return reports
+
+
+def kyoso_vote_spec(args: argparse.Namespace, db_url: str, profile: KyosoChannel):  # type: ignore[no-untyped-def]
+    async def make(crowd: Crowd):  # type: ignore[no-untyped-def]
+        if args.vote == "custom":
+            from bench.load.profiles import CHANNEL, custom_vote
+
+            if not args.vote_event or not args.vote_final:
+                raise SystemExit("--vote custom needs --vote-event and --vote-final")
+            return custom_vote(args.vote_event, args.vote_payload, args.vote_final,
+                               args.vote_reply_state or CHANNEL, db_url, args.vote_db_sql,
+                               profile.user_ids, len(crowd.joined))
+        if args.vote != "stamp":
+            raise SystemExit(f"unknown --vote {args.vote!r}: stamp, custom, or a VoteSpec of yours")
+        first = crowd.joined[0]
+        marker = f"vote{crowd.run_id}"
+        for c in crowd.joined:
+            c.watch(marker, lambda v: profile.shows_text(v, marker))
+        name, payload = profile.post_event(first.idx, f"{marker} 賛成の方はスタンプを押してください。")
+        await first.call(name, payload, reply_state=profile.post_reply_state())
+        await crowd.wait_seen(marker, crowd.joined, 10)
+        mid = profile.message_id(first.view, marker)
+        return profile.stamp_vote(db_url, mid, "賛成", voters=len(crowd.joined))
+
+    return make
+
+
+async def run_kyoso(args: argparse.Namespace, url: str, pid: int | None, port: int | None,
+                    db_url: str, n: int, targets: Targets, label: str) -> list[Report]:
+    from bench.load import kyoso_db
+
+    people = kyoso_db.prepare(db_url, n, args.slug)
+    kyoso_db.clear_rate_hits(db_url, people.user_ids)
+    profile = KyosoChannel(people.slug, people.channel_id, people.tokens, people.user_ids,
+                           ROOT / ".web")
+    return await run_crowd(label, url, profile, n, args, targets, pid, port,
+                           kyoso_vote_spec(args, db_url, profile))
+
+
+async def run_baseline(args: argparse.Namespace, workdir: Path, targets: Targets) -> list[Report]:
+    app = server.start_baseline(workdir)
+    try:
+        profile = SharedStateRoom()
+
+        async def spec(crowd: Crowd):  # type: ignore[no-untyped-def]
+            return profile.tally_vote(len(crowd.joined))
+
+        return await run_crowd("SharedState baseline", app.url, profile, args.baseline_n, args,
+                               targets, app.pid, None, spec, patience=4.0)
+    finally:
+        app.stop()
+
+
+def _get(reports: list[Report], scenario: str, dist: str, stat: str) -> float:
+    for r in reports:
+        if scenario in r.title:
+            for d in r.dists:
+                if d.name == dist:
+                    return d.summary()[stat]
+    return float("nan")
+
+
+def ratio_table(kyoso: list[Report], shared: list[Report]) -> str:
+    rows = [
+        ("join-burst", "join (connect -> on_load done)", "p95"),
+        ("join-burst", "probe round trip during the burst", "max"),
+        ("fanout", "message fan-out (post -> shown)", "p50"),
+        ("fanout", "message fan-out (post -> shown)", "p95"),
+        ("vote-burst", "vote ack", "p95"),
+        ("vote-burst", "final view shown, after the last vote", "max"),
+    ]
+    out = ["== SharedState vs kyoso's room emit, same N, same run",
+           f"  {'metric':<52} {'SharedState':>12} {'kyoso':>10} {'ratio':>8}"]
+    for scen, dist, stat in rows:
+        a = _get(shared, scen, dist, stat)
+        b = _get(kyoso, scen, dist, stat)
+        if a != a and b != b:
+            continue
+        ratio = a / b if b and b == b and a == a else float("nan")
+        out.append(f"  {scen + ': ' + dist + ' ' + stat:<52} {a:10.1f}ms {b:8.1f}ms {ratio:7.1f}x")
+    return "\n".join(out)
+
+
+async def amain(args: argparse.Namespace) -> int:
+    server.raise_fd_limit()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_url = args.db_url or f"sqlite:///{workdir / 'kyoso.db'}"
+    os.environ["KYOSO_DATABASE_URL"] = db_url
+    targets = Targets.for_run(args.workers, bool(args.redis))
+    print(f"# bench.loadgen {' '.join(sys.argv[1:])}")
+    if args.app_python:
+        import subprocess
+
+        ver = subprocess.run([args.app_python, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True).stdout.strip()
+        print(f"# app on Python {ver} ({args.app_python})")
+    print(f"# {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"scenarios {','.join(args.scenarios)}, N={args.n}, workers={args.workers}, "
+          f"redis={'yes' if args.redis else 'no'}")
+    redis_proc = app = None
+    reports: list[Report] = []
+    try:
+        if args.url:
+            if not args.db_url:
+                raise SystemExit("--url needs --db-url (the running app's database)")
+            url, pid = args.url.rstrip("/"), None
+            port = int(url.rsplit(":", 1)[-1]) if url.rsplit(":", 1)[-1].isdigit() else None
+        else:
+            redis = args.redis
+            if redis == "auto":
+                redis, redis_proc = server.start_redis(workdir)
+            t = time.monotonic()
+            app = server.start_kyoso(db_url, workdir, redis=redis, workers=args.workers,
+                                     python=args.app_python)
+            print(f"# kyoso started in {time.monotonic() - t:.0f} s at {app.url} (log {app.log})")
+            url, pid, port = app.url, app.pid, None
+        label = f"kyoso ({args.workers} worker{'s' if args.workers > 1 else ''}" \
+                f"{', Redis' if args.redis else ''})"
+        main = await run_kyoso(args, url, pid, port, db_url, args.n, targets, label)
+        reports += main
+        if args.baseline:
+            small = await run_kyoso(args, url, pid, port, db_url, args.baseline_n, targets,
+                                    label + " at baseline N")
+            if app is not None:
+                app.stop()
+                app = None
+            shared = await run_baseline(args, workdir, targets)
+            print(ratio_table(small, shared))
+            # The baseline is a comparison, not a target of kyoso's.
+            reports += small
+            for r in shared:
+                r.checks = []
+            reports += shared
+    finally:
+        if app is not None:
+            app.stop()
+        if redis_proc is not None:
+            redis_proc.terminate()
+    if args.json:
+        Path(args.json).write_text(dumps(reports))
+    ok = all(r.ok for r in reports)
+    print(f"\n{'PASS' if ok else 'FAIL'}: " + ", ".join(
+        f"{r.title} {'ok' if r.ok else 'MISSED'}" for r in reports))
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(amain(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
