@@ -10,6 +10,17 @@ import os
 # package in the virtualenv) reaches the npm registry instead.
 os.environ.setdefault("REFLEX_USE_NPM", "1")
 
+# The backend runs under gunicorn with uvicorn workers (uvloop): granian's
+# websocket runtime crashed under a 1,000-client join burst (bench/README.md),
+# and uvicorn holds a connection in less memory. Several workers only with
+# Redis (REFLEX_REDIS_URL), which shares client states and live rooms.
+_workers = os.environ.get("KYOSO_WORKERS") or ("2" if os.environ.get("REFLEX_REDIS_URL") else "1")
+os.environ.setdefault("REFLEX_USE_GRANIAN", "false")
+os.environ.setdefault(
+    "GUNICORN_CMD_ARGS",
+    f"--worker-class uvicorn.workers.UvicornWorker --workers {_workers} --timeout 120 --graceful-timeout 5",
+)
+
 import reflex as rx  # noqa: E402
 
 config = rx.Config(

@@ -29,8 +29,6 @@ from kyoso.states.inbox import InboxState
 from kyoso.states.poll_results import PollResultsState
 from kyoso.states.profile import ProfileState
 from kyoso.states.surveys import SurveyState
-from kyoso.states.session import SessionState
-from kyoso.states.sidebar import SidebarState
 from kyoso.styles import base_style
 from kyoso.tasks import run_periodic_tasks
 
@@ -50,11 +48,11 @@ app.register_lifespan_task(run_periodic_tasks)
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,
-                 *on_load: Any) -> None:
-    """A page for logged-in members: the login check, the page's own loading,
-    then the sidebar (so unread counts reflect what the page just marked read)."""
+                 on_load: Any) -> None:
+    """A page for logged-in members. Its one on_load handler checks the login,
+    loads the shell (me, the sidebar) and the page, in a single event."""
     app.add_page(component, route=route, title=f"{title} | {TITLE}" if title else TITLE,
-                 on_load=[SessionState.require_login, *on_load, SidebarState.load_sidebar])
+                 on_load=on_load)
 
 
 app.add_page(login_page, route=routes.LOGIN, title=f"ログイン | {TITLE}", on_load=LoginState.open_login)
@@ -68,7 +66,5 @@ members_page(poll_results_page, routes.POLL, "アンケートの結果", PollRes
 members_page(survey_page, routes.SURVEY, "意見募集", SurveyState.open_survey)
 members_page(briefings_page, routes.BRIEFINGS, "説明会", BriefingListState.open_list)
 members_page(briefing_page, routes.BRIEFING, "説明会", BriefingState.open_room)
-app.add_page(presenter_page, route=routes.BRIEFING_PRESENT, title=f"発表者ビュー | {TITLE}",
-             on_load=[SessionState.require_login, BriefingState.open_room])
-app.add_page(admin_page, route=routes.ADMIN, title=f"運営 | {TITLE}",
-             on_load=[SessionState.require_staff, AdminState.open_admin, SidebarState.load_sidebar])
+members_page(presenter_page, routes.BRIEFING_PRESENT, "発表者ビュー", BriefingState.open_room)
+members_page(admin_page, routes.ADMIN, "運営", AdminState.open_admin)

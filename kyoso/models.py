@@ -266,6 +266,8 @@ class Stamp(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("message_id", "user_id", "stamp", name="uq_stamp_message_user_stamp"),
         sa.Index("ix_stamp_message_id", "message_id"),
+        # The palette's "recently used first" reads a member's stamps newest first.
+        sa.Index("ix_stamp_user_id_id", "user_id", "id"),
     )
 
 

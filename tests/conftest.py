@@ -83,3 +83,15 @@ def session(db_url: str) -> Iterator[Session]:
     with Session(db.get_engine(db_url), expire_on_commit=False) as s:
         yield s
         s.rollback()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    """In-process rate limits and the session cache start empty for each test
+    (ids repeat across the per-test databases)."""
+    from kyoso.services import accounts, messages, ratelimit
+
+    ratelimit.reset_local()
+    accounts._session_cache.clear()
+    messages._page_cache.clear()
+    yield

@@ -5,7 +5,7 @@ kyoso is started the way tests/browser/conftest.py and the README start it:
 ``kyoso db upgrade``, ``seed --demo``, then ``reflex run --env prod
 --single-port``. With ``--redis`` the backend gets ``REFLEX_REDIS_URL`` (state
 and tokens in Redis, kyoso's socket.io Redis manager) and
-``GRANIAN_WORKERS=<workers>``.
+``KYOSO_WORKERS=<workers>`` (gunicorn's uvicorn workers, rxconfig.py).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def start_kyoso(db_url: str, workdir: Path, *, port: int | None = None, redis: s
     extra = {"KYOSO_DATABASE_URL": db_url}
     if redis:
         extra["REFLEX_REDIS_URL"] = redis
-        extra["GRANIAN_WORKERS"] = str(workers)
+        extra["KYOSO_WORKERS"] = str(workers)
     elif workers != 1:
         raise SystemExit("several workers need Redis (--redis URL): without it Reflex runs one")
     env = _base_env(extra, python)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +21,20 @@ from kyoso.realtime.hub import hub
 from kyoso.realtime.live import publish
 from kyoso.services import topics as topic_rules
 
-__all__ = ["hub", "publish", "subscribe"]
+__all__ = ["hub", "publish", "publish_soon", "subscribe"]
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+def publish_soon(events: list[Any]) -> None:
+    """Publish without making the caller wait for the fan-out: the handler's
+    own update (the member's acknowledgement) goes out first. Items carry
+    revs, so the order in which concurrent publishes land does not matter."""
+    if not events:
+        return
+    task = asyncio.get_running_loop().create_task(publish(events))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 def client_sid(state: Any) -> str:

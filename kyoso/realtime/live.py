@@ -216,8 +216,11 @@ def _build_briefing(ev: BriefingChanged):  # type: ignore[no-untyped-def]
                 ops.append({"op": "set", "var": "attendance",
                             "value": briefings.attendance(session, ev.briefing_id)})
             if ev.what in ("room", "questions"):
-                ops.append({"op": "set", "var": "questions",
+                version = briefings.questions_version(session, ev.briefing_id)
+                ops.append({"op": "set", "var": "questions", "rev": version, "rev_var": "questions_rev",
                             "value": [_asdict(q) for q in briefings.questions(session, ev.briefing_id)]})
+                ops.append({"op": "set", "var": "questions_rev", "rev": version, "rev_var": "questions_rev",
+                            "value": version})
         return {f"briefing:{ev.briefing_id}": update(state_name(BriefingState), ops)}
 
     return build

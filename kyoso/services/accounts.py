@@ -8,8 +8,9 @@ go.jp → a national agency), and 運営 approve every application.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -293,19 +294,40 @@ def create_session(session: Session, user: User) -> str:
     return token
 
 
+# token hash -> (user id, session epoch, expiry, checked at): every event of a
+# page checks its token, so the session row is read at most once per
+# SESSION_CACHE_SECONDS per process. The user row itself is read every time,
+# so a suspension or "log out everywhere" (which bump status or epoch) takes
+# effect at once; only deleting one session row can take that long to be seen.
+SESSION_CACHE_SECONDS = 10.0
+_session_cache: dict[str, tuple[int, int, datetime, float]] = {}
+
+
 def user_for_token(session: Session, token: str | None) -> User | None:
     """The active user a session token belongs to, or None."""
     if not token or len(token) > 100:
         return None
-    row = session.exec(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
-        .where(AuthSession.token_hash == hash_token(token))
-    ).first()
-    if row is None:
-        return None
-    auth, user = row
-    if auth.expires_at <= utcnow() or auth.session_epoch != user.session_epoch:
+    digest = hash_token(token)
+    now = utcnow()
+    cached = _session_cache.get(digest)
+    if cached is not None and time.monotonic() - cached[3] < SESSION_CACHE_SECONDS:
+        user_id, epoch, expires_at = cached[0], cached[1], cached[2]
+        user = session.get(User, user_id)
+    else:
+        row = session.exec(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+            .where(AuthSession.token_hash == digest)
+        ).first()
+        if row is None:
+            _session_cache.pop(digest, None)
+            return None
+        auth, user = row
+        epoch, expires_at = auth.session_epoch, auth.expires_at
+        if len(_session_cache) > 50_000:
+            _session_cache.clear()
+        _session_cache[digest] = (user.id or 0, epoch, expires_at, time.monotonic())
+    if user is None or expires_at <= now or epoch != user.session_epoch:
         return None
     if user.status != UserStatus.active:
         return None
@@ -313,6 +335,7 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 
 
 def end_session(session: Session, token: str) -> None:
+    _session_cache.pop(hash_token(token), None)
     session.exec(sa.delete(AuthSession).where(AuthSession.token_hash == hash_token(token)))  # type: ignore[call-overload]
 
 

@@ -456,6 +456,13 @@ def questions(session: Session, briefing_id: int, *, limit: int = TOP_QUESTIONS)
     ]
 
 
+def questions_version(session: Session, briefing_id: int) -> int:
+    """Grows with every change to the briefing's questions (each bumps a rev or
+    adds one), so a browser keeps the newest list it was sent."""
+    return int(session.exec(select(sa.func.coalesce(sa.func.sum(Question.rev), 0))
+                            .where(Question.briefing_id == briefing_id)).one())
+
+
 def my_question_votes(session: Session, user: User, briefing_id: int) -> list[int]:
     return list(session.exec(
         select(QuestionVote.question_id).join(Question, Question.id == QuestionVote.question_id)  # type: ignore[arg-type]

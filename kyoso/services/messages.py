@@ -7,6 +7,7 @@ channel, so one copy can be sent to a whole room. What differs per reader
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -201,6 +202,40 @@ def channel_page(session: Session, user: User, channel_id: int, *, before_id: in
     return views(session, rows), more
 
 
+# The newest page of a channel is the same for every reader: kept per channel
+# and reused while the page's version (how many threads, the newest id, the sum
+# of their revs, which every post, reply, edit, deletion and stamp bumps) is
+# unchanged; at most PAGE_CACHE_SECONDS old, so names changed elsewhere show.
+PAGE_CACHE_SECONDS = 30.0
+_page_cache: dict[int, tuple[tuple[int, int, int], list[MessageView], bool, float]] = {}
+
+
+def _page_version(session: Session, channel_id: int) -> tuple[int, int, int]:
+    newest = (
+        select(Message.id, Message.rev)
+        .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
+        .order_by(col(Message.id).desc()).limit(PAGE_SIZE + 1).subquery()
+    )
+    count, top, revs = session.exec(
+        select(sa.func.count(), sa.func.max(newest.c.id), sa.func.sum(newest.c.rev))
+    ).one()
+    return int(count or 0), int(top or 0), int(revs or 0)
+
+
+def newest_page(session: Session, user: User, channel_id: int) -> tuple[list[MessageView], bool]:
+    """``channel_page`` for the newest threads, shared by all readers."""
+    channel_rules.check_can_read(user, channel_rules.get_channel(session, channel_id))
+    version = _page_version(session, channel_id)
+    cached = _page_cache.get(channel_id)
+    if cached is not None and cached[0] == version and time.monotonic() - cached[3] < PAGE_CACHE_SECONDS:
+        return list(cached[1]), cached[2]
+    views, more = channel_page(session, user, channel_id)
+    if len(_page_cache) > 1000:
+        _page_cache.clear()
+    _page_cache[channel_id] = (version, views, more, time.monotonic())
+    return list(views), more
+
+
 def thread(session: Session, user: User, parent_id: int) -> tuple[MessageView, list[MessageView]]:
     parent = session.get(Message, parent_id)
     if parent is None or parent.parent_id is not None:
@@ -249,7 +284,7 @@ def _resolve_mentions(session: Session, body: str, mention_ids: dict[str, int] |
 def post_message(session: Session, user: User, channel_id: int, body: str, *,
                  parent_id: int | None = None,
                  mention_ids: dict[str, int] | None = None,
-                 rate_limited: bool = True) -> tuple[Message, list[Event]]:
+                 rate_limited: bool = True, client_key: str = "") -> tuple[Message, list[Event]]:
     """Post a message, or a reply in a thread when ``parent_id`` is given."""
     channel_rules.require_active(user)
     channel = channel_rules.get_channel(session, channel_id)
@@ -268,9 +303,11 @@ def post_message(session: Session, user: User, channel_id: int, body: str, *,
             raise NotAllowed("アーカイブされたチャンネルには投稿できません。")
         raise NotAllowed("お知らせチャンネルで新しい投稿ができるのは、国の職員と運営だけです。返信はできます。")
     if rate_limited:
-        ratelimit.check(session, [f"post:{user.id}"], limit=30, within=timedelta(minutes=1),
-                        message="短時間に多くの投稿がありました。少し待ってから、もう一度投稿してください。")
-        ratelimit.hit(session, f"post:{user.id}")
+        busy = "短時間に多くの投稿がありました。少し待ってから、もう一度投稿してください。"
+        ratelimit.hit_local([f"post:{user.id}"], limit=30, within=timedelta(minutes=1), message=busy)
+        if client_key:  # a whole 自治体 may sit behind one LGWAN gateway: generous
+            ratelimit.hit_local([f"post-addr:{client_key}"], limit=600, within=timedelta(minutes=1),
+                                message=busy)
 
     mentions = _resolve_mentions(session, text, mention_ids)
     now = utcnow()

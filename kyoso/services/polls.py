@@ -360,7 +360,7 @@ def close_due(session: Session) -> list[Event]:
 
 
 def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
-         other_text: str | None = None) -> list[Event]:
+         other_text: str | None = None, client_key: str = "") -> list[Event]:
     """Cast or change the member's ballot. An empty list withdraws it."""
     poll = get_poll(session, poll_id)
     if not can_view(session, user, poll):
@@ -377,9 +377,13 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
     other = ""
     if any(valid[p].is_other for p in chosen):
         other = clean_line(other_text or "", label="その他の内容", max_len=300, required=False)
-    ratelimit.check(session, [f"vote:{user.id}"], limit=60, within=timedelta(minutes=1),
-                    message="短時間に多くの回答がありました。少し待ってから、もう一度お試しください。")
-    ratelimit.hit(session, f"vote:{user.id}")
+    # Per member, and per address generously: a whole 自治体 may sit behind one
+    # LGWAN gateway.
+    busy = "短時間に多くの回答がありました。少し待ってから、もう一度お試しください。"
+    ratelimit.hit_local([f"vote:{user.id}"], limit=60, within=timedelta(minutes=1), message=busy)
+    if client_key:
+        ratelimit.hit_local([f"vote-addr:{client_key}"], limit=5000, within=timedelta(minutes=1),
+                            message=busy)
     now = utcnow()
     ballot = session.exec(
         select(Ballot).where(Ballot.poll_id == poll_id, Ballot.user_id == user.id)

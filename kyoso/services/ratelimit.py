@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -38,3 +40,33 @@ def check(session: Session, keys: list[str], *, limit: int, within: timedelta,
 
 def prune(session: Session, *, older_than: timedelta = timedelta(days=2)) -> None:
     session.exec(sa.delete(RateHit).where(RateHit.created_at < utcnow() - older_than))  # type: ignore[call-overload]
+
+
+# Frequent actions (posts, stamps, votes) are limited in process memory: no
+# row per click. Each worker counts its own clients, so a member with tabs on
+# two workers could do up to twice as much; logins and sign-ups, where that
+# matters, are counted in the database above.
+_local: dict[str, deque[float]] = {}
+
+
+def hit_local(keys: list[str], *, limit: int, within: timedelta, message: str) -> None:
+    """Count one action for each key; refuse if any key is already at the limit."""
+    now = time.monotonic()
+    window = within.total_seconds()
+    buckets = []
+    for key in keys:
+        bucket = _local.setdefault(key, deque())
+        while bucket and now - bucket[0] > window:
+            bucket.popleft()
+        if len(bucket) >= limit:
+            raise RateLimited(message)
+        buckets.append(bucket)
+    for bucket in buckets:
+        bucket.append(now)
+    if len(_local) > 100_000:
+        for key in [k for k, b in _local.items() if not b or now - b[-1] > 3600]:
+            del _local[key]
+
+
+def reset_local() -> None:
+    _local.clear()

@@ -65,9 +65,8 @@ def toggle(session: Session, user: User, message_id: int, stamp: str) -> tuple[b
         raise NotAllowed("アーカイブされたチャンネルではスタンプを押せません。")
     if not allowed(session, stamp):
         raise InvalidInput("このスタンプは使えません。一覧から選んでください。")
-    ratelimit.check(session, [f"stamp:{user.id}"], limit=120, within=timedelta(minutes=1),
-                    message="短時間に多くのスタンプが押されました。少し待ってから、もう一度お試しください。")
-    ratelimit.hit(session, f"stamp:{user.id}")
+    ratelimit.hit_local([f"stamp:{user.id}"], limit=120, within=timedelta(minutes=1),
+                        message="短時間に多くのスタンプが押されました。少し待ってから、もう一度お試しください。")
     removed = session.execute(
         sa.delete(Stamp).where(Stamp.message_id == message_id, Stamp.user_id == user.id,
                                Stamp.stamp == stamp)

@@ -76,10 +76,15 @@ class AdminState(SessionState):
             ]
 
     @rx.event
-    def open_admin(self):
+    async def open_admin(self):
         self.error = ""
         self.notice = ""
         self.reject_id = 0
+        redirect = await self._load_shell()
+        if redirect is not None:
+            return redirect
+        if not self.me.is_staff:
+            return rx.redirect("/", replace=True)
         try:
             self._load()
         except NotAuthenticated:

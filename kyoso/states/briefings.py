@@ -35,8 +35,10 @@ class BriefingListState(SessionState):
     error: str = ""
 
     @rx.event
-    def open_list(self):
+    async def open_list(self):
         self.error = ""
+        if (redirect := await self._load_shell()) is not None:
+            return redirect
         try:
             with self._reading() as (session, user):
                 self.upcoming, self.past = briefings.lists(session, user)
@@ -84,6 +86,7 @@ class BriefingState(SessionState):
     live_poll_id: int = 0
     room_polls: list[list[str]] = []  # [id, question] of the briefing's polls (managers)
     questions: list[briefings.QuestionView] = []
+    questions_rev: int = 0
     my_votes: list[int] = []
     my_questions: list[int] = []
     attendance: int = 0
@@ -107,6 +110,7 @@ class BriefingState(SessionState):
             await self._load_in(session, user)
 
     async def _load_in(self, session: Any, user: Any) -> None:
+        await self._shell(session, user)
         briefing = briefings.get_briefing(session, self._id())
         bid = briefing.id or 0
         self.briefing = briefings.view(session, briefing)
@@ -115,6 +119,7 @@ class BriefingState(SessionState):
         self.can_manage = briefings.can_manage(user, briefing)
         self.live_poll_id = briefing.live_poll_id or 0
         self.questions = briefings.questions(session, bid)
+        self.questions_rev = briefings.questions_version(session, bid)
         self.my_votes = briefings.my_question_votes(session, user, bid)
         self.my_questions = briefings.my_questions(session, user, bid)
         self.attendance = briefings.attendance(session, bid)
@@ -153,7 +158,7 @@ class BriefingState(SessionState):
             self.error = exc.message
             return False
         self.notice = notice
-        await realtime.publish(events)
+        realtime.publish_soon(events)
         return True
 
     @rx.event

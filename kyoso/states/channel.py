@@ -79,18 +79,27 @@ class ChannelState(SessionState):
             with self._reading() as (session, user):
                 channel = channels.get_channel_by_slug(session, self._slug())
                 channels.check_can_read(user, channel)
+                cid = channel.id or 0
                 self.channel = channel_header(channel)
                 self.not_found = False
-                self.joined = channels.is_member(session, user, channel.id or 0)
+                self.joined = channels.is_member(session, user, cid)
                 self.can_post = channels.can_start_thread(user, channel)
                 self.can_reply = channels.can_reply(user, channel)
-                self.messages, self.has_older = messages.channel_page(session, user, channel.id or 0)
-                last_read = channels.last_read_id(session, user, channel.id or 0)
+                self.messages, self.has_older = messages.newest_page(session, user, cid)
+                last_read = channels.last_read_id(session, user, cid)
                 self.first_unread_id = next(
                     (m.id for m in self.messages
                      if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
+                newest = self.messages[-1].id if self.messages else 0
+            # Only a member who has not seen the newest thread writes.
+            if last_read is not None and newest > last_read:
+                with self._acting() as (session, user):
+                    channels.mark_read(session, user, cid)
+            with self._reading() as (session, user):
+                # After marking read, so the sidebar's count for this channel is right.
+                await self._shell(session, user)
                 self.palette = stamps.palette(session, user)
-                await realtime.subscribe(self, "page", [f"channel:{channel.id}"], session, user)
+                await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
                 thread_id = self._query_int("thread")
                 if thread_id:
                     self._load_thread(thread_id, session, user)
@@ -99,16 +108,13 @@ class ChannelState(SessionState):
                     self.thread_parent = None
                     self.thread_replies = []
                 await self._load_polls(session, user)
-            if last_read is not None:
-                with self._acting() as (session, user):
-                    channels.mark_read(session, user, self.channel.id)
         except NotAuthenticated:
             return self._login_redirect()
         except NotFound:
             self.not_found = True
             self.channel = ChannelHeader()
             self.messages = []
-            return None
+            return await self._load_shell()
         self.focus_id = self._query_int("m") or self._query_int("thread")
         return None
 
@@ -181,7 +187,8 @@ class ChannelState(SessionState):
     # -- changes -----------------------------------------------------------
 
     async def _publish(self, events: list[Event]) -> None:
-        await realtime.publish(events)
+        # The author's own update goes out first; the room's follows.
+        realtime.publish_soon(events)
 
     @rx.event
     async def post(self, form: dict):
@@ -278,7 +285,6 @@ class ChannelState(SessionState):
         try:
             with self._acting() as (session, user):
                 _, events = stamps.toggle(session, user, int(message_id), str(stamp))
-                self.palette = stamps.palette(session, user)
         except DomainError as exc:
             self.error = exc.message
             return

@@ -24,9 +24,11 @@ class DirectoryState(SessionState):
                                               include_archived=self.show_archived)
 
     @rx.event
-    def open_directory(self):
+    async def open_directory(self):
         self.error = ""
         self.notice = ""
+        if (redirect := await self._load_shell()) is not None:
+            return redirect
         try:
             self._load()
         except NotAuthenticated:

@@ -28,10 +28,11 @@ class HomeState(SessionState):
             self.channels = [[str(i), n] for i, n in announcements.announcement_channels(session, user)]
 
     @rx.event
-    def open_home(self):
+    async def open_home(self):
         self.error = ""
         try:
             with self._reading() as (session, user):
+                await self._shell(session, user)
                 self._load(session, user)
         except NotAuthenticated:
             return self._login_redirect()

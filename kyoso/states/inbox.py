@@ -13,9 +13,10 @@ class InboxState(SessionState):
     items: list[notifications.InboxItem] = []
 
     @rx.event
-    def open_inbox(self):
+    async def open_inbox(self):
         try:
             with self._reading() as (session, user):
+                await self._shell(session, user)
                 self.items = notifications.inbox(session, user)
         except NotAuthenticated:
             return self._login_redirect()

@@ -25,11 +25,12 @@ class PollResultsState(SessionState):
             return 0
 
     @rx.event
-    def open_results(self):
+    async def open_results(self):
         self.error = ""
         self.poll = self.tally = self.results = None
         try:
             with self._reading() as (session, user):
+                await self._shell(session, user)
                 poll = polls.get_poll(session, self._poll_id())
                 if not polls.can_view(session, user, poll):
                     raise NotFound("アンケートが見つかりません。")

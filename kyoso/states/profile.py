@@ -17,10 +17,12 @@ class ProfileState(SessionState):
     notice: str = ""
 
     @rx.event
-    def open_profile(self):
+    async def open_profile(self):
         self.error = ""
         self.notice = ""
         self.editing = False
+        if (redirect := await self._load_shell()) is not None:
+            return redirect
         raw = self.router.page.params.get("user_id", "")
         try:
             user_id = int(raw)

@@ -18,14 +18,18 @@ class SidebarState(SessionState):
     inbox_unread: int = 0
     live_patch: dict[str, Any] = {}
 
+    async def _load_in(self, session: Any, user: Any) -> None:
+        self.channels = channels.my_channels(session, user)
+        self.inbox_unread = notifications.unread_count(session, user.id or 0)
+        topics = ["all", f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
+        await realtime.subscribe(self, "shell", topics, session, user)
+
     @rx.event
     async def load_sidebar(self):
-        """on_load of every members' page (after the login check)."""
+        """Reload after joining or leaving a channel. Page loads do the same
+        through ``SessionState._shell`` in their own on_load event."""
         try:
             with self._reading() as (session, user):
-                self.channels = channels.my_channels(session, user)
-                self.inbox_unread = notifications.unread_count(session, user.id or 0)
-                topics = ["all", f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
-                await realtime.subscribe(self, "shell", topics, session, user)
+                await self._load_in(session, user)
         except NotAuthenticated:
             self.channels = []

@@ -106,10 +106,12 @@ class SurveyState(SessionState):
                 self.results, self.regions = [], []
 
     @rx.event
-    def open_survey(self):
+    async def open_survey(self):
         self.error = ""
         self.notice = ""
         self.text_filter = ""
+        if (redirect := await self._load_shell()) is not None:
+            return redirect
         try:
             self._load()
         except NotAuthenticated:

@@ -241,3 +241,25 @@ def test_a_long_channel_pages_backwards(session: Session) -> None:
     assert older[-1].id < newest[0].id and len(older) == messages.PAGE_SIZE and more2
     oldest, more3 = messages.channel_page(session, author, channel.id or 0, before_id=older[0].id)
     assert len(oldest) == 20 and not more3
+
+
+def test_newest_page_is_shared_and_follows_every_change(session: Session) -> None:
+    from kyoso.services import stamps
+
+    author, reader = make_user(session), make_user(session)
+    channel = make_channel(session)
+    m = post(session, author, channel, "最初")
+    first, _ = messages.newest_page(session, reader, channel.id or 0)
+    again, _ = messages.newest_page(session, author, channel.id or 0)
+    assert first[0] is again[0]  # the same views, not rebuilt
+    # A stamp, a reply, an edit, a new thread and a deletion all show.
+    stamps.toggle(session, reader, m.id or 0, "了解")
+    assert messages.newest_page(session, reader, channel.id or 0)[0][0].stamps[0].count == 1
+    post(session, reader, channel, "返信", parent=m)
+    assert messages.newest_page(session, reader, channel.id or 0)[0][0].reply_count == 1
+    messages.edit_message(session, author, m.id or 0, "直した")
+    assert "直した" in messages.newest_page(session, reader, channel.id or 0)[0][0].body_html
+    second = post(session, author, channel, "二つ目")
+    assert [v.id for v in messages.newest_page(session, reader, channel.id or 0)[0]] == [m.id, second.id]
+    messages.delete_message(session, author, second.id or 0)
+    assert [v.id for v in messages.newest_page(session, reader, channel.id or 0)[0]] == [m.id]
