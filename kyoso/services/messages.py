@@ -26,6 +26,9 @@ from kyoso.services.timefmt import jst_datetime, jst_short
 
 MAX_BODY = 4000
 PAGE_SIZE = 50
+# A channel opens with fewer threads than a "load older" page brings: that is
+# what fills a screen, and it is what every member of a full room is sent.
+FIRST_PAGE = 30
 STAMP_NAMES_SHOWN = 10
 DELETED_TEXT = "このメッセージは削除されました"
 HIDDEN_TEXT = "このメッセージは運営により非表示になりました"
@@ -214,7 +217,7 @@ def _page_version(session: Session, channel_id: int) -> tuple[int, int, int]:
     newest = (
         select(Message.id, Message.rev)
         .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
-        .order_by(col(Message.id).desc()).limit(PAGE_SIZE + 1).subquery()
+        .order_by(col(Message.id).desc()).limit(FIRST_PAGE + 1).subquery()
     )
     count, top, revs = session.exec(
         select(sa.func.count(), sa.func.max(newest.c.id), sa.func.sum(newest.c.rev))
@@ -229,7 +232,7 @@ def newest_page(session: Session, user: User, channel_id: int) -> tuple[list[Mes
     cached = _page_cache.get(channel_id)
     if cached is not None and cached[0] == version and time.monotonic() - cached[3] < PAGE_CACHE_SECONDS:
         return list(cached[1]), cached[2]
-    views, more = channel_page(session, user, channel_id)
+    views, more = channel_page(session, user, channel_id, limit=FIRST_PAGE)
     if len(_page_cache) > 1000:
         _page_cache.clear()
     _page_cache[channel_id] = (version, views, more, time.monotonic())

@@ -91,13 +91,8 @@ class ChannelState(SessionState):
                     (m.id for m in self.messages
                      if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
                 newest = self.messages[-1].id if self.messages else 0
-            # Only a member who has not seen the newest thread writes.
-            if last_read is not None and newest > last_read:
-                with self._acting() as (session, user):
-                    channels.mark_read(session, user, cid)
-            with self._reading() as (session, user):
-                # After marking read, so the sidebar's count for this channel is right.
-                await self._shell(session, user)
+                # One read scope for the whole page (each costs a token check).
+                await self._shell(session, user, reading=cid)
                 self.palette = stamps.palette(session, user)
                 await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
                 thread_id = self._query_int("thread")
@@ -108,6 +103,11 @@ class ChannelState(SessionState):
                     self.thread_parent = None
                     self.thread_replies = []
                 await self._load_polls(session, user)
+            # Only a member who has not seen the newest thread writes (after the
+            # reading: nothing may be awaited inside a writing transaction).
+            if last_read is not None and newest > last_read:
+                with self._acting() as (session, user):
+                    channels.mark_read(session, user, cid)
         except NotAuthenticated:
             return self._login_redirect()
         except NotFound:

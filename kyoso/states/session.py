@@ -85,7 +85,7 @@ class SessionState(rx.State):
     def _refresh_me(self, session: Session, user: User) -> None:
         self.me = me_view(user, session.get(Organisation, user.org_code))
 
-    async def _shell(self, session: Session, user: User) -> None:
+    async def _shell(self, session: Session, user: User, *, reading: int = 0) -> None:
         """What every members' page shows around its content: who I am, and
         the sidebar. Page loaders call it inside their read scope, so a page
         load is one event rather than three (the 1,000-person join burst)."""
@@ -93,7 +93,7 @@ class SessionState(rx.State):
 
         self._refresh_me(session, user)
         sidebar = self if isinstance(self, SidebarState) else await self.get_state(SidebarState)
-        await sidebar._load_in(session, user)
+        await sidebar._load_in(session, user, reading=reading)
 
     async def _load_shell(self) -> rx.event.EventSpec | None:
         """The shell in its own read scope; a redirect to /login when the

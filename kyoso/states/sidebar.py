@@ -3,6 +3,7 @@ the inbox count. Both are live."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import reflex as rx
@@ -18,8 +19,13 @@ class SidebarState(SessionState):
     inbox_unread: int = 0
     live_patch: dict[str, Any] = {}
 
-    async def _load_in(self, session: Any, user: Any) -> None:
-        self.channels = channels.my_channels(session, user)
+    async def _load_in(self, session: Any, user: Any, *, reading: int = 0) -> None:
+        """``reading``: the channel the member is opening, whose threads are
+        all being shown (and marked read): it counts no unread."""
+        mine = channels.my_channels(session, user)
+        if reading:
+            mine = [dataclasses.replace(c, unread=0) if c.id == reading else c for c in mine]
+        self.channels = mine
         self.inbox_unread = notifications.unread_count(session, user.id or 0)
         topics = ["all", f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
         await realtime.subscribe(self, "shell", topics, session, user)
