@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import Message, Role, User
-from kyoso.services import accounts, channels, messages, stamps
+from kyoso.services import accounts, channels, messages, search, stamps
 
 DEMO_PASSWORD = "kyoso-demo-2026"
 
@@ -152,3 +152,4 @@ def load_demo(session: Session) -> bool:
 def _backdate(session: Session, message: Message, when: datetime) -> None:
     message.created_at = when
     session.add(message)
+    search.sync_message(session, message)
