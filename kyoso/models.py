@@ -329,6 +329,8 @@ class SearchDoc(SQLModel, table=True):
         sa.UniqueConstraint("kind", "ref_id", name="uq_search_doc_kind_ref_id"),
         # Browsing a channel's items without search words, newest first.
         sa.Index("ix_search_doc_channel_id_id", "channel_id", "id"),
+        # A date range narrows older matches on PostgreSQL (services/search/engine.py).
+        sa.Index("ix_search_doc_created_at", "created_at"),
     )
 
 

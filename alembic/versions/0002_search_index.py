@@ -47,6 +47,7 @@ def upgrade() -> None:
     with op.batch_alter_table('search_doc', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_search_doc_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_search_doc_channel_id_id', ['channel_id', 'id'], unique=False)
+        batch_op.create_index('ix_search_doc_created_at', ['created_at'], unique=False)
 
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index('ix_message_is_question_id', ['is_question', 'id'], unique=False)
@@ -75,6 +76,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_is_question_id')
 
     with op.batch_alter_table('search_doc', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_doc_created_at')
         batch_op.drop_index('ix_search_doc_channel_id_id')
         batch_op.drop_index(batch_op.f('ix_search_doc_author_id'))
 

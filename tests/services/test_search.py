@@ -62,8 +62,7 @@ def corpus(session: Session) -> Corpus:
 def in_index(session: Session, query: str) -> int:
     """Raw matches in the full-text index, before hits are checked for visibility."""
     table = SearchDoc.__table__  # type: ignore[attr-defined]
-    source, where, _ = engine.matching(session, parse_query(query), table)
-    return session.execute(sa.select(sa.func.count()).select_from(source).where(where)).scalar_one()
+    return len(engine.match_ids(session, parse_query(query), table, [], before_id=None, limit=1000))
 
 
 def found(session: Session, corpus: Corpus, query: str, **filters: object) -> set[str]:
@@ -190,6 +189,20 @@ def test_filters_alone_list_items_newest_first(session: Session, corpus: Corpus)
                          limit=3)
     assert [corpus.key_of(h.ref_id) for h in page.hits] == ["net_only", "lgwan_only", "lgwan_net"]
     assert page.more
+
+
+def test_results_do_not_depend_on_the_first_pass_window(session: Session, corpus: Corpus,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL reads the newest documents first, then the older ones through
+    the index (or the channel): a tiny window must give the same hits."""
+    queries = ["窓口", "ガバメントクラウド", "LGWAN 接続", "標", "の"]
+    wide = {q: found(session, corpus, q) for q in queries}
+    wide_channel = found(session, corpus, "LGWAN", channel="cloud")
+    monkeypatch.setattr(engine, "RECENT_WINDOW", 2)
+    assert {q: found(session, corpus, q) for q in queries} == wide
+    assert found(session, corpus, "LGWAN", channel="cloud") == wide_channel
+    page = search.search(session, corpus.users["sapporo"], "の", limit=4)
+    assert len(page.hits) == 4 and page.more
 
 
 # -- the index follows changes -------------------------------------------------

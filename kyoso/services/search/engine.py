@@ -67,13 +67,61 @@ def optimize(db: Any) -> None:
         db.execute(sa.text("ANALYZE search_doc"))
 
 
-def matching(db: Any, parsed: ParsedQuery, doc_table: Any) -> tuple[Any, Any, Any]:
-    """(from clause, where clause, id column to order by) for a parsed query."""
+# PostgreSQL: how many of the newest documents the first pass reads.
+RECENT_WINDOW = 20_000
+
+
+def match_ids(db: Any, parsed: ParsedQuery, table: Any, conditions: list[Any], *,
+              before_id: int | None, limit: int, channel_id: int | None = None) -> list[int]:
+    """Ids of matching documents, newest first, at most ``limit``.
+
+    ``conditions`` (filters over ``table``, the search_doc table) are ANDed.
+    """
     if dialect(db) == "sqlite":
-        where = sa.text("search_fts MATCH :fts_q").bindparams(fts_q=fts5_query(parsed))
-        return _FTS.join(doc_table, doc_table.c.id == _FTS.c.rowid), where, _FTS.c.rowid
-    where = sa.text("search_doc.tsv @@ CAST(:ts_q AS tsquery)").bindparams(ts_q=tsquery(parsed))
-    return doc_table, where, doc_table.c.id
+        # FTS5 walks its doclists in descending rowid order and stops at the
+        # limit: no ranking of every match, whatever the word.
+        match = sa.text("search_fts MATCH :fts_q").bindparams(fts_q=fts5_query(parsed))
+        stmt = (sa.select(_FTS.c.rowid).select_from(_FTS.join(table, table.c.id == _FTS.c.rowid))
+                .where(match, *conditions))
+        if before_id:
+            stmt = stmt.where(_FTS.c.rowid < before_id)
+        return [int(i) for i in db.execute(stmt.order_by(_FTS.c.rowid.desc()).limit(limit)).scalars()]
+    return _postgres_match_ids(db, tsquery(parsed), table, conditions, before_id=before_id, limit=limit,
+                               channel_id=channel_id)
+
+
+def _postgres_match_ids(db: Any, q: str, table: Any, conditions: list[Any], *, before_id: int | None,
+                        limit: int, channel_id: int | None) -> list[int]:
+    """Two passes, each with a plan chosen here rather than by the planner,
+    whose estimates for phrases of bigrams are far off (the bigrams of a word
+    are not independent), so it picks a full backward scan for a word nobody
+    wrote, or sorts 50,000 matches of a common one.
+
+    1. The newest RECENT_WINDOW documents, read backwards by id with the
+       match as a plain filter (the GIN index deliberately not usable): a
+       common word fills the page at once, a rare one costs a bounded scan.
+    2. Only if the page is not full: the older documents through the GIN
+       index (sorted by ``id + 0`` so no backward scan is possible), which
+       is cheap because a word rare among the newest is rare overall; or,
+       with a channel filter, that channel's documents by id.
+    """
+    top = before_id or int(db.execute(sa.text("SELECT coalesce(max(id), 0) + 1 FROM search_doc")).scalar_one())
+    floor = max(0, top - RECENT_WINDOW)
+    plain = sa.text("coalesce(search_doc.tsv, ''::tsvector) @@ CAST(:ts_q AS tsquery)").bindparams(ts_q=q)
+    indexed = sa.text("search_doc.tsv @@ CAST(:ts_q AS tsquery)").bindparams(ts_q=q)
+    ids = [int(i) for i in db.execute(
+        sa.select(table.c.id).where(plain, table.c.id < top, table.c.id >= floor, *conditions)
+        .order_by(table.c.id.desc()).limit(limit)).scalars()]
+    if len(ids) >= limit or floor == 0:
+        return ids
+    if channel_id:
+        older = (sa.select(table.c.id).where(plain, table.c.id < floor, *conditions)
+                 .order_by(table.c.id.desc()))
+    else:
+        older = (sa.select(table.c.id).where(indexed, table.c.id < floor, *conditions)
+                 .order_by((table.c.id + 0).desc()))
+    ids += [int(i) for i in db.execute(older.limit(limit - len(ids))).scalars()]
+    return ids
 
 
 def index_size(db: Any) -> dict[str, int]:

@@ -204,14 +204,14 @@ def search(session: Session, user: User, query: str, filters: SearchFilters | No
 def _match_ids(session: Session, parsed: ParsedQuery, filters: SearchFilters, *,
                before_id: int | None, limit: int) -> list[int]:
     table = SearchDoc.__table__  # type: ignore[attr-defined]
-    if parsed.empty:
-        source, where, order = table, sa.true(), table.c.id
-    else:
-        source, where, order = engine.matching(session, parsed, table)
-    stmt = sa.select(table.c.id).select_from(source).where(where, *_conditions(filters))
+    conditions = _conditions(filters)
+    if not parsed.empty:
+        return engine.match_ids(session, parsed, table, conditions, before_id=before_id, limit=limit,
+                                channel_id=filters.channel_id)
+    stmt = sa.select(table.c.id).where(*conditions)
     if before_id:
-        stmt = stmt.where(order < before_id)
-    return [int(i) for i in session.execute(stmt.order_by(order.desc()).limit(limit)).scalars()]
+        stmt = stmt.where(table.c.id < before_id)
+    return [int(i) for i in session.execute(stmt.order_by(table.c.id.desc()).limit(limit)).scalars()]
 
 
 def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[SearchHit]:

@@ -14,7 +14,6 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kyoso.models import Channel, Message, SearchDoc, User
@@ -100,11 +99,9 @@ def similar_threads(session: Session, user: User, draft: str, *, limit: int = 5,
         parsed = parse_query(word)
         if parsed.empty:
             continue
-        source, where, order = engine.matching(session, parsed, table)
-        stmt = (sa.select(table.c.id).select_from(source)
-                .where(where, table.c.kind == MESSAGE, table.c.thread_id == table.c.ref_id)
-                .order_by(order.desc()).limit(PER_WORD))
-        ids = list(session.execute(stmt).scalars())
+        ids = engine.match_ids(session, parsed, table,
+                               [table.c.kind == MESSAGE, table.c.thread_id == table.c.ref_id],
+                               before_id=None, limit=PER_WORD)
         if not ids:
             continue
         weight = (1 + math.log((PER_WORD + 1) / (len(ids) + 1))) * min(len(word), 4) / 2
