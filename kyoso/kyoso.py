@@ -15,6 +15,8 @@ from kyoso.pages.directory import directory_page
 from kyoso.pages.home import home_page
 from kyoso.pages.inbox import inbox_page
 from kyoso.pages.profile import profile_page
+from kyoso.pages.questions import questions_page
+from kyoso.pages.search import search_page
 from kyoso.realtime.setup import make_sio, register_realtime
 from kyoso.states.admin import AdminState
 from kyoso.states.auth import LoginState, SignupState
@@ -22,6 +24,8 @@ from kyoso.states.channel import ChannelState
 from kyoso.states.directory import DirectoryState
 from kyoso.states.inbox import InboxState
 from kyoso.states.profile import ProfileState
+from kyoso.states.questions import QuestionsState
+from kyoso.states.search import SearchState
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 from kyoso.styles import base_style
@@ -55,5 +59,7 @@ members_page(directory_page, routes.CHANNELS, "チャンネル一覧", Directory
 members_page(channel_page, routes.CHANNEL, "チャンネル", ChannelState.open_channel)
 members_page(inbox_page, routes.INBOX, "受信箱", InboxState.open_inbox)
 members_page(profile_page, routes.PROFILE, "プロフィール", ProfileState.open_profile)
+members_page(search_page, routes.SEARCH, "検索", SearchState.open_search)
+members_page(questions_page, routes.QUESTIONS, "未回答の質問", QuestionsState.open_questions)
 app.add_page(admin_page, route=routes.ADMIN, title=f"運営 | {TITLE}",
              on_load=[SessionState.require_staff, AdminState.open_admin, SidebarState.load_sidebar])

@@ -14,7 +14,7 @@ import reflex as rx
 
 from kyoso import realtime
 from kyoso.realtime.live import ChannelHeader, channel_header
-from kyoso.services import channels, messages, stamps
+from kyoso.services import channels, messages, questions, search, stamps
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 from kyoso.services.events import Event
 from kyoso.states.session import SessionState
@@ -45,6 +45,9 @@ class ChannelState(SessionState):
     mention_target: str = ""
     _mentions: dict[str, int] = {}
     _drafts: dict[str, str] = {}
+    # Writing a new thread as a question (質問), and similar past threads.
+    ask_question: bool = False
+    similar: list[search.SimilarThread] = []
     error: str = ""
     thread_error: str = ""
     live_patch: dict[str, Any] = {}
@@ -67,6 +70,8 @@ class ChannelState(SessionState):
         self.thread_error = ""
         self.editing_id = 0
         self.mention_options = []
+        self.ask_question = False
+        self.similar = []
         try:
             with self._acting() as (session, user):
                 channel = channels.get_channel_by_slug(session, self._slug())
@@ -166,6 +171,8 @@ class ChannelState(SessionState):
             with self._acting() as (session, user):
                 message, events = messages.post_message(
                     session, user, self.channel.id, body, mention_ids=self._mentions)
+                if self.ask_question:
+                    events += questions.mark_question(session, user, message.id or 0)
                 channels.mark_read(session, user, self.channel.id, message.id)
         except NotAuthenticated:
             return self._login_redirect()
@@ -173,6 +180,8 @@ class ChannelState(SessionState):
             self.error = exc.message
             return None
         self._mentions = {}
+        self.ask_question = False
+        self.similar = []
         await self._publish(events)
         return rx.set_value("composer", "")
 
@@ -297,6 +306,57 @@ class ChannelState(SessionState):
         except DomainError:
             pass
 
+    # -- questions ---------------------------------------------------------
+
+    @rx.event
+    def set_ask_question(self, value: bool):
+        """The composer's 「質問として投稿」: similar past threads follow the draft."""
+        self.ask_question = bool(value)
+        self._suggest_similar(self._drafts.get("composer", ""))
+
+    def _suggest_similar(self, text: str) -> None:
+        if not self.ask_question:
+            self.similar = []
+            return
+        try:
+            with self._reading() as (session, user):
+                self.similar = search.similar_threads(session, user, text)
+        except DomainError:
+            self.similar = []
+
+    @rx.event
+    async def mark_question(self, message_id: int, question: bool):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                events = questions.mark_question(session, user, int(message_id), bool(question))
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def choose_answer(self, reply_id: int):
+        self.thread_error = ""
+        try:
+            with self._acting() as (session, user):
+                events = questions.choose_answer(session, user, int(reply_id))
+        except DomainError as exc:
+            self.thread_error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def clear_answer(self):
+        self.thread_error = ""
+        try:
+            with self._acting() as (session, user):
+                events = questions.clear_answer(session, user, self.thread_open_id)
+        except DomainError as exc:
+            self.thread_error = exc.message
+            return
+        await self._publish(events)
+
     # -- mentions ----------------------------------------------------------
 
     @rx.event
@@ -307,6 +367,8 @@ class ChannelState(SessionState):
         query = people.mention_query(text)
         self._drafts = {**self._drafts, target: text}
         self.mention_target = target
+        if target == "composer":
+            self._suggest_similar(text)
         if query is None:
             self.mention_options = []
             return
