@@ -115,7 +115,10 @@ def _similar() -> rx.Component:
 
 def _ask_toggle() -> rx.Component:
     return rx.el.label(
-        rx.el.input(type="checkbox", checked=ChannelState.ask_question,
+        # Uncontrolled (a click shows at once, whatever the round trip); the key
+        # changes after a post, which unticks it.
+        rx.el.input(type="checkbox", default_checked=ChannelState.ask_question,
+                    key="ask-" + ChannelState.ask_key.to_string(),
                     on_change=ChannelState.set_ask_question, custom_attrs=tid("composer-question")),
         rx.text("質問として投稿する（回答を選ぶと解決済みになります）", size="1"),
         style={"display": "flex", "gap": "0.4em", "align_items": "center", "padding": "0 0 0.3em 0.1em",

@@ -80,7 +80,7 @@ def _form() -> rx.Component:
             ),
             spacing="2", width="100%",
         ),
-        key=SearchState.form_key.to_string(),
+        key=SearchState.form_key,
         on_submit=SearchState.submit,
         reset_on_submit=False,
         role="search",

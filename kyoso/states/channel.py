@@ -47,6 +47,7 @@ class ChannelState(SessionState):
     _drafts: dict[str, str] = {}
     # Writing a new thread as a question (質問), and similar past threads.
     ask_question: bool = False
+    ask_key: int = 0
     similar: list[search.SimilarThread] = []
     error: str = ""
     thread_error: str = ""
@@ -71,6 +72,7 @@ class ChannelState(SessionState):
         self.editing_id = 0
         self.mention_options = []
         self.ask_question = False
+        self.ask_key += 1
         self.similar = []
         try:
             with self._acting() as (session, user):
@@ -180,7 +182,9 @@ class ChannelState(SessionState):
             self.error = exc.message
             return None
         self._mentions = {}
-        self.ask_question = False
+        if self.ask_question:
+            self.ask_question = False
+            self.ask_key += 1
         self.similar = []
         await self._publish(events)
         return rx.set_value("composer", "")

@@ -38,8 +38,9 @@ class SearchState(SessionState):
     error: str = ""
     channel_options: list[dict[str, str]] = []
     prefecture_options: list[dict[str, str]] = []
-    # Changes on every load, so the (uncontrolled) form shows the URL's values.
-    form_key: int = 0
+    # The URL's words and filters: the (uncontrolled) form is made again when
+    # they change, so it shows them, and not otherwise, so typing is kept.
+    form_key: str = ""
     _next_before: int = 0
 
     @rx.var
@@ -74,7 +75,7 @@ class SearchState(SessionState):
         self.prefecture, self.date_from, self.date_to = p["pref"], p["from"], p["to"]
         self.resolved_only = p["resolved"] == "1"
         self.error = ""
-        self.form_key += 1
+        self.form_key = search_url(p)
         try:
             with self._reading() as (session, _):
                 self.channel_options = [

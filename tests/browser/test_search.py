@@ -132,6 +132,7 @@ async def test_ask_answer_resolve(app: App, browser: Browser) -> None:
     await asker.get_by_test_id("composer-question").check()
     await asker.get_by_test_id("composer-input").fill(f"生成AIの庁内利用ガイドラインで{tag}の扱いはどうしていますか")
     await expect(asker.get_by_test_id("similar-thread").first).to_contain_text("ガイドライン")
+    await asker.screenshot(path=shot_path("question-similar"))
     await asker.get_by_test_id("composer-send").click()
     mine = asker.get_by_test_id("message-list").get_by_test_id("message").filter(has_text=tag)
     await expect(mine).to_contain_text("質問")
@@ -158,6 +159,7 @@ async def test_ask_answer_resolve(app: App, browser: Browser) -> None:
     await expect(mine.get_by_test_id("resolved-badge")).to_be_visible()
     # The other browser sees it resolved, live.
     await expect(theirs.get_by_test_id("resolved-badge")).to_be_visible()
+    await asker.screenshot(path=shot_path("question-resolved"))
 
     await questions.reload()
     await wait_hydrated(questions)
