@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import kyoso.models  # noqa: F401  (registers the tables)
 from kyoso.db import get_engine
+from kyoso.models import include_in_migrations
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -15,7 +16,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_offline() -> None:
     url = config.get_main_option("sqlalchemy.url") or str(get_engine().url)
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=url.startswith("sqlite"))
+                      render_as_batch=url.startswith("sqlite"), include_object=include_in_migrations)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -34,6 +35,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection, target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+        include_object=include_in_migrations,
     )
     with context.begin_transaction():
         context.run_migrations()

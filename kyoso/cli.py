@@ -5,6 +5,7 @@
     kyoso channel add --slug S --name N [--description D] [--announcement]
     kyoso seed --demo
     kyoso backup [PATH]
+    kyoso search rebuild
 """
 
 from __future__ import annotations
@@ -70,6 +71,16 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _search_rebuild(_: argparse.Namespace) -> int:
+    from kyoso.db import session_scope
+    from kyoso.services import search
+
+    with session_scope() as session:
+        count = search.rebuild(session)
+    print(f"検索索引を作り直しました: {count:,}件")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyoso", description="kyoso の管理コマンド")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="データの読み込み")
     seed.add_argument("--demo", action="store_true", help="デモデータ")
     seed.set_defaults(func=_seed)
+
+    srch = sub.add_parser("search", help="検索索引").add_subparsers(dest="search_command", required=True)
+    srch.add_parser("rebuild", help="検索索引をすべて作り直す（表記ゆれの規則を変えたとき、復元の後）").set_defaults(
+        func=_search_rebuild)
 
     backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す")
     backup.add_argument("path", nargs="?", default=None)

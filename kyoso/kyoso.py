@@ -18,6 +18,8 @@ from kyoso.pages.inbox import inbox_page
 from kyoso.pages.poll_results import poll_results_page
 from kyoso.pages.profile import profile_page
 from kyoso.pages.surveys import survey_page
+from kyoso.pages.questions import questions_page
+from kyoso.pages.search import search_page
 from kyoso.realtime.setup import make_sio, register_realtime
 from kyoso.states.admin import AdminState
 from kyoso.states.auth import LoginState, SignupState
@@ -29,6 +31,8 @@ from kyoso.states.inbox import InboxState
 from kyoso.states.poll_results import PollResultsState
 from kyoso.states.profile import ProfileState
 from kyoso.states.surveys import SurveyState
+from kyoso.states.questions import QuestionsState
+from kyoso.states.search import SearchState
 from kyoso.styles import base_style
 from kyoso.tasks import run_periodic_tasks
 
@@ -68,3 +72,5 @@ members_page(briefings_page, routes.BRIEFINGS, "説明会", BriefingListState.op
 members_page(briefing_page, routes.BRIEFING, "説明会", BriefingState.open_room)
 members_page(presenter_page, routes.BRIEFING_PRESENT, "発表者ビュー", BriefingState.open_room)
 members_page(admin_page, routes.ADMIN, "運営", AdminState.open_admin)
+members_page(search_page, routes.SEARCH, "検索", SearchState.open_search)
+members_page(questions_page, routes.QUESTIONS, "未回答の質問", QuestionsState.open_questions)

@@ -247,6 +247,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_message_channel_parent_id", "channel_id", "parent_id", "id"),
         sa.Index("ix_message_parent_id_id", "parent_id", "id"),
+        # Lists of questions (few among many messages), newest first.
+        sa.Index("ix_message_is_question_id", "is_question", "id"),
     )
 
     @property
@@ -513,3 +515,59 @@ class Report(SQLModel, table=True):
     created_at: datetime = _ts()
 
     __table_args__ = (sa.UniqueConstraint("message_id", "reporter_id", name="uq_report_message_reporter"),)
+
+
+# ---------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------
+
+
+class SearchDoc(SQLModel, table=True):
+    """One searchable item: a message now; announcements and polls can follow
+    with their own ``kind``. Only what members may see is here: a deleted or
+    hidden message leaves the index (``services/search``).
+
+    The full-text index itself is engine-specific and lives outside these
+    models: an FTS5 table ``search_fts`` (rowid = id) on SQLite, a ``tsv``
+    column with a GIN index on PostgreSQL (``alembic/versions/0004_search_index.py``).
+    """
+
+    __tablename__ = "search_doc"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # message | announcement | poll
+    ref_id: int
+    channel_id: int | None = Field(default=None)
+    # The thread the item belongs to (a message's thread starter), for links.
+    thread_id: int | None = Field(default=None)
+    author_id: int | None = Field(default=None, index=True)
+    created_at: datetime = _ts()
+    # Plain text as written (no Markdown), for snippets and re-tokenising.
+    body: str = Field(default="", max_length=8000)
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "ref_id", name="uq_search_doc_kind_ref_id"),
+        # Browsing a channel's items without search words, newest first.
+        sa.Index("ix_search_doc_channel_id_id", "channel_id", "id"),
+        # A date range narrows older matches on PostgreSQL (services/search/engine.py).
+        sa.Index("ix_search_doc_created_at", "created_at"),
+    )
+
+
+# Parts of the schema that only one engine has, made by raw DDL in the
+# migrations: alembic's comparison with these models leaves them alone.
+ENGINE_SPECIFIC_TABLE_PREFIX = "search_fts"
+ENGINE_SPECIFIC_COLUMNS = {("search_doc", "tsv")}
+ENGINE_SPECIFIC_INDEXES = {"ix_search_doc_tsv"}
+
+
+def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: bool,
+                          compare_to: Any) -> bool:
+    """alembic ``include_object``: skip the engine-specific search index."""
+    if type_ == "table" and name and name.startswith(ENGINE_SPECIFIC_TABLE_PREFIX):
+        return False
+    if type_ == "column" and (getattr(obj.table, "name", ""), name) in ENGINE_SPECIFIC_COLUMNS:
+        return False
+    if type_ == "index" and name in ENGINE_SPECIFIC_INDEXES:
+        return False
+    return True

@@ -9,14 +9,15 @@ from sqlmodel import SQLModel, select
 
 import kyoso.models  # noqa: F401
 from kyoso.db import get_engine, read_scope
-from kyoso.models import Organisation
+from kyoso.models import Organisation, include_in_migrations
 
 
 def test_head_matches_the_models(db_url: str) -> None:
     """Autogenerate finds nothing to do on a database migrated to head."""
     engine = get_engine(db_url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_in_migrations})
         diff = compare_metadata(ctx, SQLModel.metadata)
     assert diff == []
 
@@ -31,3 +32,41 @@ def test_upgrade_loads_the_directory(db_url: str) -> None:
     with read_scope(db_url) as session:
         count = len(session.exec(select(Organisation.code)).all())
     assert count == 47 + 1741 + 47  # prefectures, municipalities, agencies
+
+
+def test_the_search_migration_indexes_existing_messages(db_url: str) -> None:
+    """0002 on a database that already has messages: they become searchable,
+    deleted ones do not."""
+    from datetime import datetime, timezone
+
+    from alembic import command
+
+    from kyoso.migrate import alembic_config, upgrade
+    from kyoso.models import Channel, Message
+    from kyoso.services import search
+    from tests.utils.factories import make_user
+
+    engine = get_engine(db_url)
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001_initial")
+    assert "search_doc" not in sa.inspect(engine).get_table_names()
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Channel.__table__).values(id=1, slug="old", name="以前から", description="",
+                                                         kind="topic", allow_replies=True, created_at=now,
+                                                         member_count=0))
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as s:
+        user = make_user(s)
+        for mid, body, deleted in [(1, "ガバメントクラウドの経費", None), (2, "ガバメントクラウド削除済み", now)]:
+            s.execute(sa.insert(Message.__table__).values(
+                id=mid, channel_id=1, author_id=user.id, body=body, body_html=f"<p>{body}</p>", created_at=now,
+                deleted_at=deleted, reply_count=0, rev=1, is_question=False))
+        s.commit()
+    upgrade(db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        hits = search.search(s, user, "ｶﾞﾊﾞﾒﾝﾄｸﾗｳﾄﾞ").hits
+        assert [h.ref_id for h in hits] == [1]

@@ -137,7 +137,7 @@ def header(search_box: rx.Component | None = None) -> rx.Component:
             rx.link(
                 rx.hstack(
                     rx.text("共創", weight="bold", size="4"),
-                    rx.text("kyoso", size="1", color=SIDEBAR_MUTED),
+                    rx.text("kyoso", size="1", color=SIDEBAR_MUTED, style={PHONE: {"display": "none"}}),
                     align="baseline",
                     spacing="2",
                 ),
@@ -157,6 +157,8 @@ def header(search_box: rx.Component | None = None) -> rx.Component:
                                     style={PHONE: {"display": "none"}}),
                             variant="ghost",
                             style={"color": "white"},
+                            # On a phone the name is hidden: the button still needs one.
+                            aria_label=SessionState.me.name + " アカウントメニュー",
                             custom_attrs=tid("user-menu"),
                         ),
                     ),
@@ -197,11 +199,14 @@ def header(search_box: rx.Component | None = None) -> rx.Component:
 def shell(*content: rx.Component, sidebar_sections: tuple[rx.Component, ...] = (),
           search_box: rx.Component | None = None, aside: rx.Component | None = None,
           main_padding: str = "1em 1.25em") -> rx.Component:
-    """A members' page: header, sidebar, main column and an optional side panel."""
+    """A members' page: header (with the search box unless ``search_box`` is
+    given), sidebar, main column and an optional side panel."""
+    from kyoso.components.search import header_search
+
     return rx.box(
         rx.el.a("本文へ移動", href="#main", class_name="skip-link"),
         live_bridge(),
-        header(search_box),
+        header(header_search() if search_box is None else search_box),
         rx.hstack(
             sidebar(*sidebar_sections),
             rx.el.main(

@@ -114,10 +114,48 @@ def _edit_form() -> rx.Component:
     )
 
 
+def _question_actions(message: rx.Var[MessageView], in_thread: bool) -> rx.Component:
+    """質問にする (the thread's author) and 回答に選ぶ (the asker or 運営, on replies)."""
+    me = SessionState.me
+    mark_question = rx.cond(
+        (message.parent_id == 0) & (message.author_id == me.id),
+        rx.icon_button(
+            rx.icon("circle_help", size=15), variant="ghost", size="1",
+            color_scheme=rx.cond(message.is_question, "amber", "gray"),
+            aria_label=rx.cond(message.is_question, "質問の印を外す", "質問にする"),
+            title=rx.cond(message.is_question, "質問の印を外す", "質問にする"),
+            aria_pressed=rx.cond(message.is_question, "true", "false"),
+            on_click=ChannelState.mark_question(message.id, ~message.is_question),
+            custom_attrs=tid("mark-question"),
+        ),
+    )
+    if not in_thread:
+        return mark_question
+    parent = ChannelState.thread_parent.to(MessageView)
+    may_choose = (message.parent_id != 0) & parent.is_question & (
+        (parent.author_id == me.id) | me.is_staff)
+    return rx.fragment(
+        mark_question,
+        rx.cond(
+            may_choose,
+            rx.cond(
+                message.is_answer,
+                rx.icon_button(rx.icon("circle_check", size=15), variant="ghost", size="1", color_scheme="green",
+                               aria_label="回答の選択を取り消す", title="回答の選択を取り消す", aria_pressed="true",
+                               on_click=ChannelState.clear_answer, custom_attrs=tid("mark-answer")),
+                rx.icon_button(rx.icon("circle_check", size=15), variant="ghost", size="1", color_scheme="gray",
+                               aria_label="この返信を回答に選ぶ", title="この返信を回答に選ぶ", aria_pressed="false",
+                               on_click=ChannelState.choose_answer(message.id), custom_attrs=tid("mark-answer")),
+            ),
+        ),
+    )
+
+
 def _actions(message: rx.Var[MessageView], in_thread: bool) -> rx.Component:
     mine = message.author_id == SessionState.me.id
     return rx.hstack(
         stamp_palette(message.id),
+        _question_actions(message, in_thread),
         rx.cond(
             (message.parent_id == 0) & ~ChannelState.channel.archived,
             rx.icon_button(rx.icon("message_square_reply", size=15), variant="ghost", size="1",

@@ -246,7 +246,8 @@ def briefing_page() -> rx.Component:
                 ),
                 rx.cond(
                     B.questions.length() > 0,
-                    rx.box(rx.foreach(B.questions, _question), width="100%", custom_attrs=tid("question-list")),
+                    rx.box(rx.foreach(B.questions, lambda q: _question(q)), width="100%",
+                           custom_attrs=tid("question-list")),
                     rx.text("まだ質問はありません。最初の質問をどうぞ。", size="2", color=MUTED),
                 ),
                 spacing="3", width="100%", max_width="860px",

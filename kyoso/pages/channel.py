@@ -14,6 +14,7 @@ from kyoso.states.surveys import SurveyFormState
 from kyoso.components.ui import empty_state, form_error, notice, tid
 from kyoso.services.messages import MessageView
 from kyoso.states.channel import ChannelState
+from kyoso.states.session import SessionState
 from kyoso.styles import MUTED, PHONE
 
 
@@ -35,6 +36,9 @@ def _header() -> rx.Component:
             spacing="0", min_width="0", flex="1",
         ),
         rx.hstack(
+            rx.link(rx.icon("circle_help", size=16), href=routes.QUESTIONS + "?channel=" + c.slug,
+                    title="このチャンネルの未回答の質問", aria_label="このチャンネルの未回答の質問",
+                    color="var(--gray-11)", custom_attrs=tid("channel-questions")),
             rx.text(c.member_count.to_string() + "人", size="1", color=MUTED, white_space="nowrap",
                     custom_attrs=tid("member-count")),
             rx.cond(
@@ -81,10 +85,56 @@ def _messages() -> rx.Component:
     )
 
 
+def _similar() -> rx.Component:
+    """Past threads like the question being written (up to five)."""
+    return rx.cond(
+        ChannelState.similar.length() > 0,
+        rx.box(
+            rx.text("似ている過去のスレッド（同じ質問が解決済みかもしれません）", size="1", weight="bold",
+                    color=MUTED),
+            rx.foreach(
+                ChannelState.similar,
+                lambda t: rx.link(
+                    rx.hstack(
+                        rx.cond(t.resolved,
+                                rx.badge("解決済み", color_scheme="green", size="1", high_contrast=True),
+                                rx.cond(t.is_question,
+                                        rx.badge("質問", color_scheme="amber", size="1", high_contrast=True))),
+                        rx.text(t.excerpt, size="1", style={"overflow": "hidden", "text_overflow": "ellipsis",
+                                                            "white_space": "nowrap"}, flex="1", min_width="0"),
+                        rx.text("#", t.channel_name, size="1", color=MUTED, white_space="nowrap"),
+                        align="center", spacing="2", width="100%",
+                    ),
+                    href=t.link, underline="none", color="var(--gray-12)", display="block",
+                    padding="0.2em 0", custom_attrs=tid("similar-thread", **{"data-message-id": t.id}),
+                ),
+            ),
+            role="region", aria_label="似ている過去のスレッド", aria_live="polite",
+            border="1px solid var(--amber-a6)", background="var(--amber-a2)", border_radius="6px",
+            padding="0.4em 0.6em", margin_bottom="0.4em", width="100%",
+            custom_attrs=tid("similar-threads"),
+        ),
+    )
+
+
+def _ask_toggle() -> rx.Component:
+    return rx.el.label(
+        # Uncontrolled (a click shows at once, whatever the round trip); the key
+        # changes after a post, which unticks it.
+        rx.el.input(type="checkbox", default_checked=ChannelState.ask_question,
+                    key="ask-" + ChannelState.ask_key.to_string(),
+                    on_change=ChannelState.set_ask_question, custom_attrs=tid("composer-question")),
+        rx.text("質問として投稿する（回答を選ぶと解決済みになります）", size="1"),
+        style={"display": "flex", "gap": "0.4em", "align_items": "center", "padding": "0 0 0.3em 0.1em",
+               "cursor": "pointer", "width": "fit-content"},
+    )
+
+
 def _composer() -> rx.Component:
     c = ChannelState.channel
     return rx.box(
         form_error(ChannelState.error),
+        rx.cond(ChannelState.can_post, rx.fragment(_similar(), _ask_toggle())),
         rx.cond(
             ChannelState.can_post,
             rx.vstack(
@@ -113,6 +163,18 @@ def _composer() -> rx.Component:
     )
 
 
+def _answer_hint() -> rx.Component:
+    """To the asker (and 運営) of an unresolved question: how to resolve it."""
+    parent = ChannelState.thread_parent.to(MessageView)
+    return rx.cond(
+        ChannelState.thread_parent & parent.is_question & ~parent.resolved
+        & ((parent.author_id == SessionState.me.id) | SessionState.me.is_staff)
+        & (ChannelState.thread_replies.length() > 0),
+        rx.text("役に立った返信の ✓（回答に選ぶ）を押すと、この質問は解決済みになります。", size="1", color=MUTED,
+                padding="0.25em 0"),
+    )
+
+
 def thread_panel() -> rx.Component:
     return rx.cond(
         ChannelState.thread_open_id > 0,
@@ -138,6 +200,7 @@ def thread_panel() -> rx.Component:
                 custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id},
                 style={"flex": "1", "overflow_y": "auto", "min_height": "0"},
             ),
+            _answer_hint(),
             form_error(ChannelState.thread_error),
             rx.cond(
                 ChannelState.can_reply,

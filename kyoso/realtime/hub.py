@@ -65,6 +65,7 @@ class Hub:
         self._pending: dict[str, Builder] = {}
         self._recipients: dict[str, int] = {}  # key -> recipients of its last emit
         self._subscribes = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.sent = 0  # emits, for tests and benchmarks
 
@@ -195,7 +196,10 @@ class Hub:
         if builder is None:
             return
         self._last_emit[key] = time.monotonic()
-        asyncio.get_running_loop().create_task(self.emit_built(builder, key))
+        # Keep a reference: the loop holds tasks only weakly.
+        task = asyncio.get_running_loop().create_task(self.emit_built(builder, key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
         """Send everything pending now (tests, shutdown)."""

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import Message, Role, User
-from kyoso.services import accounts, channels, messages, stamps
+from kyoso.services import accounts, channels, messages, search, stamps
 
 DEMO_PASSWORD = "kyoso-demo-2026"
 
@@ -189,3 +189,4 @@ def _demo_poll_announcement_briefing(session: Session, people: dict[str, User], 
 def _backdate(session: Session, message: Message, when: datetime) -> None:
     message.created_at = when
     session.add(message)
+    search.sync_message(session, message)

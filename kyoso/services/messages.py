@@ -19,6 +19,7 @@ from kyoso.db import utcnow
 from kyoso.models import AuditLog, Channel, Message, Notification, Organisation, Stamp, User, UserStatus
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit
+from kyoso.services import search as search_index
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import Event, InboxChanged, MessageChanged, UnreadChanged
 from kyoso.services.text import clean_text
@@ -322,6 +323,7 @@ def post_message(session: Session, user: User, channel_id: int, body: str, *,
     channel.last_message_at = now
     session.add(channel)
     session.flush()
+    search_index.sync_message(session, message)
     events: list[Event] = [MessageChanged(channel_id, message.id, message.parent_id, "posted")]  # type: ignore[arg-type]
     notify: dict[int, tuple[str, str]] = {}
     excerpt = markup.plain_text(text, 80)
@@ -379,10 +381,12 @@ def edit_message(session: Session, user: User, message_id: int, body: str,
     message.edited_at = utcnow()
     message.rev += 1
     session.add(message)
+    search_index.sync_message(session, message)
     return [MessageChanged(message.channel_id, message.id, message.parent_id, "edited")]  # type: ignore[arg-type]
 
 
 def _after_removal(session: Session, message: Message) -> list[Event]:
+    search_index.sync_message(session, message)
     events: list[Event] = [MessageChanged(message.channel_id, message.id, message.parent_id, "deleted")]  # type: ignore[arg-type]
     if message.parent_id:
         parent = session.get(Message, message.parent_id)

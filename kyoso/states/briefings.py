@@ -102,34 +102,42 @@ class BriefingState(SessionState):
         except (TypeError, ValueError):
             return 0
 
-    async def _load(self) -> None:
-        """Everything the room shows, read fresh; subscribes to the room.
+    async def _load(self, *, live: bool = False) -> None:
+        """Read the room fresh. Called outside any writing transaction (it awaits).
 
-        Called outside any writing transaction (it awaits)."""
+        After an action only this member's own vars are re-read (``live``
+        False): the shared ones (the header, the questions, the live poll)
+        come to everyone, this member included, by the room's rev-guarded live
+        update. A plain re-read here could reach the browser after a newer live
+        update and put an older list back on screen."""
         with self._reading() as (session, user):
-            await self._load_in(session, user)
+            await self._load_in(session, user, live=live)
 
-    async def _load_in(self, session: Any, user: Any) -> None:
-        await self._shell(session, user)
+    async def _load_in(self, session: Any, user: Any, *, live: bool = True) -> None:
         briefing = briefings.get_briefing(session, self._id())
         bid = briefing.id or 0
-        self.briefing = briefings.view(session, briefing)
+        if live:
+            # Subscribe first: a change committed after the reads below still
+            # reaches this client.
+            await realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
+            await self._shell(session, user)
+            self.briefing = briefings.view(session, briefing)
+            self.live_poll_id = briefing.live_poll_id or 0
+            self.questions = briefings.questions(session, bid)
+            self.questions_rev = briefings.questions_version(session, bid)
+            self.attendance = briefings.attendance(session, bid)
         self.status = briefings.registration_status(session, user, bid)
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")
         self.can_manage = briefings.can_manage(user, briefing)
-        self.live_poll_id = briefing.live_poll_id or 0
-        self.questions = briefings.questions(session, bid)
-        self.questions_rev = briefings.questions_version(session, bid)
         self.my_votes = briefings.my_question_votes(session, user, bid)
         self.my_questions = briefings.my_questions(session, user, bid)
-        self.attendance = briefings.attendance(session, bid)
         room_polls = briefings.briefing_polls(session, bid)
         self.room_polls = [[str(p.id), p.question] for p in room_polls] if self.can_manage else []
-        poll_state = await self.get_state(PollState)
-        shown = [p.id or 0 for p in room_polls] if self.can_manage else (
-            [self.live_poll_id] if self.live_poll_id else [])
-        await poll_state._load(session, user, shown)
-        await realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
+        if live:
+            poll_state = await self.get_state(PollState)
+            live_poll = briefing.live_poll_id or 0
+            shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
+            await poll_state._load(session, user, shown)
 
     @rx.event
     async def open_room(self):
@@ -138,7 +146,7 @@ class BriefingState(SessionState):
         try:
             with self._acting() as (session, user):
                 briefings.mark_attended(session, user, self._id())
-            await self._load()
+            await self._load(live=True)
             self.not_found = False
         except NotAuthenticated:
             return self._login_redirect()

@@ -14,7 +14,7 @@ import reflex as rx
 
 from kyoso import realtime
 from kyoso.realtime.live import ChannelHeader, channel_header
-from kyoso.services import channels, messages, stamps
+from kyoso.services import channels, messages, questions, search, stamps
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 from kyoso.services.events import Event
 from kyoso.states.session import SessionState
@@ -45,6 +45,10 @@ class ChannelState(SessionState):
     mention_target: str = ""
     _mentions: dict[str, int] = {}
     _drafts: dict[str, str] = {}
+    # Writing a new thread as a question (質問), and similar past threads.
+    ask_question: bool = False
+    ask_key: int = 0
+    similar: list[search.SimilarThread] = []
     error: str = ""
     thread_error: str = ""
     notice: str = ""
@@ -73,6 +77,9 @@ class ChannelState(SessionState):
         self.report_id = 0
         self.editing_id = 0
         self.mention_options = []
+        self.ask_question = False
+        self.ask_key += 1
+        self.similar = []
         try:
             # Reading only: no await may happen inside a writing transaction,
             # or another client's write would block the event loop on the lock.
@@ -80,6 +87,9 @@ class ChannelState(SessionState):
                 channel = channels.get_channel_by_slug(session, self._slug())
                 channels.check_can_read(user, channel)
                 cid = channel.id or 0
+                # Subscribe before reading: a change committed after the reads
+                # below still reaches this client.
+                await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
                 self.channel = channel_header(channel)
                 self.not_found = False
                 self.joined = channels.is_member(session, user, cid)
@@ -94,7 +104,6 @@ class ChannelState(SessionState):
                 # One read scope for the whole page (each costs a token check).
                 await self._shell(session, user, reading=cid)
                 self.palette = stamps.palette(session, user)
-                await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
                 thread_id = self._query_int("thread")
                 if thread_id:
                     self._load_thread(thread_id, session, user)
@@ -199,6 +208,8 @@ class ChannelState(SessionState):
             with self._acting() as (session, user):
                 message, events = messages.post_message(
                     session, user, self.channel.id, body, mention_ids=self._mentions)
+                if self.ask_question:
+                    events += questions.mark_question(session, user, message.id or 0)
                 channels.mark_read(session, user, self.channel.id, message.id)
         except NotAuthenticated:
             return self._login_redirect()
@@ -206,6 +217,10 @@ class ChannelState(SessionState):
             self.error = exc.message
             return None
         self._mentions = {}
+        if self.ask_question:
+            self.ask_question = False
+            self.ask_key += 1
+        self.similar = []
         await self._publish(events)
         return rx.set_value("composer", "")
 
@@ -355,6 +370,57 @@ class ChannelState(SessionState):
         self.report_id = 0
         self.notice = "通報を受け付けました。運営が確認します。"
 
+    # -- questions ---------------------------------------------------------
+
+    @rx.event
+    def set_ask_question(self, value: bool):
+        """The composer's 「質問として投稿」: similar past threads follow the draft."""
+        self.ask_question = bool(value)
+        self._suggest_similar(self._drafts.get("composer", ""))
+
+    def _suggest_similar(self, text: str) -> None:
+        if not self.ask_question:
+            self.similar = []
+            return
+        try:
+            with self._reading() as (session, user):
+                self.similar = search.similar_threads(session, user, text)
+        except DomainError:
+            self.similar = []
+
+    @rx.event
+    async def mark_question(self, message_id: int, question: bool):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                events = questions.mark_question(session, user, int(message_id), bool(question))
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def choose_answer(self, reply_id: int):
+        self.thread_error = ""
+        try:
+            with self._acting() as (session, user):
+                events = questions.choose_answer(session, user, int(reply_id))
+        except DomainError as exc:
+            self.thread_error = exc.message
+            return
+        await self._publish(events)
+
+    @rx.event
+    async def clear_answer(self):
+        self.thread_error = ""
+        try:
+            with self._acting() as (session, user):
+                events = questions.clear_answer(session, user, self.thread_open_id)
+        except DomainError as exc:
+            self.thread_error = exc.message
+            return
+        await self._publish(events)
+
     # -- mentions ----------------------------------------------------------
 
     @rx.event
@@ -365,6 +431,8 @@ class ChannelState(SessionState):
         query = people.mention_query(text)
         self._drafts = {**self._drafts, target: text}
         self.mention_target = target
+        if target == "composer":
+            self._suggest_similar(text)
         if query is None:
             self.mention_options = []
             return

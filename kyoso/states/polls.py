@@ -143,7 +143,6 @@ class PollState(SessionState):
                                     client_key=self._client_key())
                 poll = polls.get_poll(session, poll_id)
                 newly_visible = key not in self.tallies and polls.can_see_results(session, user, poll)
-                tally = polls.tally(session, poll) if newly_visible else None
                 topic = polls.results_topic(poll)
         except NotAuthenticated:
             self.error = "ログインしてください。"
@@ -156,10 +155,12 @@ class PollState(SessionState):
         self.error = ""
         self.my_votes = {**{k: v for k, v in self.my_votes.items() if k != key},
                          **({key: sorted(set(chosen))} if chosen else {})}
-        if tally is not None:
-            self.tallies = {**self.tallies, key: tally}
+        if newly_visible:
+            # Join the results room first, then read: nothing newer can be missed.
             if topic.startswith("poll-results:"):
                 await realtime.hub.add_topic(realtime.client_sid(self), "polls", topic)
+            with self._reading() as (session, _user):
+                self.tallies = {**self.tallies, key: polls.tally(session, polls.get_poll(session, poll_id))}
         realtime.publish_soon(events)
 
     @rx.event

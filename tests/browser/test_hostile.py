@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from kyoso.db import utcnow
 from kyoso.models import Channel, Message, Notification, Role, User, UserStatus
-from kyoso.services import accounts, briefings, channels, messages, polls
+from kyoso.services import accounts, briefings, channels, messages, polls, surveys
 from kyoso.services.timefmt import JST
 from tests.browser.conftest import App
 from tests.utils.reflex_client import ReflexClient, state_name
@@ -36,7 +36,9 @@ def fingerprint(app: App) -> dict[str, str]:
     path = sa.engine.make_url(app.db_url).database
     con = sqlite3.connect(path)
     try:
-        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        # Virtual tables (the FTS5 index) cannot be scanned; their shadow tables can.
+        tables = [r[0] for r in con.execute(
+            "select name from sqlite_master where type='table' and sql not like 'CREATE VIRTUAL%'")]
         out = {}
         for t in tables:
             if t in VOLATILE or t.startswith("sqlite_"):
@@ -68,6 +70,8 @@ class World:
     briefing: int
     alice_question: int
     alice_notification: int
+    survey: int
+    hidden_message_text: str
     sent: list[str] = field(default_factory=list)  # every update any hostile client received
 
 
@@ -103,6 +107,15 @@ def _setup(app: App) -> World:
         question, _ = briefings.ask(s, alice, briefing.id or 0, "有栖の質問")
         note = Notification(user_id=alice.id, kind="mention", text="有栖への通知", link="/")  # type: ignore[arg-type]
         s.add(note)
+        survey, _ = surveys.create_survey(s, alice, zatsudan.id or 0, surveys.SurveyInput(
+            "有栖の意見募集", "", [surveys.QuestionInput("text", "ご意見は？")],
+            deadline=utcnow() + timedelta(days=3)))
+        s.flush()
+        q_id = surveys.view(s, alice, survey.id or 0).questions[0].id
+        surveys.respond(s, voter, survey.id or 0, {q_id: "締め切り前の秘密の意見"})
+        moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
+        hidden_msg, _ = messages.post_message(s, alice, zatsudan.id or 0, "非表示になった秘密投稿です")
+        messages.hide_message(s, moderator, hidden_msg.id or 0)
         s.flush()
         world = World(
             app=app, mallory=mallory, alice=alice, alice_token=accounts.create_session(s, alice),
@@ -111,7 +124,8 @@ def _setup(app: App) -> World:
             announcement_channel="oshirase", archived_channel="hostile-archived",
             archived_channel_id=archived.id or 0, closed_poll=closed.id or 0, hidden_poll=hidden.id or 0,
             hidden_voter="匿名投票者ひみつ", briefing=briefing.id or 0, alice_question=question.id or 0,
-            alice_notification=note.id or 0,
+            alice_notification=note.id or 0, survey=survey.id or 0,
+            hidden_message_text="非表示になった秘密投稿",
         )
         # Replies are closed in #oshirase for this test.
         oshirase.allow_replies = False
@@ -181,12 +195,16 @@ def _states() -> dict[str, type]:
     from kyoso.states.poll_results import PollResultsState
     from kyoso.states.polls import PollState
     from kyoso.states.profile import ProfileState
+    from kyoso.states.questions import QuestionsState
+    from kyoso.states.search import SearchState
     from kyoso.states.session import SessionState
     from kyoso.states.sidebar import SidebarState
+    from kyoso.states.surveys import SurveyFormState, SurveyState
 
     return {c.__name__: c for c in (ShellState, AdminState, LoginState, SignupState, BriefingListState,
                                     BriefingState, ChannelState, DirectoryState, HomeState, InboxState,
-                                    PollResultsState, PollState, ProfileState, SessionState, SidebarState)}
+                                    PollResultsState, PollState, ProfileState, SessionState, SidebarState,
+                                    QuestionsState, SearchState, SurveyFormState, SurveyState)}
 
 
 S = _states()
@@ -337,6 +355,60 @@ async def _channel(w: World) -> None:
                   before=[(handler(ch, "start_report"), {"message_id": w.alice_message})])
 
 
+@case("ChannelState.set_ask_question", "ChannelState.mark_question", "ChannelState.choose_answer",
+      "ChannelState.clear_answer")
+async def _questions_in_channel(w: World) -> None:
+    ch = S["ChannelState"]
+    z = "/c/zatsudan"
+    await refused(w, ch, "set_ask_question", {"value": True}, path=z)
+    await refused(w, ch, "mark_question", {"message_id": w.alice_message, "question": True}, path=z)
+    await refused(w, ch, "choose_answer", {"reply_id": w.alice_message}, path=z)
+    await refused(w, ch, "clear_answer", {}, path=z,
+                  before=[(handler(ch, "open_thread"), {"parent_id": w.alice_message})])
+
+
+@case("SearchState.open_search", "SearchState.submit", "SearchState.go", "SearchState.load_more")
+async def _search(w: World) -> None:
+    s = S["SearchState"]
+    await refused(w, s, "open_search", {}, path="/search?q=秘密")
+    await refused(w, s, "open_search", {}, path="/search?q=%22%27%29%3B--&channel=..%2F..&org=%25")
+    await refused(w, s, "submit", {"form": {"q": "秘密" * 200, "channel": "<x>", "from": "bad"}},
+                  path="/search")
+    await refused(w, s, "go", {"form": {"q": "秘密"}}, path="/search")
+    await refused(w, s, "load_more", {}, path="/search?q=秘密")
+
+
+@case("QuestionsState.open_questions", "QuestionsState.choose_channel", "QuestionsState.load_more")
+async def _question_lists(w: World) -> None:
+    q = S["QuestionsState"]
+    await refused(w, q, "open_questions", {}, path="/questions?channel=no-such")
+    await refused(w, q, "choose_channel", {"slug": "javascript:alert(1)"}, path="/questions")
+    await refused(w, q, "load_more", {}, path="/questions")
+
+
+@case("SurveyFormState.open_form", "SurveyFormState.close_form", "SurveyFormState.add_question",
+      "SurveyFormState.create")
+async def _survey_form(w: World) -> None:
+    f = S["SurveyFormState"]
+    for name in ("open_form", "close_form", "add_question"):
+        await refused(w, f, name, {}, path="/c/zatsudan")
+    await refused(w, f, "create", {"form": {"title": "勝手な意見募集", "q0_kind": "text", "q0_prompt": "?"}},
+                  path=f"/c/{w.announcement_channel}")
+
+
+@case("SurveyState.open_survey", "SurveyState.submit", "SurveyState.filter_texts", "SurveyState.set_closed",
+      "SurveyState.download_csv")
+async def _survey(w: World) -> None:
+    sv = S["SurveyState"]
+    path = f"/surveys/{w.survey}"
+    await refused(w, sv, "open_survey", {}, path=path)
+    await refused(w, sv, "submit", {"form": {"q999": "x"}}, path="/surveys/99999999")
+    await refused(w, sv, "filter_texts", {"value": "秘密"}, path=path)
+    await refused(w, sv, "set_closed", {"closed": True}, path=path)
+    client = await refused(w, sv, "download_csv", {}, path=path)
+    assert "_download" not in client.text()
+
+
 @case(*[f"DirectoryState.{n}" for n in ("open_directory", "search", "toggle_archived", "toggle_create",
                                         "create", "join", "set_archived")])
 async def _directory(w: World) -> None:
@@ -457,6 +529,8 @@ def all_handlers() -> set[str]:
 def test_every_handler_has_a_case() -> None:
     from reflex.state import State
 
+    import kyoso.kyoso  # noqa: F401 - every page, so every state, is registered
+
     def walk(c: type) -> list[type]:
         return [s for sub in c.get_substates() for s in (sub, *walk(sub))]  # type: ignore[attr-defined]
 
@@ -477,7 +551,8 @@ async def test_hostile_member_is_refused_everywhere(world: World) -> None:
     everything = "\n".join(world.sent)
     assert len(world.sent) > 100
     for secret in (world.alice.email, world.pending.email, world.pending.name, world.hidden_voter,
-                   "password_hash", "$argon2", "有栖への通知"):
+                   "password_hash", "$argon2", "有栖への通知", "締め切り前の秘密の意見",
+                   world.hidden_message_text):
         assert secret not in everything, secret
     # The tally of the poll whose results are hidden until close was never sent
     # (a TallyView is a dict with "poll_id" and "counts").

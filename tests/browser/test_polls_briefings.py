@@ -126,8 +126,13 @@ async def test_briefing_room_live_poll_and_questions(app: App, browser: Browser)
         await expect(page.get_by_test_id("question")).to_have_count(2)
         await expect(page.get_by_test_id("question").first).to_contain_text("資料はいつ")
     target = "運用経費の試算例"
-    for page in (one, two):
-        await page.get_by_test_id("question").filter(has_text=target).get_by_test_id("question-upvote").click()
+    for votes_before, page in enumerate((one, two)):
+        # Wait until the list has settled: a click during a live reorder could
+        # land on the row that moved into its place.
+        row = page.get_by_test_id("question").filter(has_text=target)
+        await expect(row.get_by_test_id("question-votes")).to_have_text(str(votes_before))
+        await row.get_by_test_id("question-upvote").click()
+        await expect(row.get_by_test_id("question-votes")).to_have_text(str(votes_before + 1))
     for page in (organiser, one, two, presenter):
         first = page.get_by_test_id("question").first
         await expect(first).to_contain_text(target)

@@ -1,5 +1,6 @@
 """kill -9 during a vote burst: every acknowledged vote and message survives,
-and browsers reconnect to the truth. Runs its own app, since it kills it."""
+and browsers reconnect to the truth. Runs its own app, since it kills it; the
+file is named to run last, because that app rebuilds the shared .web/ build."""
 
 from __future__ import annotations
 
