@@ -59,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stamps", type=int, default=10, help="fanout: stamp toggles")
     p.add_argument("--interval", type=float, default=0.5, help="fanout: pause between changes (s)")
     p.add_argument("--vote", default="stamp",
-                   help="vote-burst: stamp (everyone presses one stamp on a fresh message) or "
+                   help="vote-burst: stamp (everyone presses one stamp on a fresh message), "
+                        "poll (everyone answers a fresh poll through PollState.choose) or "
                         "custom (--vote-event/--vote-payload/--vote-final/--vote-db-sql)")
     p.add_argument("--vote-seconds", type=float, default=10.0, help="vote-burst: votes paced over")
     p.add_argument("--vote-event", default=None, help="--vote custom: the event's full name")
@@ -193,8 +194,17 @@ def kyoso_vote_spec(args: argparse.Namespace, db_url: str, profile: KyosoChannel
             return custom_vote(args.vote_event, args.vote_payload, args.vote_final,
                                args.vote_reply_state or CHANNEL, db_url, args.vote_db_sql,
                                profile.user_ids, len(crowd.joined))
+        if args.vote == "poll":
+            first = crowd.joined[0]
+            question = f"vote{crowd.run_id} この方針に賛成ですか？"
+            for c in crowd.joined:
+                c.watch(question, lambda v: profile.poll_id(v, question) > 0)
+            name, payload = profile.create_poll(question)
+            await first.call(name, payload, reply_state=None)
+            await crowd.wait_seen(question, crowd.joined, 15)
+            return profile.poll_vote(db_url, profile.poll_id(first.view, question), len(crowd.joined))
         if args.vote != "stamp":
-            raise SystemExit(f"unknown --vote {args.vote!r}: stamp, custom, or a VoteSpec of yours")
+            raise SystemExit(f"unknown --vote {args.vote!r}: stamp, poll, custom, or a VoteSpec of yours")
         first = crowd.joined[0]
         marker = f"vote{crowd.run_id}"
         for c in crowd.joined:

@@ -81,6 +81,13 @@ def _reset_channel(session: Session, channel: Channel) -> None:
     """Empty the bench channel, so every run starts from the same page."""
     from kyoso.models import Notification
 
+    from kyoso.models import Ballot, BallotChoice, Poll, PollOption
+
+    polls = select(Poll.id).where(Poll.channel_id == channel.id)
+    session.execute(sa.delete(BallotChoice).where(col(BallotChoice.poll_id).in_(polls)))
+    session.execute(sa.delete(Ballot).where(col(Ballot.poll_id).in_(polls)))
+    session.execute(sa.delete(PollOption).where(col(PollOption.poll_id).in_(polls)))
+    session.execute(sa.delete(Poll).where(Poll.channel_id == channel.id))
     ids = select(Message.id).where(Message.channel_id == channel.id)
     session.execute(sa.delete(Notification).where(col(Notification.message_id).in_(ids)))
     session.execute(sa.delete(Stamp).where(col(Stamp.message_id).in_(ids)))
@@ -150,4 +157,15 @@ def stamp_rows(db_url: str, message_id: int, stamp: str) -> tuple[int, int]:
     with read_scope(db_url) as session:
         rows, users = session.exec(select(sa.func.count(), sa.func.count(sa.distinct(Stamp.user_id)))
                                    .where(Stamp.message_id == message_id, Stamp.stamp == stamp)).one()
+        return int(rows), int(users)
+
+
+def ballot_rows(db_url: str, poll_id: int) -> tuple[int, int]:
+    """(ballots, distinct voters) of one poll."""
+    from kyoso.db import read_scope
+    from kyoso.models import Ballot
+
+    with read_scope(db_url) as session:
+        rows, users = session.exec(select(sa.func.count(), sa.func.count(sa.distinct(Ballot.user_id)))
+                                   .where(Ballot.poll_id == poll_id)).one()
         return int(rows), int(users)

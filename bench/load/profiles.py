@@ -21,6 +21,7 @@ from bench.load.liveview import View
 SESSION = f"{ROOT}.kyoso___states___session____session_state"
 CHANNEL = f"{SESSION}.kyoso___states___channel____channel_state"
 SIDEBAR = f"{SESSION}.kyoso___states___sidebar____sidebar_state"
+POLL = f"{SESSION}.kyoso___states___polls____poll_state"
 TOKEN_VAR = f"{SESSION}.token_rx_state_"
 
 ROOM = f"{ROOT}.reflex___istate___shared____shared_state_base_internal.sharedstate_app___sharedstate_app____room"
@@ -80,7 +81,7 @@ class KyosoChannel(Profile):
 
     def page(self) -> Page:
         page = Page(f"/c/{self.slug}", {"slug": self.slug},
-                    live_states=frozenset({CHANNEL, SIDEBAR}), me_state=SESSION,
+                    live_states=frozenset({CHANNEL, SIDEBAR, POLL}), me_state=SESSION,
                     schema=self.schema, hashes=self.hashes)
         page.watch_states = frozenset({CHANNEL})
         return page
@@ -143,6 +144,38 @@ class KyosoChannel(Profile):
             reply_state=CHANNEL, final=final, db_check=db_check,
             describe=f"toggle_stamp({message_id}, {stamp!r}) from every client; "
                      f"final view: that stamp's count == {voters}",
+        )
+
+
+    def create_poll(self, question: str) -> tuple[str, dict[str, Any]]:
+        """The real handler the channel page's poll form calls (two options)."""
+        return f"{POLL}.create", {"form": {"question": question, "option_0": "賛成", "option_1": "反対",
+                                           "visibility": "always"}}
+
+    @staticmethod
+    def poll_id(view: View, question: str) -> int:
+        for key, poll in (view.get(POLL, {}).get("polls_rx_state_") or {}).items():
+            if poll.get("question") == question:
+                return int(key)
+        return 0
+
+    def poll_vote(self, db_url: str, poll_id: int, voters: int) -> VoteSpec:
+        """A real poll: every client answers it once through ``PollState.choose``; the
+        tally (sent to the whole channel room, results being public) must reach everyone."""
+        from bench.load import kyoso_db
+
+        def db_check() -> tuple[bool, str]:
+            rows, users = kyoso_db.ballot_rows(db_url, poll_id)
+            return rows == voters and users == voters, f"{rows} ballots, {users} distinct voters in the DB"
+
+        def final(view: View) -> bool:
+            tally = (view.get(POLL, {}).get("tallies_rx_state_") or {}).get(str(poll_id)) or {}
+            return tally.get("voters") == voters
+
+        return VoteSpec(
+            name="poll", event=lambda i: (f"{POLL}.choose", {"poll_id": poll_id, "index": i % 2}),
+            reply_state=POLL, final=final, db_check=db_check,
+            describe=f"PollState.choose({poll_id}, i % 2) from every client; final view: {voters} voters",
         )
 
 
