@@ -83,7 +83,7 @@ class KyosoChannel(Profile):
         page = Page(f"/c/{self.slug}", {"slug": self.slug},
                     live_states=frozenset({CHANNEL, SIDEBAR, POLL}), me_state=SESSION,
                     schema=self.schema, hashes=self.hashes)
-        page.watch_states = frozenset({CHANNEL})
+        page.watch_states = frozenset({CHANNEL, POLL})
         return page
 
     def storage_vars(self, i: int) -> dict[str, str]:

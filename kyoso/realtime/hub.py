@@ -66,6 +66,7 @@ class Hub:
         self._recipients: dict[str, int] = {}  # key -> recipients of its last emit
         self._subscribes = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._redis: Any = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.sent = 0  # emits, for tests and benchmarks
 
@@ -177,6 +178,8 @@ class Hub:
     def send_coalesced(self, key: str, builder: Builder) -> Awaitable[None] | None:
         """Send at once if nothing went out for ``key`` recently; otherwise
         once the window has passed, with the latest builder."""
+        if self._redis is not None:
+            return self._send_shared(key, builder)
         now = time.monotonic()
         last = self._last_emit.get(key, 0.0)
         window = self.window(key)
@@ -200,6 +203,75 @@ class Hub:
         task = asyncio.get_running_loop().create_task(self.emit_built(builder, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # -- coalescing across workers (Redis) ------------------------------------
+    #
+    # With several workers each would coalesce its own share of a burst and
+    # emit to everyone: twice the deliveries. Instead one worker leads a key for
+    # a window: the first change claims it and goes out at once; a change
+    # anywhere during the window only marks the key dirty; when the window
+    # ends the leader sends once more if it is dirty (built from the database,
+    # so it carries every committed change) and keeps the lead, or lets go.
+    # Both steps are one Lua script each, so no change falls between them.
+
+    _CLAIM = """
+    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+    redis.call('SET', KEYS[2], '1', 'PX', 60000)
+    return 0
+    """
+    _CHECK = """
+    if redis.call('GETDEL', KEYS[2]) then
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      return 1
+    end
+    redis.call('DEL', KEYS[1])
+    return 0
+    """
+
+    def use_redis(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(url)
+        self._claim = self._redis.register_script(self._CLAIM)
+        self._check = self._redis.register_script(self._CHECK)
+
+    def _shared_keys(self, key: str) -> list[str]:
+        return [f"kyoso:lead:{key}", f"kyoso:dirty:{key}"]
+
+    async def _send_shared(self, key: str, builder: Builder) -> None:
+        self._pending[key] = builder  # the newest; any builder of a key reads the same truth
+        window = self.window(key)
+        hold = str(int(window * 4000))  # released by the check; expires only if we die
+        try:
+            won = await self._claim(keys=self._shared_keys(key), args=[self._prefix, hold])
+        except Exception:  # noqa: BLE001 - Redis gone: send without coordination
+            logger.exception("coalescing through Redis failed")
+            won = 1
+        if not won:
+            return
+        await self.emit_built(builder, key)
+        self._schedule_check(key, window)
+
+    def _schedule_check(self, key: str, window: float) -> None:
+        def fire() -> None:
+            task = asyncio.get_running_loop().create_task(self._shared_check(key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        asyncio.get_running_loop().call_later(window, fire)
+
+    async def _shared_check(self, key: str) -> None:
+        window = self.window(key)
+        try:
+            dirty = await self._check(keys=self._shared_keys(key),
+                                      args=[self._prefix, str(int(window * 4000))])
+        except Exception:  # noqa: BLE001
+            logger.exception("coalescing through Redis failed")
+            dirty = 1
+        builder = self._pending.get(key)
+        if dirty and builder is not None:
+            await self.emit_built(builder, key)
+            self._schedule_check(key, window)
 
     async def drain(self) -> None:
         """Send everything pending now (tests, shutdown)."""

@@ -52,6 +52,8 @@ def register_realtime(app: Any) -> None:
     async def _per_worker_startup() -> None:
         hub.attach(app.sio)
         hub.new_worker()
+        if url := redis_url():
+            hub.use_redis(url)
         manager = getattr(app.sio, "manager", None)
         if manager is not None and hasattr(manager, "host_id"):
             manager.host_id = uuid.uuid4().hex
