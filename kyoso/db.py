@@ -61,6 +61,10 @@ def get_engine(url: str | None = None) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # A checkpoint inside a commit stalls that request (hundreds of ms
+            # on a large file): the app checkpoints in the background
+            # (kyoso/tasks.py), so the automatic one rarely has to.
+            cur.execute("PRAGMA wal_autocheckpoint=10000")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -75,6 +79,20 @@ def get_engine(url: str | None = None) -> sa.Engine:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _ENGINES[url] = engine
     return engine
+
+
+def checkpoint(url: str | None = None) -> None:
+    """Copy the SQLite WAL back into the database file without blocking writers."""
+    engine = get_engine(url)
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction, as a checkpoint must be
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def dispose_engines() -> None:

@@ -1,5 +1,5 @@
 """Work on a clock, in each worker: polls close at their deadline, briefing
-reminders go out the day before. Each step is idempotent (a row changes once),
+reminders go out the day before, SQLite's write-ahead log is checkpointed. Each step is idempotent (a row changes once),
 so several workers doing it at the same time cannot double anything."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from kyoso.db import session_scope
+from kyoso.db import checkpoint, session_scope
 from kyoso.services import briefings, polls
 from kyoso.services.events import Event
 
 logger = logging.getLogger("kyoso.tasks")
-INTERVAL_SECONDS = 20
+INTERVAL_SECONDS = 10
 
 
 def run_once() -> list[Event]:
@@ -20,6 +20,7 @@ def run_once() -> list[Event]:
     with session_scope() as session:
         events += polls.close_due(session)
         events += briefings.send_reminders(session)
+    checkpoint()
     return events
 
 

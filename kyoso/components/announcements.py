@@ -7,6 +7,7 @@ import reflex as rx
 from kyoso.components.ui import card, field, form_error, tid
 from kyoso.services.announcements import CATEGORIES, AnnouncementView
 from kyoso.states.home import HomeState
+from kyoso.states.session import SessionState
 from kyoso.styles import MUTED
 
 
@@ -30,6 +31,10 @@ def announcement_card(a: rx.Var[AnnouncementView]) -> rx.Component:
             rx.cond(a.unread, rx.button("既読にする", size="1", variant="ghost",
                                         on_click=HomeState.mark_read(a.id),
                                         custom_attrs=tid("announcement-read"))),
+            rx.cond(SessionState.me.can_announce,
+                    rx.button(rx.cond(a.pinned, "ピン留めを外す", "チャンネルにピン留め"), size="1", variant="ghost",
+                              on_click=HomeState.set_pinned(a.id, ~a.pinned),
+                              custom_attrs=tid("announcement-pin"))),
             spacing="3", align="center", margin_top="0.3em",
         ),
         custom_attrs=tid("announcement", **{"data-announcement-id": a.id,

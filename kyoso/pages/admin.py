@@ -165,6 +165,27 @@ def _members() -> rx.Component:
     )
 
 
+def _stamps() -> rx.Component:
+    return rx.vstack(
+        rx.text("スタンプ一覧に、運営が文字のスタンプを加えられます（20文字まで）。", size="2", color=MUTED),
+        rx.form(
+            rx.hstack(
+                rx.input(name="label", id="stamp-label", placeholder="例: 完全に同意", max_length=20,
+                         aria_label="追加するスタンプ", custom_attrs=tid("stamp-custom-input")),
+                rx.button("追加", type="submit", size="2", custom_attrs=tid("stamp-custom-add")),
+                align="center",
+            ),
+            on_submit=AdminState.add_stamp, reset_on_submit=False,
+        ),
+        rx.flex(rx.foreach(AdminState.custom_stamps, lambda label: rx.badge(
+            label, " ", rx.el.button("×", type="button", on_click=AdminState.remove_stamp(label),
+                                     aria_label="「" + label + "」を削除",
+                                     style={"border": "none", "background": "none", "cursor": "pointer"}),
+            variant="soft", size="2", high_contrast=True)), wrap="wrap", gap="2"),
+        width="100%", spacing="2",
+    )
+
+
 def _audit() -> rx.Component:
     return rx.box(
         rx.table.root(
@@ -193,12 +214,14 @@ def admin_page() -> rx.Component:
                 rx.tabs.trigger(rx.text("通報 ", AdminState.reports.length()), value="reports",
                                 custom_attrs=tid("admin-tab-reports")),
                 rx.tabs.trigger("メンバー", value="members"),
+                rx.tabs.trigger("スタンプ", value="stamps"),
                 rx.cond(AdminState.is_admin, rx.tabs.trigger("監査ログ", value="audit",
                                                              custom_attrs=tid("admin-tab-audit"))),
             ),
             rx.tabs.content(_signups(), value="signups", padding_top="1em"),
             rx.tabs.content(_reports(), value="reports", padding_top="1em"),
             rx.tabs.content(_members(), value="members", padding_top="1em"),
+            rx.tabs.content(_stamps(), value="stamps", padding_top="1em"),
             rx.tabs.content(_audit(), value="audit", padding_top="1em"),
             value=AdminState.tab,
             on_change=AdminState.set_tab,

@@ -41,6 +41,10 @@ def _header() -> rx.Component:
                     color="var(--gray-11)", custom_attrs=tid("channel-questions")),
             rx.text(c.member_count.to_string() + "人", size="1", color=MUTED, white_space="nowrap",
                     custom_attrs=tid("member-count")),
+            rx.cond(SessionState.me.is_staff,
+                    rx.icon_button(rx.icon("settings", size=14), size="1", variant="ghost", color_scheme="gray",
+                                   on_click=ChannelState.toggle_channel_edit, aria_label="チャンネルを編集",
+                                   custom_attrs=tid("channel-edit"))),
             rx.cond(
                 ChannelState.joined,
                 rx.button("退出", size="1", variant="soft", color_scheme="gray",
@@ -53,6 +57,44 @@ def _header() -> rx.Component:
         ),
         width="100%", align="center", padding_bottom="0.5em",
         border_bottom="1px solid var(--gray-a5)",
+    )
+
+
+def _channel_settings() -> rx.Component:
+    c = ChannelState.channel
+    return rx.cond(
+        ChannelState.editing_channel,
+        rx.form(
+            rx.vstack(
+                form_error(ChannelState.channel_error),
+                rx.el.label("チャンネル名", html_for="ch-name", style={"font_weight": "600", "font_size": "0.9em"}),
+                rx.input(name="name", id="ch-name", default_value=c.name, width="100%"),
+                rx.el.label("説明", html_for="ch-desc", style={"font_weight": "600", "font_size": "0.9em"}),
+                rx.text_area(name="description", id="ch-desc", default_value=c.description, rows="2", width="100%"),
+                rx.el.label(rx.el.input(type="checkbox", name="no_replies", default_checked=~c.allow_replies),
+                            " お知らせチャンネルで返信を受け付けない", style={"font_size": "0.9em"}),
+                rx.hstack(rx.button("保存", type="submit", size="1", custom_attrs=tid("channel-save")),
+                          rx.button("やめる", type="button", size="1", variant="soft", color_scheme="gray",
+                                    on_click=ChannelState.toggle_channel_edit)),
+                spacing="1", width="100%",
+            ),
+            on_submit=ChannelState.save_channel, reset_on_submit=False, width="100%",
+        ),
+    )
+
+
+def _pinned() -> rx.Component:
+    return rx.cond(
+        ChannelState.pinned.length() > 0,
+        rx.box(
+            rx.foreach(ChannelState.pinned, lambda a: rx.hstack(
+                rx.icon("pin", size=14),
+                rx.link(a.title, href=a.link, size="2", weight="medium"),
+                rx.text(a.category_label, size="1", color=MUTED),
+                align="center", spacing="2")),
+            padding="0.4em 0.75em", margin_top="0.4em", border_radius="6px",
+            background="var(--amber-a3)", custom_attrs=tid("pinned"),
+        ),
     )
 
 
@@ -227,7 +269,8 @@ def channel_page() -> rx.Component:
             ChannelState.not_found,
             empty_state("チャンネルが見つかりません", rx.link("チャンネル一覧へ", href=routes.CHANNELS),
                         "search_x"),
-            rx.fragment(_header(), notice(ChannelState.notice), _messages(), _composer(), report_dialog()),
+            rx.fragment(_header(), _channel_settings(), _pinned(), notice(ChannelState.notice), _messages(),
+                        _composer(), report_dialog()),
         ),
         aside=thread_panel(),
         main_padding="0.75em 1em",

@@ -57,6 +57,7 @@ class AnnouncementView:
     channels: list[str]
     link: str
     unread: bool
+    pinned: bool = False
 
 
 def can_publish(user: User) -> bool:
@@ -132,6 +133,7 @@ def _views(session: Session, user: User, rows: list[Announcement]) -> list[Annou
             author=u.name if u else "", author_org=o.display_name if o else "",
             time=jst_short(a.created_at), time_full=jst_datetime(a.created_at),
             channels=[ch.name for ch, _ in places], link=link, unread=a.id not in read,
+            pinned=any(ac.pinned for _, ac in places),
         ))
     return out
 
@@ -188,6 +190,11 @@ def set_pinned(session: Session, user: User, announcement_id: int, channel_id: i
             session.add(message)
             return [MessageChanged(channel_id, message.id or 0, None, "edited")]
     return []
+
+
+def channel_ids_of(session: Session, announcement_id: int) -> list[int]:
+    return list(session.exec(select(AnnouncementChannel.channel_id)
+                             .where(AnnouncementChannel.announcement_id == announcement_id)).all())
 
 
 def pinned_in(session: Session, user: User, channel_id: int) -> list[AnnouncementView]:

@@ -42,6 +42,10 @@ def palette(session: Session, user: User) -> list[str]:
     return recent_labels + [s for s in everything if s not in recent_labels]
 
 
+def custom_labels(session: Session) -> list[str]:
+    return list(session.exec(select(CustomStamp.label).order_by(CustomStamp.id)).all())
+
+
 def allowed(session: Session, stamp: str) -> bool:
     if stamp in DEFAULT_STAMPS:
         return True

@@ -8,7 +8,7 @@ import reflex as rx
 
 from kyoso import realtime
 from kyoso.models import Role, User
-from kyoso.services import accounts, moderation
+from kyoso.services import accounts, moderation, stamps
 from kyoso.services.errors import DomainError, NotAuthenticated
 from kyoso.services.timefmt import jst_datetime
 from kyoso.states.session import SessionState
@@ -42,6 +42,7 @@ class AdminState(SessionState):
     members: list[moderation.MemberRow] = []
     member_query: str = ""
     audit: list[moderation.AuditEntry] = []
+    custom_stamps: list[str] = []
     is_admin: bool = False
     reject_id: int = 0
     reject_reason: str = ""
@@ -51,6 +52,7 @@ class AdminState(SessionState):
     def _load(self) -> None:
         with self._reading() as (session, user):
             self.is_admin = user.role == Role.admin
+            self.custom_stamps = stamps.custom_labels(session)
             self.reports = moderation.queue(session, user)
             self.members = moderation.find_members(session, user, self.member_query)
             self.audit = moderation.audit_log(session, user, limit=100) if self.is_admin else []
@@ -109,6 +111,29 @@ class AdminState(SessionState):
             return
         self.notice = "投稿を非表示にしました。" if hide else "通報を却下しました。"
         await realtime.publish(events)
+
+    @rx.event
+    def add_stamp(self, form: dict):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                label = stamps.add_custom(session, user, str(form.get("label", ""))).label
+            self._load()
+        except DomainError as exc:
+            self.error = exc.message
+            return None
+        self.notice = f"スタンプ「{label}」を追加しました。"
+        return rx.set_value("stamp-label", "")
+
+    @rx.event
+    def remove_stamp(self, label: str):
+        self.error = ""
+        try:
+            with self._acting() as (session, user):
+                stamps.remove_custom(session, user, str(label))
+            self._load()
+        except DomainError as exc:
+            self.error = exc.message
 
     @rx.event
     def search_members(self, value: str):

@@ -14,7 +14,7 @@ import reflex as rx
 
 from kyoso import realtime
 from kyoso.realtime.live import ChannelHeader, channel_header
-from kyoso.services import channels, messages, questions, search, stamps
+from kyoso.services import announcements, channels, messages, questions, search, stamps
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 from kyoso.services.events import Event
 from kyoso.states.session import SessionState
@@ -52,6 +52,10 @@ class ChannelState(SessionState):
     error: str = ""
     thread_error: str = ""
     notice: str = ""
+    # Editing the channel (運営) and its pinned お知らせ.
+    editing_channel: bool = False
+    channel_error: str = ""
+    pinned: list[announcements.AnnouncementView] = []
     # Reporting a post (通報).
     report_id: int = 0
     report_error: str = ""
@@ -104,6 +108,8 @@ class ChannelState(SessionState):
                 # One read scope for the whole page (each costs a token check).
                 await self._shell(session, user, reading=cid)
                 self.palette = stamps.palette(session, user)
+                self.pinned = announcements.pinned_in(session, user, cid)
+                self.editing_channel = False
                 thread_id = self._query_int("thread")
                 if thread_id:
                     self._load_thread(thread_id, session, user)
@@ -343,6 +349,28 @@ class ChannelState(SessionState):
                 channels.mark_read(session, user, self.channel.id)
         except DomainError:
             pass
+
+    # -- channel settings (運営) ---------------------------------------------
+
+    @rx.event
+    def toggle_channel_edit(self):
+        self.editing_channel = not self.editing_channel
+        self.channel_error = ""
+
+    @rx.event
+    async def save_channel(self, form: dict):
+        self.channel_error = ""
+        try:
+            with self._acting() as (session, user):
+                events = channels.update_channel(
+                    session, user, self.channel.id, name=str(form.get("name", "")),
+                    description=str(form.get("description", "")),
+                    allow_replies=not bool(form.get("no_replies")))
+        except DomainError as exc:
+            self.channel_error = exc.message
+            return
+        self.editing_channel = False
+        realtime.publish_soon(events)
 
     # -- reports -----------------------------------------------------------
 

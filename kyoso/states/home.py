@@ -48,6 +48,22 @@ class HomeState(SessionState):
             self.error = exc.message
 
     @rx.event
+    async def set_pinned(self, announcement_id: int, pinned: bool):
+        """Pin (or unpin) an お知らせ at the top of every channel it went to."""
+        self.error = ""
+        events = []
+        try:
+            with self._acting() as (session, user):
+                for cid in announcements.channel_ids_of(session, int(announcement_id)):
+                    events += announcements.set_pinned(session, user, int(announcement_id), cid, bool(pinned))
+                self._load(session, user)
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.notice = "ピン留めしました。" if pinned else "ピン留めを外しました。"
+        realtime.publish_soon(events)
+
+    @rx.event
     def toggle_compose(self):
         self.composing = not self.composing
         self.error = ""

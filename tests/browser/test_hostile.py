@@ -292,7 +292,7 @@ async def _signup(w: World) -> None:
 
 @case(*[f"AdminState.{n}" for n in ("open_admin", "approve", "start_reject", "cancel_reject",
                                     "set_reject_reason", "reject", "set_tab", "close_reports",
-                                    "search_members", "set_suspended")])
+                                    "search_members", "set_suspended", "add_stamp", "remove_stamp")])
 async def _admin(w: World) -> None:
     adm = S["AdminState"]
     await refused(w, adm, "open_admin", {}, path="/admin")
@@ -305,6 +305,8 @@ async def _admin(w: World) -> None:
     await refused(w, adm, "close_reports", {"message_id": w.alice_message, "hide": True}, path="/admin")
     await refused(w, adm, "search_members", {"value": ""}, path="/admin")
     await refused(w, adm, "set_suspended", {"user_id": w.alice.id, "suspended": True}, path="/admin")
+    await refused(w, adm, "add_stamp", {"form": {"label": "勝手なスタンプ"}}, path="/admin")
+    await refused(w, adm, "remove_stamp", {"label": "了解"}, path="/admin")
 
 
 @case(*[f"ProfileState.{n}" for n in ("open_profile", "start_edit", "cancel_edit", "save",
@@ -353,6 +355,13 @@ async def _channel(w: World) -> None:
     await refused(w, ch, "cancel_report", {}, path=z)
     await refused(w, ch, "submit_report", {"form": {"category": "その他", "detail": "x" * 3000}}, path=z,
                   before=[(handler(ch, "start_report"), {"message_id": w.alice_message})])
+
+
+@case("ChannelState.toggle_channel_edit", "ChannelState.save_channel")
+async def _channel_settings(w: World) -> None:
+    ch = S["ChannelState"]
+    await refused(w, ch, "toggle_channel_edit", {}, path="/c/zatsudan")
+    await refused(w, ch, "save_channel", {"form": {"name": "乗っ取り", "description": ""}}, path="/c/zatsudan")
 
 
 @case("ChannelState.set_ask_question", "ChannelState.mark_question", "ChannelState.choose_answer",
@@ -461,9 +470,11 @@ async def _poll_results(w: World) -> None:
         assert "_download" not in client.text()
 
 
-@case("HomeState.open_home", "HomeState.mark_read", "HomeState.toggle_compose", "HomeState.publish")
+@case("HomeState.open_home", "HomeState.mark_read", "HomeState.toggle_compose", "HomeState.publish",
+      "HomeState.set_pinned")
 async def _home(w: World) -> None:
     h = S["HomeState"]
+    await refused(w, h, "set_pinned", {"announcement_id": 1, "pinned": True})
     await refused(w, h, "open_home", {})
     await refused(w, h, "mark_read", {"announcement_id": 99999999})
     await refused(w, h, "toggle_compose", {})

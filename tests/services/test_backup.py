@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from kyoso.db import get_engine
@@ -52,3 +53,22 @@ def test_backup_while_writing(db_url: str, session: Session, tmp_path: Path) -> 
     finally:
         con.close()
     assert 20 <= copied <= len(written)
+
+
+def test_checkpoint_empties_the_write_ahead_log(db_url: str, session: Session) -> None:
+    from kyoso.db import checkpoint
+
+    author = make_user(session)
+    channel = make_channel(session)
+    for i in range(50):
+        messages.post_message(session, author, channel.id or 0, f"ログ {i}", rate_limited=False)
+    session.commit()
+    checkpoint(db_url)  # a no-op on PostgreSQL
+    if db_url.startswith("sqlite"):
+        path = Path(sa.engine.make_url(db_url).database or "")
+        con = sqlite3.connect(path)
+        try:
+            busy, log, done = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            con.close()
+        assert busy == 0 and log == done  # nothing left behind
