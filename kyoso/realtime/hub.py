@@ -39,9 +39,8 @@ logger = logging.getLogger("kyoso.realtime")
 
 NAMESPACE = "/_event"
 COALESCE_SECONDS = 0.1
-# In a full room every emit costs ~0.1 ms per recipient: bursts there are
-# coalesced over a longer window (still well inside the 500 ms in which every
-# client must show the final tally).
+# In a full room every emit costs ~0.1 ms per recipient: a vote burst's tally
+# there is coalesced over a longer window.
 LARGE_ROOM = 300
 LARGE_ROOM_COALESCE_SECONDS = 0.25
 
@@ -158,7 +157,10 @@ class Hub:
             return 0
 
     def window(self, key: str) -> float:
-        large = self._recipients.get(key, 0) >= LARGE_ROOM
+        # Tallies of a vote burst in a full room wait longer between emits;
+        # other keys (a stamp, a reply count) keep the short window, so a
+        # single change is never held back long.
+        large = key.startswith("tally:") and self._recipients.get(key, 0) >= LARGE_ROOM
         return LARGE_ROOM_COALESCE_SECONDS if large else COALESCE_SECONDS
 
     async def emit_built(self, builder: Builder, key: str | None = None) -> None:
