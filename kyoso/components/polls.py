@@ -28,11 +28,11 @@ def _option(poll: rx.Var[PollView], tally: rx.Var[TallyView], visible: rx.Var[bo
                 rx.icon(rx.cond(chosen, rx.cond(poll.multiple, "square_check", "circle_check"),
                                 rx.cond(poll.multiple, "square", "circle")), size=16,
                         color=rx.cond(chosen, "var(--accent-11)", "var(--gray-10)")),
-                rx.text(o.label, size="3" if large else "2", weight=rx.cond(chosen, "bold", "regular")),
+                rx.text(o.label, size="5" if large else "2", weight=rx.cond(chosen, "bold", "regular")),
                 rx.spacer(),
                 rx.cond(
                     visible,
-                    rx.text(count.to_string() + "票 ", pct.to_string() + "%", size="2" if large else "1",
+                    rx.text(count.to_string() + "票 ", pct.to_string() + "%", size="5" if large else "1",
                             weight="medium", custom_attrs=tid("poll-option-count"),
                             style={"font_variant_numeric": "tabular-nums", "white_space": "nowrap"}),
                 ),
@@ -46,7 +46,7 @@ def _option(poll: rx.Var[PollView], tally: rx.Var[TallyView], visible: rx.Var[bo
             custom_attrs=tid("poll-option", **{"data-option-index": o.index,
                                                "data-chosen": rx.cond(chosen, "true", "false")}),
             style={"position": "relative", "display": "block", "width": "100%", "text_align": "left",
-                   "padding": "0.55em 0.7em" if large else "0.4em 0.6em", "border_radius": "6px",
+                   "padding": "0.8em 0.9em" if large else "0.4em 0.6em", "border_radius": "6px",
                    "border": rx.cond(chosen, "1px solid var(--accent-8)", "1px solid var(--gray-a6)"),
                    "background": "var(--color-panel-solid)", "cursor": rx.cond(poll.closed, "default", "pointer"),
                    "overflow": "hidden", "color": "var(--gray-12)"},
@@ -77,7 +77,7 @@ def poll_card(poll_id: rx.Var, *, large: bool = False) -> rx.Component:
         rx.box(
             rx.hstack(
                 rx.icon("chart_bar", size=16),
-                rx.text(poll.question, weight="bold", size="4" if large else "2"),
+                rx.text(poll.question, weight="bold", size="6" if large else "2"),
                 rx.cond(poll.closed, rx.badge("締め切り", color_scheme="gray", high_contrast=True)),
                 align="center", spacing="2", wrap="wrap",
             ),

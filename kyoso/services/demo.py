@@ -21,7 +21,7 @@ PEOPLE = [
     ("admin", "unei@digital.go.jp", "運営 管理者", "G00001", "共創プラットフォーム運営チーム", Role.admin),
     ("mod", "moderator@digital.go.jp", "青木 さくら", "G00001", "共創プラットフォーム運営チーム", Role.moderator),
     ("digital", "sato.kenji@digital.go.jp", "佐藤 健二", "G00001", "地方業務システム基盤チーム", Role.national),
-    ("soumu", "suzuki.mai@soumu.go.jp", "鈴木 麻衣", "G00002", "自治行政局 住民制度課", Role.national),
+    ("soumu", "suzuki.mai@soumu.go.jp", "鈴木 麻衣", "G00016", "自治行政局 住民制度課", Role.national),
     ("sapporo", "tanaka.yuki@city.sapporo.lg.jp", "田中 由紀", "011002", "デジタル戦略推進局", Role.member),
     ("sendai", "takahashi.ryo@city.sendai.lg.jp", "高橋 亮", "041009", "まちづくり政策局 情報政策部", Role.member),
     ("chiyoda", "ito.kaori@city.chiyoda.lg.jp", "伊藤 香織", "131016", "政策経営部 情報政策課", Role.member),

@@ -13,7 +13,7 @@ PASSWORD = "correct horse battery"
 _n = itertools.count(1)
 
 # A few real 団体コード: 千代田区, 札幌市, 大阪市, 高知県, デジタル庁, 総務省
-CHIYODA, SAPPORO, OSAKA, KOCHI, DIGITAL, SOUMU = "131016", "011002", "271004", "390003", "G00001", "G00002"
+CHIYODA, SAPPORO, OSAKA, KOCHI, DIGITAL, SOUMU = "131016", "011002", "271004", "390003", "G00001", "G00016"
 
 
 def make_user(session: Session, *, role: str = Role.member, org: str | None = None,
