@@ -210,10 +210,6 @@ class Channel(SQLModel, table=True):
     last_message_at: datetime | None = _ts_opt()
     member_count: int = Field(default=0)
 
-    @property
-    def is_announcement(self) -> bool:
-        return self.kind == ChannelKind.announcement
-
 
 class Membership(SQLModel, table=True):
     channel_id: int = Field(foreign_key="channel.id", primary_key=True)

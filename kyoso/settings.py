@@ -43,10 +43,6 @@ class Settings(BaseSettings):
             return tuple(d.strip().lower().lstrip(".") for d in value.split(",") if d.strip())
         return value
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

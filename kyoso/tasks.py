@@ -1,5 +1,6 @@
 """Work on a clock, in each worker: polls close at their deadline, briefing
-reminders go out the day before, SQLite's write-ahead log is checkpointed. Each step is idempotent (a row changes once),
+reminders go out the day before, SQLite's write-ahead log is checkpointed,
+expired sessions and old rate-limit counts are deleted. Each step is idempotent (a row changes once),
 so several workers doing it at the same time cannot double anything."""
 
 from __future__ import annotations
@@ -8,18 +9,26 @@ import asyncio
 import logging
 
 from kyoso.db import checkpoint, session_scope
-from kyoso.services import briefings, polls
+from kyoso.services import accounts, briefings, polls, ratelimit
 from kyoso.services.events import Event
 
 logger = logging.getLogger("kyoso.tasks")
 INTERVAL_SECONDS = 10
 
 
+_rounds = 0
+
+
 def run_once() -> list[Event]:
+    global _rounds
+    _rounds += 1
     events: list[Event] = []
     with session_scope() as session:
         events += polls.close_due(session)
         events += briefings.send_reminders(session)
+        if _rounds % 360 == 1:  # about hourly: rows nobody reads any more
+            ratelimit.prune(session)
+            accounts.purge_expired_sessions(session)
     checkpoint()
     return events
 

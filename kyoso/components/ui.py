@@ -72,7 +72,7 @@ def empty_state(title: str, body: str | rx.Component = "", icon: str = "inbox") 
 def card(*children: rx.Component, **props: Any) -> rx.Component:
     return rx.box(
         *children,
-        border=f"1px solid var(--gray-a5)",
+        border="1px solid var(--gray-a5)",
         border_radius="8px",
         padding="1em",
         background="var(--color-panel-solid)",

@@ -134,9 +134,6 @@ class Hub:
             self._last_emit.pop(key, None)
             self._recipients.pop(key, None)
 
-    def topics_of(self, sid: str) -> set[str]:
-        return set().union(*self._groups.get(sid, {}).values()) if sid in self._groups else set()
-
     # -- sending -----------------------------------------------------------
 
     def patch(self, ops: list[dict[str, Any]]) -> dict[str, Any]:

@@ -284,39 +284,36 @@ async def publish(events: Iterable[Event]) -> None:
         if ev in seen:
             continue
         seen.add(ev)
-        if isinstance(ev, MessageChanged):
-            if ev.change == "replied":
-                # A thread's reply count and repliers: bursts are common.
-                task = hub.send_coalesced(f"msg:{ev.message_id}", _build_message(ev))
-                if task is not None:
-                    await task
-            else:
-                await hub.send_now(_build_message(ev))
-        elif isinstance(ev, StampsChanged):
-            task = hub.send_coalesced(f"stamps:{ev.message_id}", _build_stamps(ev))
-            if task is not None:
-                await task
-        elif isinstance(ev, UnreadChanged):
-            await hub.send_now(_build_unread(ev))
-        elif isinstance(ev, InboxChanged):
-            task = hub.send_coalesced(f"inbox:{ev.user_id}", _build_inbox(ev))
-            if task is not None:
-                await task
-        elif isinstance(ev, PollChanged):
-            await hub.send_now(_build_poll(ev))
-        elif isinstance(ev, TallyChanged):
-            task = hub.send_coalesced(f"tally:{ev.poll_id}", _build_tally(ev))
-            if task is not None:
-                await task
-        elif isinstance(ev, BriefingChanged):
-            task = hub.send_coalesced(f"briefing:{ev.briefing_id}:{ev.what}", _build_briefing(ev))
-            if task is not None:
-                await task
-        elif isinstance(ev, AnnouncementPublished):
-            await hub.send_now(_build_announcement(ev))
-        elif isinstance(ev, ChannelChanged):
-            task = hub.send_coalesced(f"channel:{ev.channel_id}", _build_channel(ev))
-            if task is not None:
-                await task
-        else:
+        route = _route(ev)
+        if route is None:
             logger.debug("no live delivery for %r", ev)
+            continue
+        key, builder = route
+        if key is None:
+            await hub.send_now(builder)
+        elif (task := hub.send_coalesced(key, builder)) is not None:
+            await task
+
+
+def _route(ev: Event) -> tuple[str | None, Any] | None:
+    """(coalescing key or None to send at once, builder) for an event.
+    Bursty changes (reply counts, stamps, tallies, questions) are coalesced."""
+    if isinstance(ev, MessageChanged):
+        return (f"msg:{ev.message_id}" if ev.change == "replied" else None), _build_message(ev)
+    if isinstance(ev, StampsChanged):
+        return f"stamps:{ev.message_id}", _build_stamps(ev)
+    if isinstance(ev, UnreadChanged):
+        return None, _build_unread(ev)
+    if isinstance(ev, InboxChanged):
+        return f"inbox:{ev.user_id}", _build_inbox(ev)
+    if isinstance(ev, PollChanged):
+        return None, _build_poll(ev)
+    if isinstance(ev, TallyChanged):
+        return f"tally:{ev.poll_id}", _build_tally(ev)
+    if isinstance(ev, BriefingChanged):
+        return f"briefing:{ev.briefing_id}:{ev.what}", _build_briefing(ev)
+    if isinstance(ev, AnnouncementPublished):
+        return None, _build_announcement(ev)
+    if isinstance(ev, ChannelChanged):
+        return f"channel:{ev.channel_id}", _build_channel(ev)
+    return None

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from kyoso.db import utcnow
 from kyoso.models import AuditLog, Channel, ChannelKind, Membership, Message, Role, User, UserStatus
+from kyoso.services.accounts import require_staff  # noqa: F401 - rules of 運営, shared
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import ChannelChanged, Event
 from kyoso.services.text import clean_line, clean_text
@@ -26,14 +27,6 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 def require_active(user: User | None) -> User:
     if user is None or user.status != UserStatus.active:
         raise NotAllowed("ログインしてください。")
-    return user
-
-
-def require_staff(user: User | None) -> User:
-    require_active(user)
-    assert user is not None
-    if not user.is_staff:
-        raise NotAllowed("この操作は運営だけが行えます。")
     return user
 
 
@@ -227,9 +220,6 @@ def last_read_id(session: Session, user: User, channel_id: int) -> int | None:
     membership = session.get(Membership, (channel_id, user.id))
     return None if membership is None else membership.last_read_id
 
-
-def member_ids(session: Session, channel_id: int) -> list[int]:
-    return list(session.exec(select(Membership.user_id).where(Membership.channel_id == channel_id)).all())
 
 
 # ---------------------------------------------------------------------------

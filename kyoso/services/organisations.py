@@ -94,9 +94,6 @@ def search_organisations(query: str, *, kind: str | None = None, limit: int = 20
     return [OrgOption(r.code, _label(r), r.kana, r.is_agency) for _, r in hits[:limit]]
 
 
-def get_organisation(session: Session, code: str) -> Organisation | None:
-    return session.get(Organisation, normalise_code(code))
-
 
 def check_org_code(session: Session, code: str) -> Organisation:
     """Validate a 団体コード as typed and return the 団体."""

@@ -28,12 +28,10 @@ from kyoso.models import (
     Poll,
     PollOption,
     ResultsVisibility,
-    Role,
     User,
     UserStatus,
 )
 from kyoso.orgdata import PREFECTURES, REGIONS
-from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import Event, MessageChanged, PollChanged, TallyChanged
@@ -608,9 +606,6 @@ def ballots_for_export(session: Session, user: User, poll_id: int) -> tuple[Poll
         ])
     return poll, header, rows
 
-
-def polls_in_channel(session: Session, channel_id: int) -> list[int]:
-    return list(session.exec(select(Poll.id).where(Poll.channel_id == channel_id)).all())  # type: ignore[arg-type]
 
 
 def channel_of(session: Session, poll: Poll) -> Channel | None:

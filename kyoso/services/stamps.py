@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import AuditLog, CustomStamp, Message, Stamp, User
@@ -92,16 +92,6 @@ def toggle(session: Session, user: User, message_id: int, stamp: str) -> tuple[b
     session.execute(sa.update(Message).where(Message.id == message_id).values(rev=Message.rev + 1))
     return added, [StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0)]
 
-
-def my_stamps(session: Session, user: User, message_ids: list[int]) -> list[str]:
-    """Keys "message_id:stamp" of the member's own stamps on these messages."""
-    if not message_ids:
-        return []
-    rows = session.exec(
-        select(Stamp.message_id, Stamp.stamp)
-        .where(Stamp.user_id == user.id, col(Stamp.message_id).in_(message_ids))
-    ).all()
-    return [f"{mid}:{s}" for mid, s in rows]
 
 
 def add_custom(session: Session, staff: User, label: str) -> CustomStamp:

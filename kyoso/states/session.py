@@ -114,30 +114,6 @@ class SessionState(rx.State):
     # -- event handlers --
 
     @rx.event
-    def require_login(self):
-        """on_load of every members-only page."""
-        with read_scope() as session:
-            user = accounts.user_for_token(session, self.token)
-            if user is None:
-                self.me = Me()
-                return self._login_redirect()
-            self._refresh_me(session, user)
-        return None
-
-    @rx.event
-    def require_staff(self):
-        """on_load of 運営's pages."""
-        with read_scope() as session:
-            user = accounts.user_for_token(session, self.token)
-            if user is None:
-                self.me = Me()
-                return self._login_redirect()
-            self._refresh_me(session, user)
-            if not user.is_staff:
-                return rx.redirect("/", replace=True)
-        return None
-
-    @rx.event
     def logout(self):
         if self.token:
             with session_scope() as session:

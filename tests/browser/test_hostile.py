@@ -225,11 +225,8 @@ async def _setvar(w: World) -> None:
         await client.close()
 
 
-@case("SessionState.require_login", "SessionState.require_staff", "SidebarState.load_sidebar",
-      "ShellState.toggle_nav", "ShellState.close_nav")
+@case("SidebarState.load_sidebar", "ShellState.toggle_nav", "ShellState.close_nav")
 async def _harmless_loads(w: World) -> None:
-    for name in ("require_login", "require_staff"):
-        await refused(w, S["SessionState"], name, {}, path="/admin")
     await refused(w, S["SidebarState"], "load_sidebar", {})
     await refused(w, S["ShellState"], "toggle_nav", {})
     await refused(w, S["ShellState"], "close_nav", {})
