@@ -1,10 +1,12 @@
 """Wiring the hub into Reflex: the socket.io server and per-worker start-up.
 
+kyoso gives Reflex its socket.io server, with Reflex's own settings and a
+client manager whose room emit costs less per recipient (``transport.py``).
 With REFLEX_REDIS_URL set, Reflex runs several workers. A room emit must then
-reach sockets held by the other workers: kyoso gives Reflex a socket.io server
-with python-socketio's Redis manager. The app module is imported before the
-workers fork, so each worker takes a fresh manager id at start-up; otherwise
-they would share one and drop each other's messages (reflex-notes.md).
+reach sockets held by the other workers: the manager is python-socketio's
+Redis manager. The app module is imported before the workers fork, so each
+worker takes a fresh manager id at start-up; otherwise they would share one
+and drop each other's messages (reflex-notes.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import socketio
 
+from kyoso.realtime import transport
 from kyoso.realtime.hub import hub
 
 
@@ -23,25 +26,31 @@ def redis_url() -> str | None:
     return os.environ.get("REFLEX_REDIS_URL") or None
 
 
-def make_sio() -> socketio.AsyncServer | None:
-    """Reflex's own server settings, plus a Redis manager when Redis is configured."""
-    url = redis_url()
-    if not url:
-        return None  # Reflex builds its default in-process server.
+def make_sio() -> socketio.AsyncServer:
+    """Reflex's own server settings (reflex/app.py ``_setup_state``), with
+    kyoso's client manager: Redis when configured, in-process otherwise."""
     from reflex.app import _sio_dumps, _sio_loads
+    from reflex_base.config import get_config
     from reflex_base.environment import environment
 
+    transport.patch_engineio_poll()
+    url = redis_url()
+    manager = (transport.FastRedisManager(url, channel="kyoso-live") if url
+               else transport.FastEmit())
+    config = get_config()
+    websocket = config.transport == "websocket"
+    origins = config.cors_allowed_origins
     return socketio.AsyncServer(
         async_mode="asgi",
-        client_manager=socketio.AsyncRedisManager(url, channel="kyoso-live"),
-        cors_allowed_origins="*",
-        cors_credentials=True,
+        client_manager=manager,
+        cors_allowed_origins=("*" if origins == ("*",) else list(origins)) if websocket else [],
+        cors_credentials=websocket,
         max_http_buffer_size=environment.REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE.get(),
         ping_interval=environment.REFLEX_SOCKET_INTERVAL.get().total_seconds(),
         ping_timeout=environment.REFLEX_SOCKET_TIMEOUT.get().total_seconds(),
         json=SimpleNamespace(dumps=staticmethod(_sio_dumps), loads=staticmethod(_sio_loads)),
         allow_upgrades=False,
-        transports=["websocket"],
+        transports=[config.transport],
         async_handlers=False,
     )
 
@@ -50,6 +59,7 @@ def register_realtime(app: Any) -> None:
     hub.attach(app.sio)
 
     async def _per_worker_startup() -> None:
+        transport.tune_gc()
         hub.attach(app.sio)
         hub.new_worker()
         if url := redis_url():

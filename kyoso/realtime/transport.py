@@ -1,0 +1,127 @@
+"""The socket.io plumbing under the hub, tuned for a room of 1,000 sockets.
+
+Three costs dominated a full room's fan-out and its latency on one core
+(bench/README.md, "Where the time goes"); each is paid per recipient or per
+heap object, so each grows with the room:
+
+* python-socketio's room emit makes one asyncio task per recipient only to put
+  the same encoded packet on each socket's queue. ``FastEmit`` puts it there
+  directly (the packet is encoded once, as before). A socket that is closed
+  or overdue for a pong still takes the library's own path, which closes it.
+* python-engineio's writer waits for each packet with ``asyncio.wait_for``,
+  which on Python 3.11 wraps the wait in one more task and timer per packet
+  per socket (3.12 no longer does). ``patch_engineio_poll`` waits with
+  ``asyncio.timeout`` instead, which is what 3.12's ``wait_for`` does.
+* CPython's full garbage collection walks every object of 1,000 connections
+  (their ASGI coroutine frames, queues and states): about 250 ms here, run
+  each time the heap has grown by a quarter, i.e. several times during a join
+  burst. ``tune_gc`` moves what start-up built out of the collector's sight
+  and runs full collections ten times less often; young objects are still
+  collected as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sys
+import time
+from typing import Any
+
+import socketio
+from engineio import async_socket, exceptions
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
+
+logger = logging.getLogger("kyoso.realtime")
+
+# gen-0 / gen-1 thresholds as CPython's; full collections after 100 gen-1
+# collections instead of 10 (still gated by CPython's 25 % growth rule).
+GC_THRESHOLDS = (700, 10, 100)
+
+
+class FastEmit(socketio.AsyncManager):
+    """A room emit without a task per recipient."""
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None,  # type: ignore[no-untyped-def, override]
+                   callback=None, to=None, **kwargs):
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                                      callback=callback, **kwargs)
+        if isinstance(data, tuple):
+            data = list(data)
+        elif data is not None:
+            data = [data]
+        else:
+            data = []
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace,
+                                           data=[event, *data]).encode()
+        eio_pkts = [eio_packet.Packet(eio_packet.MESSAGE, p)
+                    for p in (encoded if isinstance(encoded, list) else [encoded])]
+        eio = self.server.eio
+        now = time.time()
+        slow = []
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            sock = eio.sockets.get(eio_sid)
+            if sock is None or sock.closed:
+                continue
+            if sock.last_ping and now - sock.last_ping > eio.ping_timeout:
+                slow.append(eio_sid)  # the library's path closes it
+                continue
+            for p in eio_pkts:
+                sock.queue.put_nowait(p)
+        for eio_sid in slow:
+            for p in eio_pkts:
+                await self.server._send_eio_packet(eio_sid, p)
+
+
+class FastRedisManager(socketio.AsyncRedisManager, FastEmit):
+    """Redis pub/sub across workers; each worker's local delivery is
+    ``FastEmit`` (``AsyncPubSubManager`` hands a received emit to the next
+    manager in this class's order, which is ``FastEmit``)."""
+
+
+async def _poll(self: Any) -> list[Any]:
+    """engineio's ``AsyncSocket.poll`` with ``asyncio.timeout`` in place of
+    ``asyncio.wait_for`` (no task per packet on Python 3.11)."""
+    try:
+        async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+            packets = [await self.queue.get()]
+        self.queue.task_done()
+    except (TimeoutError, asyncio.CancelledError):
+        raise exceptions.QueueEmpty() from None
+    if packets == [None]:
+        return []
+    while True:
+        try:
+            pkt = self.queue.get_nowait()
+            self.queue.task_done()
+            if pkt is None:
+                self.queue.put_nowait(None)
+                break
+            packets.append(pkt)
+        except asyncio.QueueEmpty:
+            break
+    return packets
+
+
+def patch_engineio_poll() -> bool:
+    """Install ``_poll`` on Python 3.11; 3.12's ``wait_for`` needs no help."""
+    if sys.version_info >= (3, 12) or async_socket.AsyncSocket.poll is _poll:
+        return False
+    async_socket.AsyncSocket.poll = _poll  # type: ignore[method-assign]
+    return True
+
+
+def tune_gc() -> None:
+    """Per worker, once it has started: start-up's objects (modules, the
+    compiled app, caches) are frozen out of every later collection."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    logger.info("gc: %d objects frozen, thresholds %s", gc.get_freeze_count(), GC_THRESHOLDS)

@@ -1,0 +1,140 @@
+"""The socket.io plumbing under the hub (kyoso/realtime/transport.py), over
+real sockets: a socket.io server on uvicorn with kyoso's client manager and
+python-socketio clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import socketio
+import uvicorn
+from engineio import async_socket
+
+from kyoso.realtime import transport
+
+NS = "/_event"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=transport.FastEmit(),
+                                        transports=["websocket"], allow_upgrades=False,
+                                        async_handlers=False)
+        self.sids: list[str] = []
+
+        @self.sio.on("connect", namespace=NS)
+        async def connect(sid: str, environ: dict, auth: Any = None) -> None:
+            self.sids.append(sid)
+            await self.sio.enter_room(sid, "room:1", namespace=NS)
+
+
+@contextlib.asynccontextmanager
+async def serving() -> AsyncIterator[tuple[Server, str]]:
+    transport.patch_engineio_poll()
+    srv = Server()
+    port = _free_port()
+    config = uvicorn.Config(socketio.ASGIApp(srv.sio, socketio_path="_event"), host="127.0.0.1",
+                            port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield srv, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _clients(url: str, n: int) -> list[tuple[socketio.AsyncClient, list[Any]]]:
+    out = []
+    for _ in range(n):
+        got: list[Any] = []
+        c = socketio.AsyncClient(reconnection=False)
+        c.on("event", got.append, namespace=NS)
+        await c.connect(url, namespaces=[NS], transports=["websocket"], socketio_path="_event")
+        out.append((c, got))
+    return out
+
+
+async def _settle(clients: list[tuple[socketio.AsyncClient, list[Any]]], want: int) -> None:
+    for _ in range(200):
+        if all(len(got) >= want for _, got in clients):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)  # anything extra would arrive now
+
+
+async def test_a_room_emit_reaches_every_socket_once_in_order() -> None:
+    async with serving() as (srv, url):
+        clients = await _clients(url, 12)
+        try:
+            for k in range(5):
+                await srv.sio.emit("event", {"k": k, "text": "説明会"}, room="room:1", namespace=NS)
+            await _settle(clients, 5)
+            assert [got for _, got in clients] == [[{"k": k, "text": "説明会"} for k in range(5)]] * 12
+        finally:
+            for c, _ in clients:
+                await c.disconnect()
+
+
+async def test_skip_sid_and_a_departed_socket_are_left_out() -> None:
+    async with serving() as (srv, url):
+        clients = await _clients(url, 4)
+        try:
+            await clients[3][0].disconnect()
+            await asyncio.sleep(0.2)
+            await srv.sio.emit("event", "hi", room="room:1", namespace=NS, skip_sid=srv.sids[0])
+            await _settle(clients[1:3], 1)
+            assert [got for _, got in clients] == [[], ["hi"], ["hi"], []]
+        finally:
+            for c, _ in clients[:3]:
+                await c.disconnect()
+
+
+async def test_a_socket_overdue_for_its_pong_is_closed_not_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with serving() as (srv, url):
+        clients = await _clients(url, 2)
+        try:
+            eio_sid = srv.sio.manager.eio_sid_from_sid(srv.sids[0], NS)
+            sock = srv.sio.eio.sockets[eio_sid]
+            sock.last_ping = 1.0  # a ping sent long ago and never answered
+            await srv.sio.emit("event", "hi", room="room:1", namespace=NS)
+            await _settle(clients[1:], 1)
+            assert clients[0][1] == [] and clients[1][1] == ["hi"]
+            assert sock.closed or sock.closing
+        finally:
+            for c, _ in clients:
+                with contextlib.suppress(Exception):
+                    await c.disconnect()
+
+
+def test_the_engineio_poll_is_replaced_only_where_it_helps() -> None:
+    import sys
+
+    transport.patch_engineio_poll()
+    patched = async_socket.AsyncSocket.poll is transport._poll  # noqa: SLF001
+    assert patched == (sys.version_info < (3, 12))
+
+
+def test_gc_tuning_freezes_start_up_objects_and_spaces_full_collections() -> None:
+    before = gc.get_threshold()
+    try:
+        transport.tune_gc()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == transport.GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
