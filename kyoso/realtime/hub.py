@@ -40,9 +40,10 @@ logger = logging.getLogger("kyoso.realtime")
 NAMESPACE = "/_event"
 COALESCE_SECONDS = 0.1
 # In a full room every emit costs ~0.1 ms per recipient: a vote burst's tally
-# there is coalesced over a longer window.
+# and a 説明会's question list (upvotes) are coalesced there over a longer window.
 LARGE_ROOM = 300
 LARGE_ROOM_COALESCE_SECONDS = 0.25
+LARGE_ROOM_KEYS = ("tally:", "briefing:")
 
 # A topic that a client does not need while it holds another: a member reading
 # channel 12 sees its messages arrive, and the browser ignores the channel's
@@ -154,10 +155,10 @@ class Hub:
             return 0
 
     def window(self, key: str) -> float:
-        # Tallies of a vote burst in a full room wait longer between emits;
-        # other keys (a stamp, a reply count) keep the short window, so a
-        # single change is never held back long.
-        large = key.startswith("tally:") and self._recipients.get(key, 0) >= LARGE_ROOM
+        # Tallies and question lists in a full room wait longer between
+        # emits; other keys (a stamp, a reply count) keep the short window, so
+        # a change that follows another closely is never held back long.
+        large = key.startswith(LARGE_ROOM_KEYS) and self._recipients.get(key, 0) >= LARGE_ROOM
         return LARGE_ROOM_COALESCE_SECONDS if large else COALESCE_SECONDS
 
     async def emit_built(self, builder: Builder, key: str | None = None) -> None:

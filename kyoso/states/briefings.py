@@ -202,7 +202,7 @@ class BriefingState(SessionState):
         except DomainError as exc:
             self.error = exc.message
             return None
-        await realtime.publish(events)
+        realtime.publish_soon(events)
         return rx.set_value("question-input", "")
 
     @rx.event
