@@ -1,12 +1,13 @@
-"""kyoso's realtime load tool: N headless Reflex clients in one channel.
+"""kyoso's realtime load tool: N headless Reflex clients in one room.
 
     python -m bench.loadgen --scenario join-burst,fanout --n 1000
     python -m bench.loadgen --scenario fanout --n 2000 --workers 2 --redis auto
     python -m bench.loadgen --scenario all --n 1000 --baseline      # + SharedState at 200
+    python -m bench.loadgen --room briefing --n 1000                # the 説明会 room
 
 Starts kyoso (production build, one port) on a bench database unless --url is
 given, makes N members with session tokens, opens N python-socketio clients
-that hydrate /c/<slug> like a browser tab, runs the scenarios, prints
+that hydrate /c/<slug> (or /briefings/<id>) like a browser tab, runs the scenarios, prints
 p50/p95/p99/max and exits 1 when a target is missed. See bench/README.md.
 """
 
@@ -28,7 +29,7 @@ if str(ROOT) not in sys.path:
 import psutil  # noqa: E402
 
 from bench.load import server  # noqa: E402
-from bench.load.profiles import KyosoChannel, SharedStateRoom  # noqa: E402
+from bench.load.profiles import KyosoBriefing, KyosoChannel, SharedStateRoom  # noqa: E402
 from bench.load.scenarios import Crowd, Targets, fanout, join_burst, vote_burst  # noqa: E402
 from bench.load.stats import Report, dumps, percentile  # noqa: E402
 
@@ -49,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--app-python", default=None,
                    help="the interpreter to run kyoso with (default: this one), e.g. a Python 3.12 venv")
     p.add_argument("--workdir", default="/tmp/kyoso-bench", help="database, logs, redis files")
+    p.add_argument("--room", choices=("channel", "briefing"), default="channel",
+                   help="channel: the page /c/<slug>; briefing: the live 説明会 room "
+                        "/briefings/<id> (questions, upvotes, the organiser's live poll)")
     p.add_argument("--slug", default="bench-room", help="the channel the crowd is in")
     p.add_argument("--probes", type=int, default=5, help="join-burst: clients firing a cheap event")
     p.add_argument("--join-seconds", type=float, default=10.0,
@@ -58,10 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--messages", type=int, default=10, help="fanout: posts")
     p.add_argument("--stamps", type=int, default=10, help="fanout: stamp toggles")
     p.add_argument("--interval", type=float, default=0.5, help="fanout: pause between changes (s)")
-    p.add_argument("--vote", default="stamp",
+    p.add_argument("--vote", default=None,
                    help="vote-burst: stamp (everyone presses one stamp on a fresh message), "
                         "poll (everyone answers a fresh poll through PollState.choose) or "
-                        "custom (--vote-event/--vote-payload/--vote-final/--vote-db-sql)")
+                        "custom (--vote-event/--vote-payload/--vote-final/--vote-db-sql); "
+                        "default: stamp in a channel, poll in a briefing room")
     p.add_argument("--vote-seconds", type=float, default=10.0, help="vote-burst: votes paced over")
     p.add_argument("--vote-event", default=None, help="--vote custom: the event's full name")
     p.add_argument("--vote-payload", default="{}",
@@ -84,6 +89,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     bad = [s for s in args.scenarios if s not in SCENARIOS]
     if bad:
         p.error(f"unknown scenario {bad}; choose from {SCENARIOS}")
+    if args.vote is None:
+        args.vote = "poll" if args.room == "briefing" else "stamp"
+    if args.room == "briefing" and args.vote == "stamp":
+        p.error("a briefing room votes through its live poll: --vote poll (or custom)")
+    if args.room == "briefing" and args.baseline:
+        p.error("--baseline compares a channel with the SharedState app; run it without --room briefing")
     return args
 
 
@@ -195,7 +206,7 @@ def kyoso_vote_spec(args: argparse.Namespace, db_url: str, profile: KyosoChannel
                                args.vote_reply_state or CHANNEL, db_url, args.vote_db_sql,
                                profile.user_ids, len(crowd.joined))
         if args.vote == "poll":
-            first = crowd.joined[0]
+            first = next((c for c in crowd.joined if c.idx == profile.organiser_idx), crowd.joined[0])
             question = f"vote{crowd.run_id} この方針に賛成ですか？"
             for c in crowd.joined:
                 c.watch(question, lambda v: profile.poll_id(v, question) > 0)
@@ -224,8 +235,14 @@ async def run_kyoso(args: argparse.Namespace, url: str, pid: int | None, port: i
 
     people = kyoso_db.prepare(db_url, n, args.slug)
     kyoso_db.clear_rate_hits(db_url, people.user_ids)
-    profile = KyosoChannel(people.slug, people.channel_id, people.tokens, people.user_ids,
-                           ROOT / ".web")
+    profile: KyosoChannel
+    if args.room == "briefing":
+        briefing_id = kyoso_db.prepare_briefing(db_url, people)
+        profile = KyosoBriefing(briefing_id, people.channel_id, people.tokens, people.user_ids,
+                                ROOT / ".web")
+    else:
+        profile = KyosoChannel(people.slug, people.channel_id, people.tokens, people.user_ids,
+                               ROOT / ".web")
     return await run_crowd(label, url, profile, n, args, targets, pid, port,
                            kyoso_vote_spec(args, db_url, profile))
 

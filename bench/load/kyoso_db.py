@@ -132,11 +132,48 @@ def prepare(db_url: str, n: int, slug: str = "bench-room") -> BenchPeople:
         return BenchPeople(channel.id or 0, channel.slug, user_ids, tokens)
 
 
+BRIEFING_TITLE = "負荷試験 説明会（bench）"
+
+
+def prepare_briefing(db_url: str, people: BenchPeople) -> int:
+    """A 説明会 that is on now, organised by the first bench member, related to
+    the bench channel, emptied of questions, polls and registrations: every
+    run opens the same room. Returns its id."""
+    from kyoso.models import (Ballot, BallotChoice, Briefing, Poll, PollOption, Question,
+                              QuestionVote, Registration)
+
+    now = utcnow()
+    with session_scope(db_url) as session:
+        briefing = session.exec(select(Briefing).where(Briefing.title == BRIEFING_TITLE)).first()
+        if briefing is None:
+            briefing = Briefing(title=BRIEFING_TITLE, description="ベンチマーク用の説明会（bench/）",
+                                starts_at=now, ends_at=now, organiser_id=people.user_ids[0],
+                                channel_id=people.channel_id, online_url="https://example.lg.jp/live")
+        briefing.starts_at = now - timedelta(minutes=10)
+        briefing.ends_at = now + timedelta(hours=3)
+        briefing.organiser_id = people.user_ids[0]
+        briefing.live_poll_id = None
+        session.add(briefing)
+        session.flush()
+        bid = briefing.id
+        questions = select(Question.id).where(Question.briefing_id == bid)
+        session.execute(sa.delete(QuestionVote).where(col(QuestionVote.question_id).in_(questions)))
+        session.execute(sa.delete(Question).where(Question.briefing_id == bid))
+        polls = select(Poll.id).where(Poll.briefing_id == bid)
+        session.execute(sa.delete(BallotChoice).where(col(BallotChoice.poll_id).in_(polls)))
+        session.execute(sa.delete(Ballot).where(col(Ballot.poll_id).in_(polls)))
+        session.execute(sa.delete(PollOption).where(col(PollOption.poll_id).in_(polls)))
+        session.execute(sa.delete(Poll).where(Poll.briefing_id == bid))
+        session.execute(sa.delete(Registration).where(Registration.briefing_id == bid))
+        return int(bid or 0)
+
+
 def clear_rate_hits(db_url: str, user_ids: list[int]) -> None:
-    """Forget the bench members' rate-limit hits of earlier runs (posts, stamps)."""
+    """Forget the bench members' rate-limit hits of earlier runs (posts, stamps,
+    questions)."""
     from kyoso.models import RateHit
 
-    keys = [f"{kind}:{uid}" for uid in user_ids for kind in ("post", "stamp")]
+    keys = [f"{kind}:{uid}" for uid in user_ids for kind in ("post", "stamp", "ask")]
     with session_scope(db_url) as session:
         for i in range(0, len(keys), 500):
             session.execute(sa.delete(RateHit).where(col(RateHit.key).in_(keys[i:i + 500])))

@@ -5,6 +5,10 @@ scenario sends, and how a view shows that an update has arrived.
 ``require_login`` -> ``ChannelState.open_channel`` -> ``SidebarState.load_sidebar``),
 logged in through the session token in the hydrate's client storage vars.
 
+``KyosoBriefing``: kyoso's live 説明会 room ``/briefings/<id>`` (on_load
+``require_login`` -> ``BriefingState.open_room``): questions instead of
+posts, upvotes instead of stamps, the organiser's live poll as the vote.
+
 ``SharedStateRoom``: the naive baseline (bench/sharedstate_app): every client
 linked to one ``rx.SharedState``.
 """
@@ -22,6 +26,7 @@ SESSION = f"{ROOT}.kyoso___states___session____session_state"
 CHANNEL = f"{SESSION}.kyoso___states___channel____channel_state"
 SIDEBAR = f"{SESSION}.kyoso___states___sidebar____sidebar_state"
 POLL = f"{SESSION}.kyoso___states___polls____poll_state"
+BRIEFING = f"{SESSION}.kyoso___states___briefings____briefing_state"
 TOKEN_VAR = f"{SESSION}.token_rx_state_"
 
 ROOM = f"{ROOT}.reflex___istate___shared____shared_state_base_internal.sharedstate_app___sharedstate_app____room"
@@ -44,6 +49,7 @@ class VoteSpec:
 
 class Profile:
     label = "?"
+    post_kind = "message"  # what fanout's posts are called in the report
     probe_event: tuple[str, dict[str, Any]]
     probe_reply_state: str | None = None
 
@@ -127,6 +133,21 @@ class KyosoChannel(Profile):
     def toggle_stamp(self, message_id: int, stamp: str) -> tuple[str, dict[str, Any]]:
         return f"{CHANNEL}.toggle_stamp", {"message_id": message_id, "stamp": stamp}
 
+    # The fan-out scenario's second kind of change, on the first post: here a
+    # stamp toggled by one member after another.
+    reaction = "stamp"
+    organiser_idx = 0  # the client whose member creates the vote-burst poll
+
+    def reaction_target(self, view: View, marker: str) -> int:
+        return self.message_id(view, marker)
+
+    def reaction_event(self, target: int) -> tuple[str, dict[str, Any]]:
+        return self.toggle_stamp(target, "👍")
+
+    def reaction_shown(self, view: View, target: int, uid: int, count: int) -> bool:
+        """The r-th reaction (``count`` = r + 1, each by another member, ``uid``) is on screen."""
+        return uid in ((self.stamp_of(view, target, "👍") or {}).get("user_ids") or [])
+
     def stamp_vote(self, db_url: str, message_id: int, stamp: str, voters: int) -> VoteSpec:
         """A stamp as the tally: every client presses ``stamp`` on one message once."""
         from bench.load import kyoso_db
@@ -177,6 +198,62 @@ class KyosoChannel(Profile):
             reply_state=POLL, final=final, db_check=db_check,
             describe=f"PollState.choose({poll_id}, i % 2) from every client; final view: {voters} voters",
         )
+
+
+class KyosoBriefing(KyosoChannel):
+    """The 説明会 room: the same members and tokens as the channel (the bench
+    channel is the briefing's related channel); the first member organises."""
+
+    label = "kyoso briefing room"
+    probe_event = (f"{BRIEFING}.toggle_poll_form", {})  # no database
+    probe_reply_state = BRIEFING
+    reaction = "upvote"
+    post_kind = "question"
+
+    def __init__(self, briefing_id: int, channel_id: int, tokens: list[str], user_ids: list[int],
+                 web_dir: Path | None) -> None:
+        super().__init__("", channel_id, tokens, user_ids, web_dir)
+        self.briefing_id = briefing_id
+
+    def page(self) -> Page:
+        path = f"/briefings/{self.briefing_id}"
+        page = Page(path, {"id": str(self.briefing_id)},
+                    live_states=frozenset({BRIEFING, SIDEBAR, POLL}), me_state=SESSION,
+                    schema=self.schema, hashes=self.hashes)
+        page.watch_states = frozenset({BRIEFING, POLL})
+        return page
+
+    def post_event(self, i: int, body: str) -> tuple[str, dict[str, Any]]:
+        return f"{BRIEFING}.submit_question", {"form": {"body": body}}
+
+    def post_reply_state(self) -> str | None:
+        return BRIEFING
+
+    @staticmethod
+    def questions(view: View) -> list[dict]:
+        return view.get(BRIEFING, {}).get("questions_rx_state_") or []
+
+    def shows_text(self, view: View, marker: str) -> bool:
+        return any(marker in (q.get("body") or "") for q in reversed(self.questions(view)))
+
+    def check_joined(self, view: View) -> bool:
+        b = view.get(BRIEFING, {}).get("briefing_rx_state_") or {}
+        me = view.get(SESSION, {}).get("me_rx_state_") or {}
+        return b.get("id") == self.briefing_id and bool(me.get("id"))
+
+    def reaction_target(self, view: View, marker: str) -> int:
+        return next((int(q["id"]) for q in self.questions(view) if marker in (q.get("body") or "")), 0)
+
+    def reaction_event(self, target: int) -> tuple[str, dict[str, Any]]:
+        return f"{BRIEFING}.upvote", {"question_id": target}
+
+    def reaction_shown(self, view: View, target: int, uid: int, count: int) -> bool:
+        return any(q.get("id") == target and (q.get("votes") or 0) >= count for q in self.questions(view))
+
+    def create_poll(self, question: str) -> tuple[str, dict[str, Any]]:
+        """The organiser's form in the room: the poll is created and shown live."""
+        return f"{BRIEFING}.create_poll", {"form": {"question": question, "option_0": "賛成",
+                                                    "option_1": "反対", "visibility": "always"}}
 
 
 class SharedStateRoom(Profile):

@@ -200,29 +200,30 @@ async def fanout(crowd: Crowd, report: Report, *, messages: int, stamps: int, in
     report.facts["clients"] = n
     report.facts["updates a client received per post"] = \
         f"{(sum(c.updates for c in clients) - updates_before) / max(1, n * messages):.2f}"
-    report.dist("message fan-out (post -> shown)", post_ms, expected=n * messages)
+    kind = getattr(profile, "post_kind", "message")
+    report.dist(f"{kind} fan-out (post -> shown)", post_ms, expected=n * messages)
     report.dist("  last client per message", last_ms)
     report.dist("  poster's ack", acks)
-    checks = [("message", post_ms, n * messages)]
+    checks = [(kind, post_ms, n * messages)]
     if stamps and isinstance(profile, KyosoChannel):
-        mid = profile.message_id(clients[0].view, first_marker)
-        stamp_ms: list[float] = []
-        stamp = "👍"
+        # Stamps on a channel's first post; upvotes on a briefing's first question.
+        target = profile.reaction_target(clients[0].view, first_marker)
+        kind = profile.reaction
+        react_ms: list[float] = []
         for r in range(stamps):
             toggler = clients[(r * 104729 + 1) % n]
             uid = profile.user_ids[toggler.idx]
-            key = ("stamp", r)
+            key = (kind, r)
             for c in clients:
-                c.watch(key, lambda v, u=uid: u in ((profile.stamp_of(v, mid, stamp) or {})
-                                                    .get("user_ids") or []))
-            name, payload = profile.toggle_stamp(mid, stamp)
+                c.watch(key, lambda v, u=uid, k=r + 1: profile.reaction_shown(v, target, u, k))
+            name, payload = profile.reaction_event(target)
             t0 = time.monotonic()
             await toggler.call(name, payload, reply_state=profile.post_reply_state())
             await crowd.wait_seen(key, clients, 10.0)
-            stamp_ms += crowd.latencies(key, clients, t0)
+            react_ms += crowd.latencies(key, clients, t0)
             await asyncio.sleep(interval)
-        report.dist("stamp fan-out (toggle -> shown)", stamp_ms, expected=n * stamps)
-        checks.append(("stamp", stamp_ms, n * stamps))
+        report.dist(f"{kind} fan-out (toggle -> shown)", react_ms, expected=n * stamps)
+        checks.append((kind, react_ms, n * stamps))
     for what, ms, expected in checks:
         from bench.load.stats import percentile
 
