@@ -12,6 +12,10 @@ heap object, so each grows with the room:
   which on Python 3.11 wraps the wait in one more task and timer per packet
   per socket (3.12 no longer does). ``patch_engineio_poll`` waits with
   ``asyncio.timeout`` instead, which is what 3.12's ``wait_for`` does.
+* On a disconnect python-socketio looks for the client in every room of the
+  namespace, and every client has a room of its own: O(N) per disconnect,
+  O(N²) when a whole room leaves or reconnects at once. ``FastEmit`` keeps
+  each client's rooms and leaves just those.
 * CPython's full garbage collection walks every object of 1,000 connections
   (their ASGI coroutine frames, queues and states): about 250 ms here, run
   each time the heap has grown by a quarter, i.e. several times during a join
@@ -42,7 +46,39 @@ GC_THRESHOLDS = (700, 10, 100)
 
 
 class FastEmit(socketio.AsyncManager):
-    """A room emit without a task per recipient."""
+    """A room emit without a task per recipient; a disconnect that leaves the
+    client's own rooms rather than searching all of them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rooms_of: dict[tuple[str, str], set[Any]] = {}
+
+    def basic_enter_room(self, sid, namespace, room, eio_sid=None):  # type: ignore[no-untyped-def]
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self._rooms_of.setdefault((namespace, sid), set()).add(room)
+
+    def basic_leave_room(self, sid, namespace, room):  # type: ignore[no-untyped-def]
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self._rooms_of.get((namespace, sid))
+        if rooms is not None:
+            rooms.discard(room)
+            if not rooms:
+                del self._rooms_of[(namespace, sid)]
+
+    def basic_disconnect(self, sid, namespace, **kwargs):  # type: ignore[no-untyped-def]
+        """python-socketio's ``BaseManager.basic_disconnect``, but for the
+        search of every room."""
+        if namespace not in self.rooms:
+            return
+        for room in list(self._rooms_of.get((namespace, sid), ())):
+            self.basic_leave_room(sid, namespace, room)
+        self._rooms_of.pop((namespace, sid), None)
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if namespace in pending and sid in pending[namespace]:
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
 
     async def emit(self, event, data, namespace, room=None, skip_sid=None,  # type: ignore[no-untyped-def, override]
                    callback=None, to=None, **kwargs):

@@ -121,6 +121,31 @@ async def test_a_socket_overdue_for_its_pong_is_closed_not_written(monkeypatch: 
                     await c.disconnect()
 
 
+async def test_a_disconnect_leaves_every_room_of_that_client_and_no_other() -> None:
+    async with serving() as (srv, url):
+        clients = await _clients(url, 3)
+        try:
+            for sid in srv.sids:
+                await srv.sio.enter_room(sid, f"user:{sid}", namespace=NS)
+            await srv.sio.enter_room(srv.sids[0], "room:2", namespace=NS)
+            await srv.sio.leave_room(srv.sids[1], "room:1", namespace=NS)
+            await clients[0][0].disconnect()
+            await asyncio.sleep(0.3)
+            rooms = srv.sio.manager.rooms[NS]
+            assert not any(srv.sids[0] in members for members in rooms.values())
+            assert "room:2" not in rooms and f"user:{srv.sids[0]}" not in rooms
+            assert set(srv.sio.manager.get_rooms(srv.sids[1], NS)) == {srv.sids[1], f"user:{srv.sids[1]}"}
+            assert set(srv.sio.manager.get_rooms(srv.sids[2], NS)) == {srv.sids[2], f"user:{srv.sids[2]}",
+                                                                      "room:1"}
+            assert not srv.sio.manager.is_connected(srv.sids[0], NS)
+            await srv.sio.emit("event", "still here", room="room:1", namespace=NS)
+            await _settle(clients[2:], 1)
+            assert [got for _, got in clients] == [[], [], ["still here"]]
+        finally:
+            for c, _ in clients[1:]:
+                await c.disconnect()
+
+
 def test_the_engineio_poll_is_replaced_only_where_it_helps() -> None:
     import sys
 
