@@ -142,8 +142,11 @@ class PollState(SessionState):
                 events = polls.vote(session, user, poll_id, chosen, other_text=other,
                                     client_key=self._client_key())
                 poll = polls.get_poll(session, poll_id)
-                newly_visible = key not in self.tallies and polls.can_see_results(session, user, poll)
                 topic = polls.results_topic(poll)
+                # Results shown to the whole room reach this member with the
+                # room's live update; only a results room is joined and read here.
+                newly_visible = (topic.startswith("poll-results:") and key not in self.tallies
+                                 and polls.can_see_results(session, user, poll))
         except NotAuthenticated:
             self.error = "ログインしてください。"
             self.error_poll = poll_id
@@ -157,8 +160,7 @@ class PollState(SessionState):
                          **({key: sorted(set(chosen))} if chosen else {})}
         if newly_visible:
             # Join the results room first, then read: nothing newer can be missed.
-            if topic.startswith("poll-results:"):
-                await realtime.hub.add_topic(realtime.client_sid(self), "polls", topic)
+            await realtime.hub.add_topic(realtime.client_sid(self), "polls", topic)
             with self._reading() as (session, _user):
                 self.tallies = {**self.tallies, key: polls.tally(session, polls.get_poll(session, poll_id))}
         realtime.publish_soon(events)
