@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -77,17 +78,24 @@ def _ensure_members(session: Session, channel: Channel, user_ids: list[int]) -> 
         channels._recount(session, channel)  # noqa: SLF001 - the domain's own count
 
 
+def _delete_polls(session: Session, where: Any) -> None:
+    """Delete the polls matching ``where`` with their options and ballots."""
+    from kyoso.models import Ballot, BallotChoice, Poll, PollOption
+
+    polls = select(Poll.id).where(where)
+    session.execute(sa.delete(BallotChoice).where(col(BallotChoice.poll_id).in_(polls)))
+    session.execute(sa.delete(Ballot).where(col(Ballot.poll_id).in_(polls)))
+    session.execute(sa.delete(PollOption).where(col(PollOption.poll_id).in_(polls)))
+    session.execute(sa.delete(Poll).where(where))
+
+
 def _reset_channel(session: Session, channel: Channel) -> None:
     """Empty the bench channel, so every run starts from the same page."""
     from kyoso.models import Notification
 
-    from kyoso.models import Ballot, BallotChoice, Poll, PollOption
+    from kyoso.models import Poll
 
-    polls = select(Poll.id).where(Poll.channel_id == channel.id)
-    session.execute(sa.delete(BallotChoice).where(col(BallotChoice.poll_id).in_(polls)))
-    session.execute(sa.delete(Ballot).where(col(Ballot.poll_id).in_(polls)))
-    session.execute(sa.delete(PollOption).where(col(PollOption.poll_id).in_(polls)))
-    session.execute(sa.delete(Poll).where(Poll.channel_id == channel.id))
+    _delete_polls(session, Poll.channel_id == channel.id)
     ids = select(Message.id).where(Message.channel_id == channel.id)
     session.execute(sa.delete(Notification).where(col(Notification.message_id).in_(ids)))
     session.execute(sa.delete(Stamp).where(col(Stamp.message_id).in_(ids)))
@@ -139,8 +147,7 @@ def prepare_briefing(db_url: str, people: BenchPeople) -> int:
     """A 説明会 that is on now, organised by the first bench member, related to
     the bench channel, emptied of questions, polls and registrations: every
     run opens the same room. Returns its id."""
-    from kyoso.models import (Ballot, BallotChoice, Briefing, Poll, PollOption, Question,
-                              QuestionVote, Registration)
+    from kyoso.models import Briefing, Poll, Question, QuestionVote, Registration
 
     now = utcnow()
     with session_scope(db_url) as session:
@@ -159,11 +166,7 @@ def prepare_briefing(db_url: str, people: BenchPeople) -> int:
         questions = select(Question.id).where(Question.briefing_id == bid)
         session.execute(sa.delete(QuestionVote).where(col(QuestionVote.question_id).in_(questions)))
         session.execute(sa.delete(Question).where(Question.briefing_id == bid))
-        polls = select(Poll.id).where(Poll.briefing_id == bid)
-        session.execute(sa.delete(BallotChoice).where(col(BallotChoice.poll_id).in_(polls)))
-        session.execute(sa.delete(Ballot).where(col(Ballot.poll_id).in_(polls)))
-        session.execute(sa.delete(PollOption).where(col(PollOption.poll_id).in_(polls)))
-        session.execute(sa.delete(Poll).where(Poll.briefing_id == bid))
+        _delete_polls(session, Poll.briefing_id == bid)
         session.execute(sa.delete(Registration).where(Registration.briefing_id == bid))
         return int(bid or 0)
 
