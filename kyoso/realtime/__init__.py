@@ -49,6 +49,6 @@ async def subscribe(state: Any, group: str, topics: Iterable[str], session: Sess
     """Subscribe the client behind a Reflex state to the topics the member may
     see, replacing the group's earlier topics. Returns the topics granted."""
     assert_no_write_transaction("realtime.subscribe")
-    granted = [t for t in topics if topic_rules.allowed(session, user, t)]
+    granted = topic_rules.granted(session, user, topics)
     await hub.subscribe(client_sid(state), group, granted)
     return granted

@@ -8,6 +8,7 @@ archive channels.
 from __future__ import annotations
 
 import re
+from typing import Any
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -203,17 +204,32 @@ def _recount(session: Session, channel: Channel) -> None:
 
 
 def mark_read(session: Session, user: User, channel_id: int, up_to_id: int | None = None) -> bool:
-    """Move the member's reading position forward (never back). Returns True if it moved."""
-    membership = session.get(Membership, (channel_id, user.id))
-    if membership is None:
-        return False
-    latest = _latest_top_level_id(session, channel_id)
-    target = latest if up_to_id is None else min(int(up_to_id), latest)
-    if target > membership.last_read_id:
-        membership.last_read_id = target
-        session.add(membership)
-        return True
-    return False
+    """Move the member's reading position forward (never back), to the newest
+    thread or to ``up_to_id`` if that is older. Returns True if it moved.
+
+    One UPDATE: every page load of a channel with something new runs it, so
+    a 1,000-person join burst is 1,000 of these writes."""
+    latest = (
+        select(sa.func.coalesce(sa.func.max(Message.id), 0))
+        .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
+        .scalar_subquery()
+    )
+    target: Any = latest
+    if up_to_id is not None:
+        up_to = sa.literal(int(up_to_id), sa.Integer)
+        target = sa.case((latest < up_to, latest), else_=up_to)
+    result = session.execute(
+        sa.update(Membership)
+        .where(Membership.channel_id == channel_id, Membership.user_id == user.id,  # type: ignore[arg-type]
+               col(Membership.last_read_id) < target)
+        .values(last_read_id=target)
+        .execution_options(synchronize_session=False)
+    )
+    # The UPDATE bypassed the identity map: a loaded row must be read again.
+    membership = session.identity_map.get(session.identity_key(Membership, (channel_id, user.id)))  # type: ignore[arg-type]
+    if membership is not None:
+        session.expire(membership, ["last_read_id"])
+    return bool(result.rowcount)
 
 
 def last_read_id(session: Session, user: User, channel_id: int) -> int | None:

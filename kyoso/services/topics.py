@@ -3,9 +3,43 @@ client into a topic's room, so a wrong audience cannot happen by accident."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
 
 from kyoso.models import Channel, Membership, User, UserStatus
+
+
+def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
+    """The topics among ``topics`` the member may receive, in their order.
+
+    Same answers as ``allowed`` one by one, but the sidebar's ``unread:<id>``
+    topics (one per joined channel, on every page load) cost one query
+    together rather than one each."""
+    topics = list(topics)
+    if user.status != UserStatus.active:
+        return []
+    unread_ids: set[int] = set()
+    for topic in topics:
+        kind, _, raw = topic.partition(":")
+        if kind == "unread" and raw.isdecimal():
+            unread_ids.add(int(raw))
+    joined: set[int] = set()
+    if unread_ids:
+        joined = set(session.exec(
+            select(Membership.channel_id).where(
+                Membership.user_id == user.id, col(Membership.channel_id).in_(unread_ids))
+        ).all())
+    out = []
+    for topic in topics:
+        kind, _, raw = topic.partition(":")
+        if kind == "unread" and raw.isdecimal():
+            ok = int(raw) in joined
+        else:
+            ok = allowed(session, user, topic)
+        if ok:
+            out.append(topic)
+    return out
 
 
 def allowed(session: Session, user: User, topic: str) -> bool:

@@ -97,10 +97,7 @@ class BriefingState(SessionState):
     live_patch: dict[str, Any] = {}
 
     def _id(self) -> int:
-        try:
-            return int(self.router.page.params.get("id", 0))
-        except (TypeError, ValueError):
-            return 0
+        return self._route_int("id")
 
     async def _load(self, *, live: bool = False) -> None:
         """Read the room fresh. Called outside any writing transaction (it awaits).

@@ -64,7 +64,7 @@ class ChannelState(SessionState):
     # -- loading -----------------------------------------------------------
 
     def _slug(self) -> str:
-        return str(self.router.page.params.get("slug", ""))
+        return self._route_param("slug")
 
     def _query_int(self, name: str) -> int:
         try:
@@ -96,11 +96,11 @@ class ChannelState(SessionState):
                 await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
                 self.channel = channel_header(channel)
                 self.not_found = False
-                self.joined = channels.is_member(session, user, cid)
                 self.can_post = channels.can_start_thread(user, channel)
                 self.can_reply = channels.can_reply(user, channel)
                 self.messages, self.has_older = messages.newest_page(session, user, cid)
                 last_read = channels.last_read_id(session, user, cid)
+                self.joined = last_read is not None
                 self.first_unread_id = next(
                     (m.id for m in self.messages
                      if last_read is not None and m.id > last_read and m.author_id != user.id), 0)

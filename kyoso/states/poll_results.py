@@ -19,10 +19,7 @@ class PollResultsState(SessionState):
     error: str = ""
 
     def _poll_id(self) -> int:
-        try:
-            return int(self.router.page.params.get("id", 0))
-        except (TypeError, ValueError):
-            return 0
+        return self._route_int("id")
 
     @rx.event
     async def open_results(self):

@@ -23,7 +23,7 @@ class ProfileState(SessionState):
         self.editing = False
         if (redirect := await self._load_shell()) is not None:
             return redirect
-        raw = self.router.page.params.get("user_id", "")
+        raw = self._route_param("user_id")
         try:
             user_id = int(raw)
         except (TypeError, ValueError):

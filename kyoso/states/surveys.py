@@ -84,10 +84,7 @@ class SurveyState(SessionState):
     notice: str = ""
 
     def _id(self) -> int:
-        try:
-            return int(self.router.page.params.get("id", 0))
-        except (TypeError, ValueError):
-            return 0
+        return self._route_int("id")
 
     def _load(self) -> None:
         from kyoso.services import channels

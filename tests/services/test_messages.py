@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from kyoso.models import Message, Notification, Role
+from kyoso.models import Membership, Message, Notification, Role
 from kyoso.services import channels, messages
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import InboxChanged, MessageChanged, UnreadChanged
@@ -115,6 +115,31 @@ def test_a_new_thread_moves_unread_counts(session: Session) -> None:
     assert channels.unread_counts(session, author) == {}
     channels.mark_read(session, reader, channel.id or 0)
     assert channels.unread_counts(session, reader) == {}
+
+
+def test_the_reading_position_only_moves_forward_to_a_real_thread(session: Session) -> None:
+    author = make_user(session)
+    reader = make_user(session)
+    lurker = make_user(session)
+    channel = make_channel(session)
+    cid = channel.id or 0
+    channels.join(session, reader, cid)
+    first = post(session, author, channel, "一つ目")
+    second = post(session, author, channel, "二つ目")
+    post(session, author, channel, "返信", parent=second)  # replies do not move it
+    held = session.get(Membership, (cid, reader.id))  # loaded before the UPDATE
+    assert held is not None and held.last_read_id == 0
+    assert channels.mark_read(session, reader, cid, first.id)
+    assert held.last_read_id == first.id
+    assert not channels.mark_read(session, reader, cid, first.id)        # not moved
+    assert not channels.mark_read(session, reader, cid, 0)               # never back
+    assert channels.last_read_id(session, reader, cid) == first.id
+    assert channels.mark_read(session, reader, cid, 10**9)               # clamped
+    assert channels.last_read_id(session, reader, cid) == second.id
+    session.commit()
+    assert channels.unread_counts(session, reader) == {}
+    assert not channels.mark_read(session, lurker, cid)                  # not a member
+    assert channels.last_read_id(session, lurker, cid) is None
 
 
 def test_mentions_are_linked_and_notified(session: Session) -> None:
