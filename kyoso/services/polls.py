@@ -357,6 +357,25 @@ def close_due(session: Session) -> list[Event]:
 # ---------------------------------------------------------------------------
 
 
+# The vote's statements, built once: a 1,000-person vote burst runs each a
+# thousand times in ten seconds, and building and keying a statement costs
+# more than SQLite running it (measured: 55 vs 140-200 us for a lookup).
+_BALLOT_T, _CHOICE_T, _POLL_T = Ballot.__table__, BallotChoice.__table__, Poll.__table__  # type: ignore[attr-defined]
+_OPTION_T = PollOption.__table__  # type: ignore[attr-defined]
+_OPTIONS = sa.select(_OPTION_T.c.position, _OPTION_T.c.is_other).where(
+    _OPTION_T.c.poll_id == sa.bindparam("p_poll"))
+_BALLOT_ID = sa.select(_BALLOT_T.c.id).where(
+    _BALLOT_T.c.poll_id == sa.bindparam("p_poll"), _BALLOT_T.c.user_id == sa.bindparam("p_user"))
+_INSERT_BALLOT = sa.insert(_BALLOT_T)
+_UPDATE_BALLOT = sa.update(_BALLOT_T).where(_BALLOT_T.c.id == sa.bindparam("p_ballot")).values(
+    other_text=sa.bindparam("p_other"), updated_at=sa.bindparam("p_now"))
+_DELETE_BALLOT = sa.delete(_BALLOT_T).where(_BALLOT_T.c.id == sa.bindparam("p_ballot"))
+_DELETE_CHOICES = sa.delete(_CHOICE_T).where(_CHOICE_T.c.ballot_id == sa.bindparam("p_ballot"))
+_INSERT_CHOICE = sa.insert(_CHOICE_T)
+_BUMP_TALLY = sa.update(_POLL_T).where(_POLL_T.c.id == sa.bindparam("p_poll")).values(
+    tally_rev=_POLL_T.c.tally_rev + 1)
+
+
 def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
          other_text: str | None = None, client_key: str = "") -> list[Event]:
     """Cast or change the member's ballot. An empty list withdraws it."""
@@ -365,15 +384,15 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
         raise NotFound("アンケートが見つかりません。")
     if is_closed(poll):
         raise NotAllowed("このアンケートは締め切られています。")
-    options = session.exec(select(PollOption).where(PollOption.poll_id == poll_id)).all()
-    valid = {o.position: o for o in options}
+    conn = session.connection()
+    valid = dict(conn.execute(_OPTIONS, {"p_poll": poll_id}).all())  # position -> is_other
     chosen = sorted(set(int(p) for p in positions))
     if any(p not in valid for p in chosen):
         raise InvalidInput("選択肢が正しくありません。画面を更新してください。")
     if len(chosen) > poll.max_choices:
         raise InvalidInput(f"選べるのは{poll.max_choices}つまでです。")
     other = ""
-    if any(valid[p].is_other for p in chosen):
+    if any(valid[p] for p in chosen):
         other = clean_line(other_text or "", label="その他の内容", max_len=300, required=False)
     # Per member, and per address generously: a whole 自治体 may sit behind one
     # LGWAN gateway.
@@ -383,31 +402,35 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
         ratelimit.hit_local([f"vote-addr:{client_key}"], limit=5000, within=timedelta(minutes=1),
                             message=busy)
     now = utcnow()
-    ballot = session.exec(
-        select(Ballot).where(Ballot.poll_id == poll_id, Ballot.user_id == user.id)
-    ).first()
-    if ballot is None and chosen:
-        ballot = Ballot(poll_id=poll_id, user_id=user.id, other_text=other,  # type: ignore[arg-type]
-                        created_at=now, updated_at=now)
+    who = {"p_poll": poll_id, "p_user": user.id}
+    ballot_id = conn.execute(_BALLOT_ID, who).scalar()
+    fresh = False
+    if ballot_id is None and chosen:
         try:
             with session.begin_nested():
-                session.add(ballot)
+                ballot_id = conn.execute(_INSERT_BALLOT, {
+                    "poll_id": poll_id, "user_id": user.id, "other_text": other,
+                    "created_at": now, "updated_at": now}).inserted_primary_key[0]
+            fresh = True
         except sa.exc.IntegrityError:
             # The same person voting in two tabs at once: take the other ballot.
-            ballot = session.exec(
-                select(Ballot).where(Ballot.poll_id == poll_id, Ballot.user_id == user.id)
-            ).one()
-    if ballot is not None:
-        session.execute(sa.delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
+            ballot_id = conn.execute(_BALLOT_ID, who).scalar_one()
+    if ballot_id is not None:
+        if not fresh:
+            conn.execute(_DELETE_CHOICES, {"p_ballot": ballot_id})
         if chosen:
-            for p in chosen:
-                session.add(BallotChoice(ballot_id=ballot.id, position=p, poll_id=poll_id))  # type: ignore[arg-type]
-            ballot.other_text = other
-            ballot.updated_at = now
-            session.add(ballot)
+            conn.execute(_INSERT_CHOICE, [
+                {"ballot_id": ballot_id, "position": p, "poll_id": poll_id} for p in chosen])
+            if not fresh:
+                conn.execute(_UPDATE_BALLOT, {"p_ballot": ballot_id, "p_other": other, "p_now": now})
         else:
-            session.delete(ballot)
-    session.execute(sa.update(Poll).where(Poll.id == poll_id).values(tally_rev=Poll.tally_rev + 1))
+            conn.execute(_DELETE_BALLOT, {"p_ballot": ballot_id})
+    conn.execute(_BUMP_TALLY, {"p_poll": poll_id})
+    # Core statements bypass the session: rows it holds must be read again.
+    session.expire(poll, ["tally_rev"])
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, (Ballot, BallotChoice)):
+            session.expire(obj)
     return [TallyChanged(poll_id)]
 
 
