@@ -129,3 +129,14 @@ def read_scope(url: str | None = None) -> Iterator[Session]:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def core(session: Session) -> sa.Connection:
+    """The session's connection, for Core statements built once at import
+    (hot paths: building and keying a statement costs SQLAlchemy more than
+    SQLite takes to run it). Writes the session holds are flushed first, as
+    the session's own queries would (autoflush); rows the session has loaded
+    are not refreshed by a Core UPDATE: expire them."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import (
     AuditLog,
     AuthSession,
@@ -301,6 +301,10 @@ def create_session(session: Session, user: User) -> str:
 # effect at once; only deleting one session row can take that long to be seen.
 SESSION_CACHE_SECONDS = 10.0
 _session_cache: dict[str, tuple[int, int, datetime, float]] = {}
+_AUTH_T = AuthSession.__table__  # type: ignore[attr-defined]
+# Every page load's first event misses the cache: built once.
+_SESSION_BY_HASH = sa.select(_AUTH_T.c.user_id, _AUTH_T.c.session_epoch, _AUTH_T.c.expires_at).where(
+    _AUTH_T.c.token_hash == sa.bindparam("p_hash"))
 
 
 def user_for_token(session: Session, token: str | None) -> User | None:
@@ -314,19 +318,15 @@ def user_for_token(session: Session, token: str | None) -> User | None:
         user_id, epoch, expires_at = cached[0], cached[1], cached[2]
         user = session.get(User, user_id)
     else:
-        row = session.exec(
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
-            .where(AuthSession.token_hash == digest)
-        ).first()
+        row = core(session).execute(_SESSION_BY_HASH, {"p_hash": digest}).first()
         if row is None:
             _session_cache.pop(digest, None)
             return None
-        auth, user = row
-        epoch, expires_at = auth.session_epoch, auth.expires_at
+        user_id, epoch, expires_at = row
+        user = session.get(User, user_id)
         if len(_session_cache) > 50_000:
             _session_cache.clear()
-        _session_cache[digest] = (user.id or 0, epoch, expires_at, time.monotonic())
+        _session_cache[digest] = (user_id, epoch, expires_at, time.monotonic())
     if user is None or expires_at <= now or epoch != user.session_epoch:
         return None
     if user.status != UserStatus.active:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import AuditLog, Channel, ChannelKind, Membership, Message, Role, User, UserStatus
 from kyoso.services.accounts import require_staff  # noqa: F401 - rules of 運営, shared
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
@@ -127,35 +127,66 @@ class SidebarChannel:
     unread: int
 
 
+# Statements every page load runs (the sidebar, the channel page), built once:
+# building and keying a statement costs SQLAlchemy more than SQLite's work.
+_MEMBERSHIP_T, _MESSAGE_T, _CHANNEL_T = (
+    Membership.__table__, Message.__table__, Channel.__table__)  # type: ignore[attr-defined]
+_UNREAD_COUNTS = (
+    sa.select(_MEMBERSHIP_T.c.channel_id, sa.func.count(_MESSAGE_T.c.id))
+    .join(_MESSAGE_T, sa.and_(
+        _MESSAGE_T.c.channel_id == _MEMBERSHIP_T.c.channel_id,
+        _MESSAGE_T.c.parent_id.is_(None),
+        _MESSAGE_T.c.id > _MEMBERSHIP_T.c.last_read_id,
+        _MESSAGE_T.c.author_id != sa.bindparam("p_user"),
+        _MESSAGE_T.c.deleted_at.is_(None),
+        _MESSAGE_T.c.hidden_at.is_(None),
+    ))
+    .where(_MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"))
+    .group_by(_MEMBERSHIP_T.c.channel_id)
+)
+_MY_CHANNELS = (
+    sa.select(_CHANNEL_T.c.id, _CHANNEL_T.c.slug, _CHANNEL_T.c.name, _CHANNEL_T.c.kind)
+    .join(_MEMBERSHIP_T, _MEMBERSHIP_T.c.channel_id == _CHANNEL_T.c.id)
+    .where(_MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"), _CHANNEL_T.c.archived_at.is_(None))
+    .order_by(_CHANNEL_T.c.name)
+)
+_LAST_READ = sa.select(_MEMBERSHIP_T.c.last_read_id).where(
+    _MEMBERSHIP_T.c.channel_id == sa.bindparam("p_channel"),
+    _MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"))
+_LATEST_THREAD = (
+    sa.select(sa.func.coalesce(sa.func.max(_MESSAGE_T.c.id), 0))
+    .where(_MESSAGE_T.c.channel_id == sa.bindparam("p_channel"), _MESSAGE_T.c.parent_id.is_(None))
+    .scalar_subquery()
+)
+
+
+def _mark_read_stmt(target: Any) -> sa.Update:
+    return (
+        sa.update(_MEMBERSHIP_T)
+        .where(_MEMBERSHIP_T.c.channel_id == sa.bindparam("p_channel"),
+               _MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"),
+               _MEMBERSHIP_T.c.last_read_id < target)
+        .values(last_read_id=target)
+    )
+
+
+_MARK_READ = _mark_read_stmt(_LATEST_THREAD)
+_MARK_READ_UP_TO = _mark_read_stmt(sa.case(
+    (_LATEST_THREAD < sa.bindparam("p_up_to", type_=sa.Integer), _LATEST_THREAD),
+    else_=sa.bindparam("p_up_to", type_=sa.Integer)))
+
+
 def unread_counts(session: Session, user: User) -> dict[int, int]:
     """Unread threads per joined channel: newer top-level messages by others."""
-    m = Membership
-    stmt = (
-        select(m.channel_id, sa.func.count(col(Message.id)))
-        .join(Message, sa.and_(
-            Message.channel_id == m.channel_id,
-            col(Message.parent_id).is_(None),
-            col(Message.id) > m.last_read_id,
-            Message.author_id != user.id,
-            col(Message.deleted_at).is_(None),
-            col(Message.hidden_at).is_(None),
-        ))
-        .where(m.user_id == user.id)
-        .group_by(m.channel_id)
-    )
-    return {cid: int(n) for cid, n in session.exec(stmt).all()}
+    rows = core(session).execute(_UNREAD_COUNTS, {"p_user": user.id}).all()
+    return {cid: int(n) for cid, n in rows}
 
 
 def my_channels(session: Session, user: User) -> list[SidebarChannel]:
     require_active(user)
-    rows = session.exec(
-        select(Channel)
-        .join(Membership, Membership.channel_id == Channel.id)  # type: ignore[arg-type]
-        .where(Membership.user_id == user.id, col(Channel.archived_at).is_(None))
-        .order_by(Channel.name)
-    ).all()
+    rows = core(session).execute(_MY_CHANNELS, {"p_user": user.id}).all()
     unread = unread_counts(session, user)
-    return [SidebarChannel(c.id or 0, c.slug, c.name, c.kind, unread.get(c.id or 0, 0)) for c in rows]
+    return [SidebarChannel(cid, slug, name, kind, unread.get(cid, 0)) for cid, slug, name, kind in rows]
 
 
 # ---------------------------------------------------------------------------
@@ -209,22 +240,11 @@ def mark_read(session: Session, user: User, channel_id: int, up_to_id: int | Non
 
     One UPDATE: every page load of a channel with something new runs it, so
     a 1,000-person join burst is 1,000 of these writes."""
-    latest = (
-        select(sa.func.coalesce(sa.func.max(Message.id), 0))
-        .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
-        .scalar_subquery()
-    )
-    target: Any = latest
-    if up_to_id is not None:
-        up_to = sa.literal(int(up_to_id), sa.Integer)
-        target = sa.case((latest < up_to, latest), else_=up_to)
-    result = session.execute(
-        sa.update(Membership)
-        .where(Membership.channel_id == channel_id, Membership.user_id == user.id,  # type: ignore[arg-type]
-               col(Membership.last_read_id) < target)
-        .values(last_read_id=target)
-        .execution_options(synchronize_session=False)
-    )
+    params: dict[str, Any] = {"p_channel": channel_id, "p_user": user.id}
+    if up_to_id is None:
+        result = core(session).execute(_MARK_READ, params)
+    else:
+        result = core(session).execute(_MARK_READ_UP_TO, {**params, "p_up_to": int(up_to_id)})
     # The UPDATE bypassed the identity map: a loaded row must be read again.
     membership = session.identity_map.get(session.identity_key(Membership, (channel_id, user.id)))  # type: ignore[arg-type]
     if membership is not None:
@@ -233,8 +253,9 @@ def mark_read(session: Session, user: User, channel_id: int, up_to_id: int | Non
 
 
 def last_read_id(session: Session, user: User, channel_id: int) -> int | None:
-    membership = session.get(Membership, (channel_id, user.id))
-    return None if membership is None else membership.last_read_id
+    """The member's reading position in the channel; None if not a member."""
+    return core(session).execute(
+        _LAST_READ, {"p_channel": channel_id, "p_user": user.id}).scalar()
 
 
 

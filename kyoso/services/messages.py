@@ -15,7 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import AuditLog, Channel, Message, Notification, Organisation, Stamp, User, UserStatus
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit
@@ -214,15 +214,18 @@ PAGE_CACHE_SECONDS = 30.0
 _page_cache: dict[int, tuple[tuple[int, int, int], list[MessageView], bool, float]] = {}
 
 
+_MESSAGE_T = Message.__table__  # type: ignore[attr-defined]
+_newest = (
+    sa.select(_MESSAGE_T.c.id, _MESSAGE_T.c.rev)
+    .where(_MESSAGE_T.c.channel_id == sa.bindparam("p_channel"), _MESSAGE_T.c.parent_id.is_(None))
+    .order_by(_MESSAGE_T.c.id.desc()).limit(FIRST_PAGE + 1).subquery()
+)
+# Every channel page load checks the shared page against this: built once.
+_PAGE_VERSION = sa.select(sa.func.count(), sa.func.max(_newest.c.id), sa.func.sum(_newest.c.rev))
+
+
 def _page_version(session: Session, channel_id: int) -> tuple[int, int, int]:
-    newest = (
-        select(Message.id, Message.rev)
-        .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
-        .order_by(col(Message.id).desc()).limit(FIRST_PAGE + 1).subquery()
-    )
-    count, top, revs = session.exec(
-        select(sa.func.count(), sa.func.max(newest.c.id), sa.func.sum(newest.c.rev))
-    ).one()
+    count, top, revs = core(session).execute(_PAGE_VERSION, {"p_channel": channel_id}).one()
     return int(count or 0), int(top or 0), int(revs or 0)
 
 

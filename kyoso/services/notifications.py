@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import Notification, User
 from kyoso.services.timefmt import jst_short
 
@@ -25,11 +25,14 @@ class InboxItem:
     unread: bool
 
 
+_NOTIFICATION_T = Notification.__table__  # type: ignore[attr-defined]
+# On every page load (the sidebar's badge): built once.
+_UNREAD_COUNT = sa.select(sa.func.count()).select_from(_NOTIFICATION_T).where(
+    _NOTIFICATION_T.c.user_id == sa.bindparam("p_user"), _NOTIFICATION_T.c.read_at.is_(None))
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    return int(session.exec(
-        select(sa.func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
-    ).one())
+    return int(core(session).execute(_UNREAD_COUNT, {"p_user": user_id}).scalar_one())
 
 
 def inbox(session: Session, user: User, *, limit: int = 100) -> list[InboxItem]:

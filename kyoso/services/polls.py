@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import (
     AuditLog,
     Ballot,
@@ -384,7 +384,7 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
         raise NotFound("アンケートが見つかりません。")
     if is_closed(poll):
         raise NotAllowed("このアンケートは締め切られています。")
-    conn = session.connection()
+    conn = core(session)
     valid = dict(conn.execute(_OPTIONS, {"p_poll": poll_id}).all())  # position -> is_other
     chosen = sorted(set(int(p) for p in positions))
     if any(p not in valid for p in chosen):

@@ -11,7 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import AuditLog, CustomStamp, Message, Stamp, User
 from kyoso.services import channels as channel_rules
 from kyoso.services import ratelimit
@@ -27,17 +27,25 @@ DEFAULT_STAMPS: tuple[str, ...] = (
 )
 
 
+_STAMP_T, _CUSTOM_T = Stamp.__table__, CustomStamp.__table__  # type: ignore[attr-defined]
+# On every channel page load: built once.
+_CUSTOM_LABELS = sa.select(_CUSTOM_T.c.label).order_by(_CUSTOM_T.c.id)
+_last = sa.func.max(_STAMP_T.c.id).label("last")
+_RECENT = (
+    sa.select(_STAMP_T.c.stamp, _last)
+    .where(_STAMP_T.c.user_id == sa.bindparam("p_user"))
+    .group_by(_STAMP_T.c.stamp)
+    .order_by(_last.desc())
+    .limit(8)
+)
+
+
 def palette(session: Session, user: User) -> list[str]:
     """Stamps for the picker: the member's recently used first, then the rest."""
-    custom = list(session.exec(select(CustomStamp.label).order_by(CustomStamp.id)).all())
+    conn = core(session)
+    custom = list(conn.execute(_CUSTOM_LABELS).scalars())
     everything = list(DEFAULT_STAMPS) + [c for c in custom if c not in DEFAULT_STAMPS]
-    recent = session.exec(
-        select(Stamp.stamp, sa.func.max(Stamp.id).label("last"))
-        .where(Stamp.user_id == user.id)
-        .group_by(Stamp.stamp)
-        .order_by(sa.desc("last"))
-        .limit(8)
-    ).all()
+    recent = conn.execute(_RECENT, {"p_user": user.id}).all()
     recent_labels = [s for s, _ in recent if s in everything]
     return recent_labels + [s for s in everything if s not in recent_labels]
 

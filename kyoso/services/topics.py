@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kyoso.db import core
 
 from kyoso.models import Channel, Membership, User, UserStatus
+
+
+_MEMBERSHIP_T = Membership.__table__  # type: ignore[attr-defined]
+_JOINED = sa.select(_MEMBERSHIP_T.c.channel_id).where(
+    _MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"),
+    _MEMBERSHIP_T.c.channel_id.in_(sa.bindparam("p_channels", expanding=True)))
 
 
 def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
@@ -26,10 +35,8 @@ def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
             unread_ids.add(int(raw))
     joined: set[int] = set()
     if unread_ids:
-        joined = set(session.exec(
-            select(Membership.channel_id).where(
-                Membership.user_id == user.id, col(Membership.channel_id).in_(unread_ids))
-        ).all())
+        joined = set(core(session).execute(
+            _JOINED, {"p_user": user.id, "p_channels": sorted(unread_ids)}).scalars())
     out = []
     for topic in topics:
         kind, _, raw = topic.partition(":")
