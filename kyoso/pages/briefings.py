@@ -263,7 +263,8 @@ def presenter_page() -> rx.Component:
         live_bridge(),
         rx.cond(b, rx.vstack(
             rx.hstack(rx.heading(b.title, size="7"), rx.spacer(),
-                      rx.text("参加 ", B.attendance, "人", size="5", color=MUTED), width="100%", align="center"),
+                      rx.text("参加 ", B.attendance, "人", size="5", color=MUTED,
+                              custom_attrs=tid("presenter-attendance")), width="100%", align="center"),
             rx.grid(
                 rx.box(
                     rx.cond(B.live_poll_id > 0, poll_card(B.live_poll_id, large=True),

@@ -44,6 +44,10 @@ COALESCE_SECONDS = 0.1
 LARGE_ROOM = 300
 LARGE_ROOM_COALESCE_SECONDS = 0.25
 LARGE_ROOM_KEYS = ("tally:", "briefing:")
+# Counts nobody waits for (a 説明会's attendance, which every arrival of a
+# 1,000-person join burst changes): at most one emit per key this often.
+SLOW_KEYS = ("attendance:",)
+SLOW_COALESCE_SECONDS = 2.0
 
 # A topic that a client does not need while it holds another: a member reading
 # channel 12 sees its messages arrive, and the browser ignores the channel's
@@ -158,6 +162,8 @@ class Hub:
         # Tallies and question lists in a full room wait longer between
         # emits; other keys (a stamp, a reply count) keep the short window, so
         # a change that follows another closely is never held back long.
+        if key.startswith(SLOW_KEYS):
+            return SLOW_COALESCE_SECONDS
         large = key.startswith(LARGE_ROOM_KEYS) and self._recipients.get(key, 0) >= LARGE_ROOM
         return LARGE_ROOM_COALESCE_SECONDS if large else COALESCE_SECONDS
 

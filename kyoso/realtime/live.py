@@ -209,6 +209,9 @@ def _build_briefing(ev: BriefingChanged):  # type: ignore[no-untyped-def]
             if briefing is None:
                 return {}
             ops: list[dict[str, Any]] = []
+            if ev.what == "attendance":
+                ops.append({"op": "set", "var": "attendance",
+                            "value": briefings.attendance(session, ev.briefing_id)})
             if ev.what in ("room", "registrations"):
                 ops.append({"op": "replace", "var": "briefing",
                             "item": _asdict(briefings.view(session, briefing))})
@@ -311,6 +314,8 @@ def _route(ev: Event) -> tuple[str | None, Any] | None:
     if isinstance(ev, TallyChanged):
         return f"tally:{ev.poll_id}", _build_tally(ev)
     if isinstance(ev, BriefingChanged):
+        if ev.what == "attendance":
+            return f"attendance:{ev.briefing_id}", _build_briefing(ev)
         return f"briefing:{ev.briefing_id}:{ev.what}", _build_briefing(ev)
     if isinstance(ev, AnnouncementPublished):
         return None, _build_announcement(ev)

@@ -259,14 +259,15 @@ def cancel(session: Session, user: User, briefing_id: int) -> list[Event]:
     return events
 
 
-def mark_attended(session: Session, user: User, briefing_id: int) -> None:
-    """Opening the room while the briefing is on counts as attending."""
+def mark_attended(session: Session, user: User, briefing_id: int) -> list[Event]:
+    """Opening the room while the briefing is on counts as attending. The
+    room's attendance count changes on a member's first visit only."""
     briefing = session.get(Briefing, briefing_id)
     if briefing is None or user.status != UserStatus.active:
-        return
+        return []
     now = utcnow()
     if not (briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30)):
-        return
+        return []
     reg = session.exec(select(Registration).where(
         Registration.briefing_id == briefing_id, Registration.user_id == user.id)).first()
     if reg is None:
@@ -275,6 +276,9 @@ def mark_attended(session: Session, user: User, briefing_id: int) -> None:
     elif reg.attended_at is None:
         reg.attended_at = now
         session.add(reg)
+    else:
+        return []
+    return [BriefingChanged(briefing_id, what="attendance")]
 
 
 def attendance(session: Session, briefing_id: int) -> int:

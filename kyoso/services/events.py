@@ -114,7 +114,7 @@ class BriefingChanged(Event):
     """Questions, the live poll or registrations of a briefing changed."""
 
     briefing_id: int
-    what: str = "room"  # room | questions | registrations
+    what: str = "room"  # room | questions | registrations | attendance
 
     @property
     def topics(self) -> tuple[str, ...]:

@@ -142,7 +142,7 @@ class BriefingState(SessionState):
         self.notice = ""
         try:
             with self._acting() as (session, user):
-                briefings.mark_attended(session, user, self._id())
+                events = briefings.mark_attended(session, user, self._id())
             await self._load(live=True)
             self.not_found = False
         except NotAuthenticated:
@@ -150,6 +150,8 @@ class BriefingState(SessionState):
         except DomainError:
             self.not_found = True
             self.briefing = None
+            return None
+        realtime.publish_soon(events)
         return None
 
     async def _do(self, fn, *args: Any, notice: str = "") -> bool:  # type: ignore[no-untyped-def]

@@ -95,11 +95,15 @@ async def test_briefing_room_live_poll_and_questions(app: App, browser: Browser)
     bid = _live_briefing(app)
     organiser = await open_as(browser, app, DIGITAL, f"/briefings/{bid}")
     presenter = await open_as(browser, app, DIGITAL, f"/briefings/{bid}/present")
+    await presenter.get_by_test_id("presenter").wait_for()
+    attendance = presenter.get_by_test_id("presenter-attendance")
+    await expect(attendance).to_have_text("参加 1人")
     one = await open_as(browser, app, SAPPORO, f"/briefings/{bid}")
     two = await open_as(browser, app, NAHA, f"/briefings/{bid}")
     for page in (organiser, one, two):
         await wait_hydrated(page)
-    await presenter.get_by_test_id("presenter").wait_for()
+    # The screen counts arrivals as they come, without a reload.
+    await expect(attendance).to_have_text("参加 3人")
 
     # The organiser opens a live poll; the attendees see it, vote, and the
     # presenter view updates without reload.

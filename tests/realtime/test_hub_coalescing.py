@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kyoso.realtime.hub import COALESCE_SECONDS, Hub
+from kyoso.realtime.hub import COALESCE_SECONDS, SLOW_COALESCE_SECONDS, Hub
 
 
 class RecordingSio:
@@ -28,17 +28,18 @@ def _hub() -> tuple[Hub, RecordingSio]:
     return hub, sio
 
 
-async def _burst(hubs: list[Hub], truth: dict[str, int], n: int = 30, spacing: float = 0.01) -> None:
+async def _burst(hubs: list[Hub], truth: dict[str, int], n: int = 30, spacing: float = 0.01,
+                 key: str = "tally:1", settle: float = COALESCE_SECONDS * 3) -> None:
     def builder() -> dict[str, dict]:
         return {"room": {"value": truth["value"]}}
 
     for i in range(n):
         truth["value"] = i + 1  # the committed state the next build reads
-        task = hubs[i % len(hubs)].send_coalesced("tally:1", builder)
+        task = hubs[i % len(hubs)].send_coalesced(key, builder)
         if task is not None:
             await task
         await asyncio.sleep(spacing)
-    await asyncio.sleep(COALESCE_SECONDS * 3)
+    await asyncio.sleep(settle)
 
 
 async def test_one_worker_sends_the_first_at_once_and_the_last_truth() -> None:
@@ -50,6 +51,17 @@ async def test_one_worker_sends_the_first_at_once_and_the_last_truth() -> None:
     assert values[0] == 1 and sio.sent[0][0] - start < 0.05
     assert values[-1] == 30
     assert len(values) <= 6  # 30 changes over ~0.3 s, at most one per window
+
+
+async def test_a_count_nobody_waits_for_goes_out_at_most_every_slow_window() -> None:
+    hub, sio = _hub()
+    truth = {"value": 0}
+    await _burst([hub], truth, n=20, spacing=0.05, key="attendance:1",
+                 settle=SLOW_COALESCE_SECONDS + 0.3)
+    values = [p["value"] for _, _, p in sio.sent]
+    # 20 arrivals over ~1 s: the first at once, then the truth once the window ends.
+    assert values == [1, 20]
+    assert sio.sent[1][0] - sio.sent[0][0] >= SLOW_COALESCE_SECONDS - 0.05
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from kyoso.db import utcnow
 from kyoso.models import Message, Notification, Registration, Role
 from kyoso.services import announcements, briefings, channels, polls
 from kyoso.services.errors import InvalidInput, NotAllowed
+from kyoso.services.events import BriefingChanged
 from kyoso.services.timefmt import JST
 from tests.utils.factories import make_channel, make_user
 
@@ -159,11 +160,13 @@ def test_attendance_is_recorded_only_during_the_briefing(session: Session) -> No
     organiser = make_user(session, role=Role.national)
     viewer = make_user(session)
     future = make_briefing(session, organiser)
-    briefings.mark_attended(session, viewer, future.id or 0)
+    assert briefings.mark_attended(session, viewer, future.id or 0) == []
     assert briefings.attendance(session, future.id or 0) == 0
     now = make_briefing(session, organiser, starts=utcnow() - timedelta(minutes=5))
-    briefings.mark_attended(session, viewer, now.id or 0)
-    briefings.mark_attended(session, viewer, now.id or 0)
+    # The first visit changes the room's count (and says so); the next does not.
+    assert briefings.mark_attended(session, viewer, now.id or 0) == [
+        BriefingChanged(now.id or 0, what="attendance")]
+    assert briefings.mark_attended(session, viewer, now.id or 0) == []
     assert briefings.attendance(session, now.id or 0) == 1
     assert session.exec(select(Registration)).one().status == "walk_in"
 
