@@ -8,13 +8,14 @@ questions, archiving.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kyoso.db import utcnow
+from kyoso.db import core, utcnow
 from kyoso.models import (
     AuditLog,
     Briefing,
@@ -110,11 +111,28 @@ def require_manager(user: User, briefing: Briefing) -> None:
         raise NotAllowed("この操作は説明会の主催者と運営だけが行えます。")
 
 
+# What each arrival in the room reads (a 1,000-person join burst runs each a
+# thousand times): built once, run on the session's connection.
+_REG_T, _QUESTION_T, _QVOTE_T = (
+    Registration.__table__, Question.__table__, QuestionVote.__table__)  # type: ignore[attr-defined]
+_COUNTS = (sa.select(_REG_T.c.status, sa.func.count())
+           .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing")).group_by(_REG_T.c.status))
+_ATTENDANCE = sa.select(sa.func.count()).select_from(_REG_T).where(
+    _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.attended_at.is_not(None))
+_MY_STATUS = sa.select(_REG_T.c.status).where(
+    _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
+_QUESTIONS_VERSION = sa.select(sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)).where(
+    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
+_MY_VOTES = (sa.select(_QVOTE_T.c.question_id)
+             .join(_QUESTION_T, _QUESTION_T.c.id == _QVOTE_T.c.question_id)
+             .where(_QVOTE_T.c.user_id == sa.bindparam("p_user"),
+                    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")))
+_MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
+    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user"))
+
+
 def _counts(session: Session, briefing_id: int) -> dict[str, int]:
-    rows = session.exec(
-        select(Registration.status, sa.func.count()).where(Registration.briefing_id == briefing_id)
-        .group_by(Registration.status)
-    ).all()
+    rows = core(session).execute(_COUNTS, {"p_briefing": briefing_id}).all()
     return {status: int(n) for status, n in rows}
 
 
@@ -149,9 +167,8 @@ def lists(session: Session, user: User) -> tuple[list[BriefingView], list[Briefi
 
 
 def registration_status(session: Session, user: User, briefing_id: int) -> str:
-    reg = session.exec(select(Registration).where(
-        Registration.briefing_id == briefing_id, Registration.user_id == user.id)).first()
-    return reg.status if reg else ""
+    status = core(session).execute(_MY_STATUS, {"p_briefing": briefing_id, "p_user": user.id}).scalar()
+    return status or ""
 
 
 # ---------------------------------------------------------------------------
@@ -282,8 +299,7 @@ def mark_attended(session: Session, user: User, briefing_id: int) -> list[Event]
 
 
 def attendance(session: Session, briefing_id: int) -> int:
-    return int(session.exec(select(sa.func.count()).select_from(Registration).where(
-        Registration.briefing_id == briefing_id, col(Registration.attended_at).is_not(None))).one())
+    return int(core(session).execute(_ATTENDANCE, {"p_briefing": briefing_id}).scalar_one())
 
 
 def send_reminders(session: Session, now: datetime | None = None) -> list[Event]:
@@ -460,22 +476,41 @@ def questions(session: Session, briefing_id: int, *, limit: int = TOP_QUESTIONS)
     ]
 
 
+# briefing id -> (questions_version, the list, read at): the list is the same
+# for everyone in the room, so arrivals share it while no question changed
+# (each change bumps a rev or adds a row, so the version grows). At most
+# ROOM_CACHE_SECONDS old, so a renamed author shows.
+ROOM_CACHE_SECONDS = 30.0
+_questions_cache: dict[int, tuple[int, list[QuestionView], float]] = {}
+
+
+def room_questions(session: Session, briefing_id: int) -> tuple[list[QuestionView], int]:
+    """``questions`` and ``questions_version`` together, shared by arrivals."""
+    version = questions_version(session, briefing_id)
+    cached = _questions_cache.get(briefing_id)
+    if cached is not None and cached[0] == version and time.monotonic() - cached[2] < ROOM_CACHE_SECONDS:
+        return list(cached[1]), version
+    views = questions(session, briefing_id)
+    if len(_questions_cache) > 1000:
+        _questions_cache.clear()
+    _questions_cache[briefing_id] = (version, views, time.monotonic())
+    return list(views), version
+
+
 def questions_version(session: Session, briefing_id: int) -> int:
     """Grows with every change to the briefing's questions (each bumps a rev or
     adds one), so a browser keeps the newest list it was sent."""
-    return int(session.exec(select(sa.func.coalesce(sa.func.sum(Question.rev), 0))
-                            .where(Question.briefing_id == briefing_id)).one())
+    return int(core(session).execute(_QUESTIONS_VERSION, {"p_briefing": briefing_id}).scalar_one())
 
 
 def my_question_votes(session: Session, user: User, briefing_id: int) -> list[int]:
-    return list(session.exec(
-        select(QuestionVote.question_id).join(Question, Question.id == QuestionVote.question_id)  # type: ignore[arg-type]
-        .where(QuestionVote.user_id == user.id, Question.briefing_id == briefing_id)).all())
+    return list(core(session).execute(
+        _MY_VOTES, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
 
 
 def my_questions(session: Session, user: User, briefing_id: int) -> list[int]:
-    return list(session.exec(select(Question.id).where(
-        Question.briefing_id == briefing_id, Question.author_id == user.id)).all())  # type: ignore[arg-type]
+    return list(core(session).execute(
+        _MY_QUESTIONS, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
 
 
 # ---------------------------------------------------------------------------

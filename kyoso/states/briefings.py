@@ -120,8 +120,7 @@ class BriefingState(SessionState):
             await self._shell(session, user)
             self.briefing = briefings.view(session, briefing)
             self.live_poll_id = briefing.live_poll_id or 0
-            self.questions = briefings.questions(session, bid)
-            self.questions_rev = briefings.questions_version(session, bid)
+            self.questions, self.questions_rev = briefings.room_questions(session, bid)
             self.attendance = briefings.attendance(session, bid)
         self.status = briefings.registration_status(session, user, bid)
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")

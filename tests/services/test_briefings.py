@@ -229,3 +229,31 @@ def test_briefing_time_rules(session: Session) -> None:
         briefings.create_briefing(session, organiser, briefings.BriefingInput(
             "t", "", start, start + timedelta(hours=1), online_url="javascript:alert(1)"))
     assert re.match(r"\d{4}年", briefings.view(session, make_briefing(session, organiser)).when)
+
+
+def test_arrivals_share_the_question_list_until_a_question_changes(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    asker, voter = make_user(session), make_user(session)
+    briefing = make_briefing(session, organiser, starts=utcnow() - timedelta(minutes=5))
+    bid = briefing.id or 0
+    first, _ = briefings.ask(session, asker, bid, "資料はいつ公開されますか？")
+    second, _ = briefings.ask(session, asker, bid, "運用経費の試算例はありますか？")
+    session.commit()
+
+    def shown() -> list[tuple[str, int, bool]]:
+        views, version = briefings.room_questions(session, bid)
+        assert version == briefings.questions_version(session, bid)
+        assert views == briefings.questions(session, bid)  # the cache never differs
+        return [(q.body[:2], q.votes, q.answered) for q in views]
+
+    assert shown() == [("資料", 0, False), ("運用", 0, False)]
+    assert shown() == [("資料", 0, False), ("運用", 0, False)]  # from the cache
+    briefings.toggle_upvote(session, voter, second.id or 0)
+    session.commit()
+    assert shown() == [("運用", 1, False), ("資料", 0, False)]
+    briefings.answer_question(session, organiser, second.id or 0, "来週公開します。")
+    session.commit()
+    assert shown() == [("資料", 0, False), ("運用", 1, True)]
+    briefings.hide_question(session, organiser, first.id or 0)
+    session.commit()
+    assert shown() == [("運用", 1, True)]
