@@ -48,6 +48,15 @@ LARGE_ROOM_KEYS = ("tally:", "briefing:")
 # 1,000-person join burst changes): at most one emit per key this often.
 SLOW_KEYS = ("attendance:",)
 SLOW_COALESCE_SECONDS = 2.0
+# In a room of this many clients on a worker (a 1,000-person 説明会), an emit
+# of a bursty key costs ~0.1 s of CPU: during a steady burst it goes out only
+# every HUGE_ROOM_COALESCE_SECONDS, but once the burst has been quiet for
+# QUIET_SECONDS the held change goes out at once (never sooner than the
+# large-room window after the previous emit), so the final tally still
+# arrives soon after the last vote.
+HUGE_ROOM = 800
+HUGE_ROOM_COALESCE_SECONDS = 1.0
+QUIET_SECONDS = 0.05
 
 # A topic that a client does not need while it holds another: a member reading
 # channel 12 sees its messages arrive, and the browser ignores the channel's
@@ -66,6 +75,7 @@ class Hub:
         self._seq = itertools.count(1)
         self._prefix = uuid.uuid4().hex[:6]
         self._last_emit: dict[str, float] = {}
+        self._last_change: dict[str, float] = {}
         self._pending: dict[str, Builder] = {}
         self._recipients: dict[str, int] = {}  # key -> recipients of its last emit
         self._subscribes = 0
@@ -137,6 +147,7 @@ class Hub:
         now = time.monotonic()
         for key in [k for k, t in self._last_emit.items() if now - t > 60 and k not in self._timers]:
             self._last_emit.pop(key, None)
+            self._last_change.pop(key, None)
             self._recipients.pop(key, None)
 
     # -- sending -----------------------------------------------------------
@@ -158,14 +169,26 @@ class Hub:
         except AttributeError:
             return 0
 
-    def window(self, key: str) -> float:
-        # Tallies and question lists in a full room wait longer between
-        # emits; other keys (a stamp, a reply count) keep the short window, so
-        # a change that follows another closely is never held back long.
+    def windows(self, key: str) -> tuple[float, float]:
+        """(spacing, longest) for a key: after an emit, a held change goes
+        out once ``spacing`` has passed and the burst has been quiet for
+        ``QUIET_SECONDS``, and at the latest after ``longest``.
+
+        Tallies and question lists in a full room wait longer between emits;
+        other keys (a stamp, a reply count) keep the short window, so a
+        change that follows another closely is never held back long."""
         if key.startswith(SLOW_KEYS):
-            return SLOW_COALESCE_SECONDS
-        large = key.startswith(LARGE_ROOM_KEYS) and self._recipients.get(key, 0) >= LARGE_ROOM
-        return LARGE_ROOM_COALESCE_SECONDS if large else COALESCE_SECONDS
+            return SLOW_COALESCE_SECONDS, SLOW_COALESCE_SECONDS
+        recipients = self._recipients.get(key, 0)
+        if not key.startswith(LARGE_ROOM_KEYS) or recipients < LARGE_ROOM:
+            return COALESCE_SECONDS, COALESCE_SECONDS
+        if recipients < HUGE_ROOM:
+            return LARGE_ROOM_COALESCE_SECONDS, LARGE_ROOM_COALESCE_SECONDS
+        return LARGE_ROOM_COALESCE_SECONDS, HUGE_ROOM_COALESCE_SECONDS
+
+    def window(self, key: str) -> float:
+        """The shortest spacing between two emits of a key."""
+        return self.windows(key)[0]
 
     async def emit_built(self, builder: Builder, key: str | None = None) -> None:
         try:
@@ -187,6 +210,7 @@ class Hub:
         if self._redis is not None:
             return self._send_shared(key, builder)
         now = time.monotonic()
+        self._last_change[key] = now
         last = self._last_emit.get(key, 0.0)
         window = self.window(key)
         if now - last >= window and key not in self._timers:
@@ -201,9 +225,19 @@ class Hub:
 
     def _flush(self, key: str) -> None:
         self._timers.pop(key, None)
-        builder = self._pending.pop(key, None)
-        if builder is None:
+        if key not in self._pending:
             return
+        # Still in a burst, and the longest hold not reached: look again when
+        # the burst may have gone quiet.
+        now = time.monotonic()
+        _, longest = self.windows(key)
+        due = self._last_emit.get(key, 0.0) + longest
+        quiet_at = self._last_change.get(key, 0.0) + QUIET_SECONDS
+        if now < due - 0.001 and now < quiet_at - 0.001:
+            delay = min(due, quiet_at) - now
+            self._timers[key] = asyncio.get_running_loop().call_later(delay, self._flush, key)
+            return
+        builder = self._pending.pop(key)
         self._last_emit[key] = time.monotonic()
         # Keep a reference: the loop holds tasks only weakly.
         task = asyncio.get_running_loop().create_task(self.emit_built(builder, key))
@@ -215,23 +249,35 @@ class Hub:
     # With several workers each would coalesce its own share of a burst and
     # emit to everyone: twice the deliveries. Instead one worker leads a key for
     # a window: the first change claims it and goes out at once; a change
-    # anywhere during the window only marks the key dirty; when the window
-    # ends the leader sends once more if it is dirty (built from the database,
-    # so it carries every committed change) and keeps the lead, or lets go.
-    # Both steps are one Lua script each, so no change falls between them.
+    # anywhere during the window only marks the key dirty (with Redis's clock
+    # time); when the window ends the leader sends once more if it is dirty
+    # (built from the database, so it carries every committed change) and
+    # keeps the lead, or lets go. In a huge room it holds a dirty key until
+    # the burst has been quiet (``windows``), looking again every
+    # QUIET_SECONDS. Each step is one Lua script, so no change falls between.
 
     _CLAIM = """
     if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-    redis.call('SET', KEYS[2], '1', 'PX', 60000)
+    local t = redis.call('TIME')
+    redis.call('SET', KEYS[2], t[1] * 1000 + math.floor(t[2] / 1000), 'PX', 60000)
     return 0
     """
+    # ARGV: leader id, lead hold (ms), quiet (ms), "1" to send if dirty at all.
+    # Returns 1: send now (lead kept); 2: dirty, still busy (lead kept); 0: let go.
     _CHECK = """
-    if redis.call('GETDEL', KEYS[2]) then
-      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    local dirty = redis.call('GET', KEYS[2])
+    if not dirty then
+      redis.call('DEL', KEYS[1])
+      return 0
+    end
+    local t = redis.call('TIME')
+    local now = t[1] * 1000 + math.floor(t[2] / 1000)
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    if ARGV[4] == '1' or now - tonumber(dirty) >= tonumber(ARGV[3]) then
+      redis.call('DEL', KEYS[2])
       return 1
     end
-    redis.call('DEL', KEYS[1])
-    return 0
+    return 2
     """
 
     def use_redis(self, url: str) -> None:
@@ -246,8 +292,8 @@ class Hub:
 
     async def _send_shared(self, key: str, builder: Builder) -> None:
         self._pending[key] = builder  # the newest; any builder of a key reads the same truth
-        window = self.window(key)
-        hold = str(int(window * 4000))  # released by the check; expires only if we die
+        window, longest = self.windows(key)
+        hold = str(int(longest * 4000))  # released by the check; expires only if we die
         try:
             won = await self._claim(keys=self._shared_keys(key), args=[self._prefix, hold])
         except Exception:  # noqa: BLE001 - Redis gone: send without coordination
@@ -255,29 +301,36 @@ class Hub:
             won = 1
         if not won:
             return
+        self._last_emit[key] = time.monotonic()
         await self.emit_built(builder, key)
         self._schedule_check(key, window)
 
-    def _schedule_check(self, key: str, window: float) -> None:
+    def _schedule_check(self, key: str, delay: float) -> None:
         def fire() -> None:
             task = asyncio.get_running_loop().create_task(self._shared_check(key))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-        asyncio.get_running_loop().call_later(window, fire)
+        asyncio.get_running_loop().call_later(delay, fire)
 
     async def _shared_check(self, key: str) -> None:
-        window = self.window(key)
+        _, longest = self.windows(key)
+        left = self._last_emit.get(key, 0.0) + longest - time.monotonic()
         try:
-            dirty = await self._check(keys=self._shared_keys(key),
-                                      args=[self._prefix, str(int(window * 4000))])
+            dirty = await self._check(keys=self._shared_keys(key), args=[
+                self._prefix, str(int(longest * 4000)), str(int(QUIET_SECONDS * 1000)),
+                "1" if left <= 0.001 else "0"])
         except Exception:  # noqa: BLE001
             logger.exception("coalescing through Redis failed")
             dirty = 1
+        if dirty == 2:
+            self._schedule_check(key, min(QUIET_SECONDS, max(left, 0.0)))
+            return
         builder = self._pending.get(key)
         if dirty and builder is not None:
+            self._last_emit[key] = time.monotonic()
             await self.emit_built(builder, key)
-            self._schedule_check(key, window)
+            self._schedule_check(key, self.window(key))
 
     async def drain(self) -> None:
         """Send everything pending now (tests, shutdown)."""

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from kyoso.realtime.hub import COALESCE_SECONDS, SLOW_COALESCE_SECONDS, Hub
+from kyoso.realtime.hub import (
+    COALESCE_SECONDS,
+    HUGE_ROOM,
+    HUGE_ROOM_COALESCE_SECONDS,
+    LARGE_ROOM_COALESCE_SECONDS,
+    SLOW_COALESCE_SECONDS,
+    Hub,
+)
 
 
 class RecordingSio:
@@ -64,28 +67,6 @@ async def test_a_count_nobody_waits_for_goes_out_at_most_every_slow_window() -> 
     assert sio.sent[1][0] - sio.sent[0][0] >= SLOW_COALESCE_SECONDS - 0.05
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.fail("redis-server is missing: run the tests with ./scripts/test")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([exe, "--port", str(port), "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 async def test_two_workers_share_one_lead_and_end_on_the_truth(redis_url: str) -> None:
     (a, sio_a), (b, sio_b) = _hub(), _hub()
     a.new_worker()
@@ -106,3 +87,57 @@ async def test_two_workers_share_one_lead_and_end_on_the_truth(redis_url: str) -
         await task
     await asyncio.sleep(COALESCE_SECONDS * 3)
     assert sorted(sio_a.sent + sio_b.sent)[-1][2]["value"] == 99
+
+
+async def _huge_room_burst(hubs: list[Hub], sios: list[RecordingSio],
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A steady vote burst in a room of HUGE_ROOM clients, then one last vote
+    right after an emit: emits are spaced by the long window during the
+    burst, and the last one follows the quiet burst by the large-room window."""
+    monkeypatch.setattr(Hub, "room_size", lambda self, room: HUGE_ROOM)
+    truth = {"value": 0}
+
+    def builder() -> dict[str, dict]:
+        return {"room": {"value": truth["value"]}}
+
+    def sent() -> list[tuple[float, str, dict]]:
+        return sorted(x for sio in sios for x in sio.sent)
+
+    async def change(i: int) -> None:
+        truth["value"] += 1
+        task = hubs[i % len(hubs)].send_coalesced("tally:7", builder)
+        if task is not None:
+            await task
+
+    for i in range(250):  # 2.5 s of votes, one every 10 ms
+        await change(i)
+        await asyncio.sleep(0.01)
+    times = [t for t, _, _ in sent()]
+    gaps = [b - a for a, b in zip(times[1:], times[2:])]  # after the first (small room) window
+    assert gaps and min(gaps) >= HUGE_ROOM_COALESCE_SECONDS - 0.06, gaps
+    # One last vote just after an emit: out when the burst is quiet, not a long window later.
+    before = len(sent())
+    while len(sent()) == before:
+        await change(0)
+        await asyncio.sleep(0.01)
+    await change(1)
+    last_change = time.monotonic()
+    await asyncio.sleep(HUGE_ROOM_COALESCE_SECONDS + 0.3)
+    final_time, _, final = sent()[-1]
+    assert final["value"] == truth["value"]
+    assert final_time - last_change <= LARGE_ROOM_COALESCE_SECONDS + 0.1, final_time - last_change
+
+
+async def test_a_huge_room_holds_a_burst_longer_and_sends_when_quiet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, sio = _hub()
+    await _huge_room_burst([hub], [sio], monkeypatch)
+
+
+async def test_two_workers_hold_a_huge_room_burst_and_send_when_quiet(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    (a, sio_a), (b, sio_b) = _hub(), _hub()
+    for hub in (a, b):
+        hub.new_worker()
+        hub.use_redis(redis_url)
+    await _huge_room_burst([a, b], [sio_a, sio_b], monkeypatch)
