@@ -124,6 +124,19 @@ class FastRedisManager(socketio.AsyncRedisManager, FastEmit):
     ``FastEmit`` (``AsyncPubSubManager`` hands a received emit to the next
     manager in this class's order, which is ``FastEmit``)."""
 
+    async def emit(self, event, data, namespace=None, room=None, skip_sid=None,  # type: ignore[no-untyped-def, override]
+                   callback=None, to=None, **kwargs):
+        room = to or room
+        if (callback is None and isinstance(room, str) and not kwargs.get("ignore_queue")
+                and self.is_connected(room, namespace or "/")):
+            # One client of this worker (Reflex's reply to the client's own
+            # event, every ack of a vote burst): deliver it here. Published,
+            # every other worker would decode it and find no such client.
+            return await FastEmit.emit(self, event, data, namespace or "/", room=room,
+                                       skip_sid=skip_sid)
+        return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                  callback=callback, **kwargs)
+
 
 async def _poll(self: Any) -> list[Any]:
     """engineio's ``AsyncSocket.poll`` with ``asyncio.timeout`` in place of

@@ -28,8 +28,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=transport.FastEmit(),
+    def __init__(self, manager: Any = None) -> None:
+        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager or transport.FastEmit(),
                                         transports=["websocket"], allow_upgrades=False,
                                         async_handlers=False)
         self.sids: list[str] = []
@@ -41,9 +41,9 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def serving() -> AsyncIterator[tuple[Server, str]]:
+async def serving(manager: Any = None) -> AsyncIterator[tuple[Server, str]]:
     transport.patch_engineio_poll()
-    srv = Server()
+    srv = Server(manager)
     port = _free_port()
     config = uvicorn.Config(socketio.ASGIApp(srv.sio, socketio_path="_event"), host="127.0.0.1",
                             port=port, log_level="warning", lifespan="off")
@@ -144,6 +144,38 @@ async def test_a_disconnect_leaves_every_room_of_that_client_and_no_other() -> N
         finally:
             for c, _ in clients[1:]:
                 await c.disconnect()
+
+
+async def test_with_redis_a_reply_to_a_local_client_stays_on_its_worker(redis_url: str) -> None:
+    managers = [transport.FastRedisManager(redis_url, channel="kyoso-test") for _ in range(2)]
+    published: list[dict] = []
+    real_publish = managers[0]._publish
+
+    async def record(message: dict) -> None:
+        published.append(message)
+        await real_publish(message)
+
+    managers[0]._publish = record  # type: ignore[method-assign]
+    async with serving(managers[0]) as (one, url_one), serving(managers[1]) as (two, url_two):
+        [(c1, got1)] = await _clients(url_one, 1)
+        [(c2, got2)] = await _clients(url_two, 1)
+        await asyncio.sleep(0.3)  # both managers listening on Redis
+        # Worker one replies to its own client: delivered there, not published.
+        await one.sio.emit("event", {"n": 1}, to=one.sids[0], namespace=NS)
+        await _settle([(c1, got1)], 1)
+        assert got1 == [{"n": 1}] and got2 == []
+        assert published == []
+        # A client of the other worker still gets what is sent to it.
+        await one.sio.emit("event", {"n": 2}, to=two.sids[0], namespace=NS)
+        await _settle([(c2, got2)], 1)
+        assert got2 == [{"n": 2}] and got1 == [{"n": 1}]
+        # And a room reaches the clients of both workers, once each.
+        await one.sio.emit("event", {"n": 3}, room="room:1", namespace=NS)
+        await _settle([(c1, got1), (c2, got2)], 2)
+        assert got1 == [{"n": 1}, {"n": 3}] and got2 == [{"n": 2}, {"n": 3}]
+        assert [m["room"] for m in published] == [two.sids[0], "room:1"]
+        for c in (c1, c2):
+            await c.disconnect()
 
 
 def test_the_engineio_poll_is_replaced_only_where_it_helps() -> None:
