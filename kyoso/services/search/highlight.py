@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import unicodedata
 
-from kyoso.services.search.tokens import is_word_char, fold
+from kyoso.services.search.tokens import fold, is_kana, is_word_char
 
 SNIPPET_CHARS = 140
 LEAD_CHARS = 30
@@ -36,6 +36,11 @@ def folded_with_map(text: str) -> tuple[str, list[tuple[int, int]]]:
     where: list[tuple[int, int]] = []
     for start, end in _clusters(text):
         piece = fold(text[start:end])
+        if piece == "ー" and out and out[-1] and is_kana(out[-1][-1]):
+            # As fold() does: no long-vowel mark after a kana. It belongs to
+            # the kana before it, and is marked with it.
+            where[-1] = (where[-1][0], end)
+            continue
         out.append(piece)
         where.extend([(start, end)] * len(piece))
     return "".join(out), where

@@ -2,8 +2,11 @@
 
 Japanese has no spaces between words, so the index holds overlapping
 character pairs (bigrams) of every run of kanji and kana. Before that, text
-is folded: NFKC (ｶﾞﾊﾞﾒﾝﾄ → ガバメント, ＬＧＷＡＮ → LGWAN), lower case, and
-katakana → hiragana (ガバメント → がばめんと), so width and kana variants meet.
+is folded: NFKC (ｶﾞﾊﾞﾒﾝﾄ → ガバメント, ＬＧＷＡＮ → LGWAN), lower case,
+katakana → hiragana (ガバメント → がばめんと), and the long-vowel mark after a
+kana dropped (サーバー and サーバ → さば), so width, kana and 長音 variants
+meet. Changing the folding needs ``kyoso search rebuild`` (or a migration
+that rebuilds, like 0005).
 
     "ガバメントクラウドとLGWAN接続"
     grams: がば ばめ めん んと とく くら らう うど どと lgwan 接続
@@ -59,9 +62,20 @@ def _hiragana(ch: str) -> str:
     return chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch
 
 
+def is_kana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u30fa"
+
+
 def fold(text: str) -> str:
-    """NFKC, lower case, katakana → hiragana."""
-    return "".join(_hiragana(c) for c in unicodedata.normalize("NFKC", text).lower())
+    """NFKC, lower case, katakana → hiragana, and no long-vowel mark after a
+    kana: サーバー, サーバ and ｻｰﾊﾞｰ all fold to さば, インターフェース and
+    インタフェース to いんたふぇす (both spellings are in official use)."""
+    out: list[str] = []
+    for c in unicodedata.normalize("NFKC", text).lower():
+        if c == "ー" and out and is_kana(out[-1]):
+            continue
+        out.append(_hiragana(c))
+    return "".join(out)
 
 
 def is_word_char(ch: str) -> bool:

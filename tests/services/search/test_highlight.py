@@ -14,6 +14,11 @@ def test_a_half_width_match_is_marked_as_written() -> None:
     assert snippet_html("次はｶﾞﾊﾞﾒﾝﾄクラウド", marks("ガバメント")) == "次は<mark>ｶﾞﾊﾞﾒﾝﾄ</mark>クラウド"
 
 
+def test_another_long_vowel_spelling_is_marked_as_written() -> None:
+    assert snippet_html("新しいサーバーへ移行", marks("サーバ")) == "新しい<mark>サーバー</mark>へ移行"
+    assert snippet_html("インタフェース仕様", marks("インターフェース")) == "<mark>インタフェース</mark>仕様"
+
+
 def test_markup_in_the_text_is_escaped_before_marking() -> None:
     html = snippet_html('<img src=x onerror="alert(1)"> LGWAN', marks("lgwan img"))
     assert "<img" not in html

@@ -18,6 +18,14 @@ def test_width_and_kana_variants_fold_to_the_same_text() -> None:
     assert fold("ヴ") == "ゔ"
 
 
+def test_long_vowel_spellings_fold_to_the_same_text() -> None:
+    assert fold("サーバー") == fold("サーバ") == fold("ｻｰﾊﾞｰ") == "さば"
+    assert fold("インターフェース") == fold("インタフェース") == "いんたふぇす"
+    assert fold("コンピューター") == fold("コンピュータ")
+    # Only after a kana: elsewhere the mark is a character of its own.
+    assert fold("ー") == "ー" and fold("3ー4") == "3ー4" and fold("漢ー") == "漢ー"
+
+
 def test_a_kanji_and_kana_run_becomes_bigrams_and_its_last_character() -> None:
     tokens = document_tokens("標準化とLGWAN接続")
     assert tokens.grams == ["標準", "準化", "化と", "lgwan", "接続"]
