@@ -8,7 +8,6 @@ questions, archiving.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +30,7 @@ from kyoso.models import (
 )
 from kyoso.services import channels as channel_rules
 from kyoso.services import ratelimit
+from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import BriefingChanged, Event, InboxChanged, PollChanged
 from kyoso.services.text import clean_line, clean_text
@@ -476,24 +476,17 @@ def questions(session: Session, briefing_id: int, *, limit: int = TOP_QUESTIONS)
     ]
 
 
-# briefing id -> (questions_version, the list, read at): the list is the same
-# for everyone in the room, so arrivals share it while no question changed
-# (each change bumps a rev or adds a row, so the version grows). At most
-# ROOM_CACHE_SECONDS old, so a renamed author shows.
+# The question list is the same for everyone in the room: arrivals share it
+# while no question changed (each change bumps a rev or adds a row, so the
+# version grows).
 ROOM_CACHE_SECONDS = 30.0
-_questions_cache: dict[int, tuple[int, list[QuestionView], float]] = {}
+_questions_cache: SharedViews[list[QuestionView]] = SharedViews(ROOM_CACHE_SECONDS)
 
 
 def room_questions(session: Session, briefing_id: int) -> tuple[list[QuestionView], int]:
     """``questions`` and ``questions_version`` together, shared by arrivals."""
     version = questions_version(session, briefing_id)
-    cached = _questions_cache.get(briefing_id)
-    if cached is not None and cached[0] == version and time.monotonic() - cached[2] < ROOM_CACHE_SECONDS:
-        return list(cached[1]), version
-    views = questions(session, briefing_id)
-    if len(_questions_cache) > 1000:
-        _questions_cache.clear()
-    _questions_cache[briefing_id] = (version, views, time.monotonic())
+    views = _questions_cache.get_or_make(briefing_id, version, lambda: questions(session, briefing_id))
     return list(views), version
 
 

@@ -8,8 +8,8 @@ archive channels.
 from __future__ import annotations
 
 import re
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -153,11 +153,11 @@ _MY_CHANNELS = (
 _LAST_READ = sa.select(_MEMBERSHIP_T.c.last_read_id).where(
     _MEMBERSHIP_T.c.channel_id == sa.bindparam("p_channel"),
     _MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"))
-_LATEST_THREAD = (
+_LATEST_THREAD_ID = (
     sa.select(sa.func.coalesce(sa.func.max(_MESSAGE_T.c.id), 0))
     .where(_MESSAGE_T.c.channel_id == sa.bindparam("p_channel"), _MESSAGE_T.c.parent_id.is_(None))
-    .scalar_subquery()
 )
+_LATEST_THREAD = _LATEST_THREAD_ID.scalar_subquery()
 
 
 def _mark_read_stmt(target: Any) -> sa.Update:
@@ -195,10 +195,7 @@ def my_channels(session: Session, user: User) -> list[SidebarChannel]:
 
 
 def _latest_top_level_id(session: Session, channel_id: int) -> int:
-    return int(session.exec(
-        select(sa.func.coalesce(sa.func.max(Message.id), 0))
-        .where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
-    ).one())
+    return int(core(session).execute(_LATEST_THREAD_ID, {"p_channel": channel_id}).scalar_one())
 
 
 def join(session: Session, user: User, channel_id: int) -> list[Event]:

@@ -7,7 +7,6 @@ channel, so one copy can be sent to a whole room. What differs per reader
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +19,7 @@ from kyoso.models import AuditLog, Channel, Message, Notification, Organisation,
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit
 from kyoso.services import search as search_index
+from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import Event, InboxChanged, MessageChanged, UnreadChanged
 from kyoso.services.text import clean_text
@@ -211,7 +211,7 @@ def channel_page(session: Session, user: User, channel_id: int, *, before_id: in
 # of their revs, which every post, reply, edit, deletion and stamp bumps) is
 # unchanged; at most PAGE_CACHE_SECONDS old, so names changed elsewhere show.
 PAGE_CACHE_SECONDS = 30.0
-_page_cache: dict[int, tuple[tuple[int, int, int], list[MessageView], bool, float]] = {}
+_page_cache: SharedViews[tuple[list[MessageView], bool]] = SharedViews(PAGE_CACHE_SECONDS)
 
 
 _MESSAGE_T = Message.__table__  # type: ignore[attr-defined]
@@ -232,14 +232,9 @@ def _page_version(session: Session, channel_id: int) -> tuple[int, int, int]:
 def newest_page(session: Session, user: User, channel_id: int) -> tuple[list[MessageView], bool]:
     """``channel_page`` for the newest threads, shared by all readers."""
     channel_rules.check_can_read(user, channel_rules.get_channel(session, channel_id))
-    version = _page_version(session, channel_id)
-    cached = _page_cache.get(channel_id)
-    if cached is not None and cached[0] == version and time.monotonic() - cached[3] < PAGE_CACHE_SECONDS:
-        return list(cached[1]), cached[2]
-    views, more = channel_page(session, user, channel_id, limit=FIRST_PAGE)
-    if len(_page_cache) > 1000:
-        _page_cache.clear()
-    _page_cache[channel_id] = (version, views, more, time.monotonic())
+    views, more = _page_cache.get_or_make(
+        channel_id, _page_version(session, channel_id),
+        lambda: channel_page(session, user, channel_id, limit=FIRST_PAGE))
     return list(views), more
 
 

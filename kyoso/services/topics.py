@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kyoso.db import core
-
 from kyoso.models import Channel, Membership, User, UserStatus
 
 
@@ -28,25 +27,13 @@ def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
     topics = list(topics)
     if user.status != UserStatus.active:
         return []
-    unread_ids: set[int] = set()
-    for topic in topics:
-        kind, _, raw = topic.partition(":")
-        if kind == "unread" and raw.isdecimal():
-            unread_ids.add(int(raw))
+    unread = {t: int(raw) for t in topics
+              for kind, _, raw in [t.partition(":")] if kind == "unread" and raw.isdecimal()}
     joined: set[int] = set()
-    if unread_ids:
+    if unread:
         joined = set(core(session).execute(
-            _JOINED, {"p_user": user.id, "p_channels": sorted(unread_ids)}).scalars())
-    out = []
-    for topic in topics:
-        kind, _, raw = topic.partition(":")
-        if kind == "unread" and raw.isdecimal():
-            ok = int(raw) in joined
-        else:
-            ok = allowed(session, user, topic)
-        if ok:
-            out.append(topic)
-    return out
+            _JOINED, {"p_user": user.id, "p_channels": sorted(set(unread.values()))}).scalars())
+    return [t for t in topics if (unread[t] in joined if t in unread else allowed(session, user, t))]
 
 
 def allowed(session: Session, user: User, topic: str) -> bool:

@@ -139,9 +139,10 @@ class PollState(SessionState):
         key = str(poll_id)
         try:
             with self._acting() as (session, user):
+                # Held here, the poll is read once: vote() finds it in the session.
+                poll = polls.get_poll(session, poll_id)
                 events = polls.vote(session, user, poll_id, chosen, other_text=other,
                                     client_key=self._client_key())
-                poll = polls.get_poll(session, poll_id)
                 topic = polls.results_topic(poll)
                 # Results shown to the whole room reach this member with the
                 # room's live update; only a results room is joined and read here.
