@@ -614,6 +614,11 @@ def ballots_for_export(session: Session, user: User, poll_id: int) -> tuple[Poll
                  for r in results.splits_by_prefecture]
         return poll, header, rows
     header = ["回答日時", "氏名", "団体", "都道府県", "部課名", *labels, "その他の内容"]
+    # Every choice of the poll in one query, not one per ballot.
+    chosen_by_ballot: dict[int, set[int]] = defaultdict(set)
+    for ballot_id, position in session.exec(
+            select(BallotChoice.ballot_id, BallotChoice.position).where(BallotChoice.poll_id == poll_id)).all():
+        chosen_by_ballot[ballot_id].add(position)
     rows = []
     for ballot, u, org in session.exec(
         select(Ballot, User, Organisation)
@@ -621,8 +626,7 @@ def ballots_for_export(session: Session, user: User, poll_id: int) -> tuple[Poll
         .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
         .where(Ballot.poll_id == poll_id).order_by(Ballot.id)  # type: ignore[arg-type]
     ).all():
-        chosen = set(session.exec(
-            select(BallotChoice.position).where(BallotChoice.ballot_id == ballot.id)).all())
+        chosen = chosen_by_ballot.get(ballot.id or 0, set())
         rows.append([
             jst_datetime(ballot.updated_at), u.name, org.display_name, org.prefecture, u.department,
             *("1" if o.position in chosen else "" for o in options), ballot.other_text,

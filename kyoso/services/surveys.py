@@ -359,14 +359,19 @@ def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str]
     header = (["回答日時"] + ([] if survey.anonymous else ["氏名"]) + ["団体", "都道府県", "区分"]
               + [q.prompt for q in questions])
     out = []
+    # Every answer of the survey in one query, not one per response.
+    answers_by_response: dict[int, dict[int, SurveyAnswer]] = defaultdict(dict)
+    for a in session.exec(
+            select(SurveyAnswer).join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)  # type: ignore[arg-type]
+            .where(SurveyResponse.survey_id == survey_id)).all():
+        answers_by_response[a.response_id][a.question_id] = a
     for response, u, org in session.exec(
         select(SurveyResponse, User, Organisation)
         .join(User, User.id == SurveyResponse.user_id)  # type: ignore[arg-type]
         .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
         .where(SurveyResponse.survey_id == survey_id).order_by(SurveyResponse.id)  # type: ignore[arg-type]
     ).all():
-        answers = {a.question_id: a for a in session.exec(
-            select(SurveyAnswer).where(SurveyAnswer.response_id == response.id)).all()}
+        answers = answers_by_response.get(response.id or 0, {})
         cells = []
         for q in questions:
             a = answers.get(q.id or 0)
