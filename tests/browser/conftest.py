@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from kyoso.db import session_scope
 from kyoso.settings import PROJECT_ROOT
+from tests.utils.net import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,12 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-features=Translate,MediaRouter,OptimizationHints",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
@@ -72,7 +66,7 @@ class App:
 
 def start_app(tmp: Path, *, extra_env: dict[str, str] | None = None, port: int | None = None,
               db_url: str | None = None) -> App:
-    port = port or _free_port()
+    port = port or free_port()
     db_url = db_url or f"sqlite:///{tmp / 'kyoso.db'}"
     env = dict(os.environ)
     env.update({

@@ -10,15 +10,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.utils.net import free_port
+
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     exe = shutil.which("redis-server")
     if exe is None:
         pytest.fail("redis-server is missing: run the tests with ./scripts/test")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10

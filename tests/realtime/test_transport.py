@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,14 +16,9 @@ import uvicorn
 from engineio import async_socket
 
 from kyoso.realtime import transport
+from tests.utils.net import free_port
 
 NS = "/_event"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -44,7 +38,7 @@ class Server:
 async def serving(manager: Any = None) -> AsyncIterator[tuple[Server, str]]:
     transport.patch_engineio_poll()
     srv = Server(manager)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(socketio.ASGIApp(srv.sio, socketio_path="_event"), host="127.0.0.1",
                             port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
