@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+# Late imports: each command imports only what it needs, so `kyoso --help`
+# and a quick command start without loading the whole app.
+
 import argparse
 import sys
 

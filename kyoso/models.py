@@ -471,8 +471,11 @@ class Registration(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("briefing_id", "user_id", name="uq_registration_briefing_user"),)
 
 
-class Question(SQLModel, table=True):
-    """A question asked in a briefing room (Slido-like)."""
+class BriefingQuestion(SQLModel, table=True):
+    """A question asked in a 説明会's room (Slido-like). Not a thread marked as
+    a question (質問): that is ``Message.is_question``."""
+
+    __tablename__ = "question"
 
     id: int | None = Field(default=None, primary_key=True)
     briefing_id: int = Field(foreign_key="briefing.id", index=True)
@@ -487,7 +490,10 @@ class Question(SQLModel, table=True):
     rev: int = Field(default=1)
 
 
-class QuestionVote(SQLModel, table=True):
+class BriefingQuestionVote(SQLModel, table=True):
+    """One 👍 per person per 説明会 question."""
+
+    __tablename__ = "questionvote"
     question_id: int = Field(foreign_key="question.id", primary_key=True)
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     created_at: datetime = _ts()

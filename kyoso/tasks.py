@@ -11,8 +11,10 @@ import gc
 import logging
 import time
 
+from kyoso import realtime
 from kyoso.db import checkpoint, session_scope
-from kyoso.services import accounts, briefings, polls, ratelimit
+from kyoso.realtime.transport import FULL_GC_SECONDS
+from kyoso.services import accounts, briefings, events, polls, ratelimit
 from kyoso.services.events import Event
 
 logger = logging.getLogger("kyoso.tasks")
@@ -25,27 +27,23 @@ _rounds = 0
 def run_once() -> list[Event]:
     global _rounds
     _rounds += 1
-    events: list[Event] = []
     with session_scope() as session:
-        events += polls.close_due(session)
-        events += briefings.send_reminders(session)
+        polls.close_due(session)
+        briefings.send_reminders(session)
         if _rounds % 360 == 1:  # about hourly: rows nobody reads any more
             ratelimit.prune(session)
             accounts.purge_expired_sessions(session)
     checkpoint()
-    return events
+    return events.take(session)
 
 
 async def run_periodic_tasks() -> None:
-    from kyoso import realtime
-    from kyoso.realtime.transport import FULL_GC_SECONDS
-
     last_gc = time.monotonic()
     while True:
         try:
-            events = await asyncio.to_thread(run_once)
-            if events:
-                await realtime.publish(events)
+            changed = await asyncio.to_thread(run_once)
+            if changed:
+                await realtime.publish(changed)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep the loop alive, the next round retries

@@ -281,7 +281,7 @@ class Hub:
     """
 
     def use_redis(self, url: str) -> None:
-        import redis.asyncio as aioredis
+        import redis.asyncio as aioredis  # only a deployment with Redis loads the client
 
         self._redis = aioredis.from_url(url)
         self._claim = self._redis.register_script(self._CLAIM)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
 from kyoso.models import (
@@ -30,6 +30,7 @@ from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimite
 from kyoso.services.organisations import check_org_code
 from kyoso.services.security import hash_password, hash_token, new_token, verify_password
 from kyoso.services.text import clean_line, clean_text
+from kyoso.services.timefmt import jst_date, jst_datetime
 from kyoso.settings import get_settings
 
 PASSWORD_MIN = 10
@@ -213,6 +214,43 @@ def review_history(session: Session, reviewer: User, *, limit: int = 50) -> list
     stmt = select(ReviewDecision).order_by(ReviewDecision.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
     return list(session.exec(stmt).all())
 
+
+
+@dataclass
+class ApplicantView:
+    """A sign-up waiting for review, as 運営 sees it."""
+
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    org_name: str = ""
+    org_code: str = ""
+    department: str = ""
+    applied_at: str = ""
+
+
+@dataclass
+class DecisionView:
+    applicant: str = ""
+    reviewer: str = ""
+    decision: str = ""
+    reason: str = ""
+    at: str = ""
+
+
+def applicants(session: Session, reviewer: User) -> list[ApplicantView]:
+    return [ApplicantView(u.id or 0, u.name, u.email, o.display_name, o.code, u.department,
+                          jst_datetime(u.created_at))
+            for u, o in list_pending(session, reviewer)]
+
+
+def decisions(session: Session, reviewer: User, *, limit: int = 30) -> list[DecisionView]:
+    rows = review_history(session, reviewer, limit=limit)
+    ids = {d.applicant_id for d in rows} | {d.reviewer_id for d in rows}
+    names = dict(session.exec(select(User.id, User.name).where(col(User.id).in_(ids))).all()) if ids else {}
+    return [DecisionView(names.get(d.applicant_id, "?"), names.get(d.reviewer_id, "?"),
+                         "承認" if d.decision == "approve" else "却下", d.reason, jst_datetime(d.created_at))
+            for d in rows]
 
 def create_user(session: Session, *, email: str, password: str, name: str, org_code: str,
                 department: str = "", role: str = Role.member) -> User:
@@ -402,8 +440,6 @@ def get_profile(session: Session, viewer: User, user_id: int) -> ProfileView:
     if row is None or (row[0].status != UserStatus.active and not viewer.is_staff):
         raise NotFound("このメンバーは見つかりませんでした。")
     user, org = row
-    from kyoso.services.timefmt import jst_date
-
     return ProfileView(
         id=user.id, name=user.name, org_name=org.display_name,  # type: ignore[arg-type]
         prefecture=org.prefecture, department=user.department, role=user.role,

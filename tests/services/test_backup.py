@@ -31,7 +31,7 @@ def test_backup_while_writing(db_url: str, session: Session, tmp_path: Path) -> 
         with Session(get_engine(db_url)) as s:
             i = 0
             while not stop.is_set():
-                m, _ = messages.post_message(s, author, channel.id or 0, f"書き込み中 {i}", rate_limited=False)
+                m = messages.post_message(s, author, channel.id or 0, f"書き込み中 {i}", rate_limited=False)
                 s.commit()
                 written.append(m.id or 0)
                 i += 1
