@@ -24,6 +24,7 @@ from kyoso.services import channels as channel_rules
 from kyoso.services import markup
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import AnnouncementPublished, Event, MessageChanged
+from kyoso.services.mail import jobs as mail_jobs
 from kyoso.services.text import clean_line, clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -103,6 +104,9 @@ def publish(session: Session, user: User, data: AnnouncementInput) -> tuple[Anno
         session.add(AnnouncementChannel(announcement_id=announcement.id, channel_id=channel.id,  # type: ignore[arg-type]
                                         message_id=message.id))
         events += more
+    if announcement.importance == "high":  # 重要: a mail to every member, in this transaction
+        session.flush()
+        mail_jobs.queue_announcement(session, announcement)
     events.append(AnnouncementPublished(announcement.id or 0, tuple(channel_ids)))
     return announcement, events
 

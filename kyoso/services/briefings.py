@@ -397,7 +397,7 @@ def briefing_polls(session: Session, briefing_id: int) -> list[Poll]:
 
 def ask(session: Session, user: User, briefing_id: int, body: str, *, anonymous: bool = False) -> tuple[Question, list[Event]]:
     channel_rules.require_active(user)
-    get_briefing(session, briefing_id)
+    briefing = get_briefing(session, briefing_id)
     text = clean_text(body, label="質問", max_len=1000)
     ratelimit.check(session, [f"ask:{user.id}"], limit=10, within=timedelta(minutes=1),
                     message="短時間に多くの質問がありました。少し待ってから、もう一度お試しください。")
@@ -405,7 +405,12 @@ def ask(session: Session, user: User, briefing_id: int, body: str, *, anonymous:
     question = Question(briefing_id=briefing_id, author_id=user.id, anonymous=bool(anonymous), body=text)  # type: ignore[arg-type]
     session.add(question)
     session.flush()
-    return question, [BriefingChanged(briefing_id, "questions")]
+    events: list[Event] = [BriefingChanged(briefing_id, "questions")]
+    if briefing.organiser_id != user.id:  # the organiser hears of it (mailed if unread)
+        session.add(Notification(user_id=briefing.organiser_id, kind="question", text=(
+            f"説明会「{briefing.title}」に質問が届きました: {text[:80]}")[:300], link=f"/briefings/{briefing_id}"))
+        events.append(InboxChanged(briefing.organiser_id))
+    return question, events
 
 
 def toggle_upvote(session: Session, user: User, question_id: int) -> tuple[bool, list[Event]]:
