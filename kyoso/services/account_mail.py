@@ -22,7 +22,7 @@ from kyoso.services.mail import links
 from kyoso.services.security import hash_password
 from kyoso.services.timefmt import jst_short
 
-RESEND_LIMIT = 3  # confirmation mails per address per hour (the sign-up's own included)
+RESEND_LIMIT = 3  # confirmation mails sent again per address per hour
 RESET_LIMIT = 3  # reset mails per address per hour
 CLIENT_LIMIT = 20  # reset or resend requests per client address per hour
 TOO_MANY = "短時間に何度も申し込まれました。1時間ほど待ってから、もう一度お試しください。"
