@@ -56,14 +56,15 @@ DIGEST_THREADS = 10
 _KIND_WORDS = {"mention": "メンション", "reply": "返信", "answer": "回答", "question": "質問"}
 
 
-def _lock(session: Session, name: str, now: datetime) -> MailState:
-    """Take the job's row (its lock is held until the caller's commit)."""
+def _lock(session: Session, name: str) -> MailState:
+    """Take the job's row: FOR UPDATE on PostgreSQL (held until the caller's
+    commit); SQLite's writing transaction already holds the database lock.
+    Nothing is written unless the job has something to record, so an idle
+    round changes nothing."""
     prefs.state_row(session, name)
-    session.execute(sa.update(MailState).where(MailState.name == name).values(updated_at=now))
-    row = session.get(MailState, name)
-    assert row is not None
-    session.refresh(row)
-    return row
+    return session.exec(
+        select(MailState).where(MailState.name == name).with_for_update()
+        .execution_options(populate_existing=True)).one()
 
 
 def _settings_of(session: Session, user_ids: set[int]) -> dict[int, dict[str, bool]]:
@@ -93,7 +94,7 @@ def queue_notification_mail(session: Session, now: datetime | None = None) -> in
     """Mail the notifications that stayed unread for the delay; returns the mails queued."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=get_settings().notify_delay_seconds)
-    state = _lock(session, "notify", now)
+    state = _lock(session, "notify")
     rows = session.exec(
         select(Notification).where(Notification.id > state.number)
         .order_by(col(Notification.id)).limit(NOTIFY_BATCH)).all()
@@ -104,7 +105,7 @@ def queue_notification_mail(session: Session, now: datetime | None = None) -> in
         due.append(n)
     if not due:
         return 0
-    state.number = due[-1].id or state.number
+    state.number, state.updated_at = due[-1].id or state.number, now
     session.add(state)
     due = [n for n in due if n.read_at is None and n.kind in MAILED_KINDS]
     if not due:
@@ -156,16 +157,16 @@ def queue_digests(session: Session, now: datetime | None = None) -> int:
     today = local.date().isoformat()
     if local.hour < DIGEST_HOUR_JST:
         return 0
-    state = _lock(session, "digest", now)
-    if state.value == today:
-        return 0
-    state.value = today
-    session.add(state)
     readers = session.exec(
         select(User).join(MailSetting, MailSetting.user_id == User.id)  # type: ignore[arg-type]
         .where(col(MailSetting.digest).is_(True), User.status == UserStatus.active)).all()
     if not readers:
         return 0
+    state = _lock(session, "digest")
+    if state.value == today:
+        return 0
+    state.value, state.updated_at = today, now
+    session.add(state)
     since = now - timedelta(hours=24)
     stamps = sa.func.count(Stamp.id)
     threads = session.exec(
