@@ -107,7 +107,7 @@ def thread_activity(name: str, where: str, items: list[tuple[str, str, str]], li
     return _render(
         f"【共創】{where}: {first}{more}",
         f"{name} 様",
-        [f"{where} で、まだ読まれていない通知があります。"],
+        [f"{where} に、まだ読んでいない通知があります。"],
         items=items, link=("共創で開く", link), unsubscribe=unsubscribe,
     )
 

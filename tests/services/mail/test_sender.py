@@ -246,3 +246,37 @@ def test_a_name_typed_with_a_line_break_reaches_the_mail_as_one_line(session: Se
     assert got.message["Bcc"] is None
     assert "evil@example.com" not in got.rcpt_tos
     assert got.data.count(b"\nBcc:") == 0
+
+
+async def test_the_sender_loop_delivers_what_is_queued(session: Session, smtp: SmtpServer) -> None:
+    import asyncio
+
+    member = make_user(session)
+    queue_for(session, member.id, member.email, n=2)
+    session.commit()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(sender.run_sender(interval=0.05, stop=stop))
+    for _ in range(200):
+        if len(smtp.received) == 2:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(loop, 5)
+    assert len(smtp.received) == 2
+
+
+def test_the_periodic_round_queues_unread_mentions(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kyoso import tasks
+    from kyoso.settings import get_settings
+    from tests.utils.factories import make_channel, post
+
+    monkeypatch.setenv("KYOSO_NOTIFY_DELAY_SECONDS", "0")
+    get_settings.cache_clear()
+    alice = make_user(session)
+    make_user(session, name="受信 者")
+    post(session, alice, make_channel(session), "@[受信 者] 見てください")
+    session.commit()
+    tasks.run_once()
+    session.expire_all()
+    assert [r.kind for r in rows(session)] == ["mention"]
+    get_settings.cache_clear()
