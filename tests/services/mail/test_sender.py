@@ -280,3 +280,16 @@ def test_the_periodic_round_queues_unread_mentions(session: Session, monkeypatch
     session.expire_all()
     assert [r.kind for r in rows(session)] == ["mention"]
     get_settings.cache_clear()
+
+
+def test_two_senders_at_once_send_each_mail_once(session: Session, smtp: SmtpServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    member = make_user(session)
+    queued = queue_for(session, member.id, member.email, n=120)
+    session.commit()
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda w: deliver_due(worker=w), ["worker-a", "worker-b"]))
+    assert sum(r.sent for r in reports) == 120
+    ids = [r.message["Message-ID"] for r in smtp.received]
+    assert sorted(ids) == sorted(r.message_id for r in queued)  # each once
