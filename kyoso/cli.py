@@ -6,6 +6,7 @@
     kyoso seed --demo
     kyoso backup [PATH]
     kyoso search rebuild
+    kyoso mail test ADDRESS
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ def _search_rebuild(_: argparse.Namespace) -> int:
     return 0
 
 
+def _mail_test(args: argparse.Namespace) -> int:
+    from kyoso.services.mail.sender import send_test
+
+    reply = send_test(args.address)
+    print(f"テストメールを {args.address} に送りました。SMTP サーバーの応答: {reply}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyoso", description="kyoso の管理コマンド")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     srch = sub.add_parser("search", help="検索索引").add_subparsers(dest="search_command", required=True)
     srch.add_parser("rebuild", help="検索索引をすべて作り直す（表記ゆれの規則を変えたとき、復元の後）").set_defaults(
         func=_search_rebuild)
+
+    mail = sub.add_parser("mail", help="メール").add_subparsers(dest="mail_command", required=True)
+    mtest = mail.add_parser("test", help="テストメールを1通送り、SMTP サーバーの応答を表示する")
+    mtest.add_argument("address")
+    mtest.set_defaults(func=_mail_test)
 
     backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す")
     backup.add_argument("path", nargs="?", default=None)

@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
 
+    # Outgoing mail (services/mail). Without an SMTP URL mail stays in the
+    # outbox, readable by 運営 at /admin/mail. smtp://host:25,
+    # smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465.
+    smtp_url: str = ""
+    mail_from: str = "共創 kyoso <noreply@localhost>"
+    # The public address of kyoso: every link in a mail starts with it.
+    base_url: str = "http://localhost:3000"
+    # How long a mention or reply waits unread before it is mailed.
+    notify_delay_seconds: int = 600
+
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True
 

@@ -19,6 +19,7 @@ from kyoso.db import core, utcnow
 from kyoso.models import (
     AuditLog,
     AuthSession,
+    MailToken,
     Organisation,
     ReviewDecision,
     Role,
@@ -27,6 +28,7 @@ from kyoso.models import (
 )
 from kyoso.services import ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimited
+from kyoso.services.mail import links as mail_links
 from kyoso.services.organisations import check_org_code
 from kyoso.services.security import hash_password, hash_token, new_token, verify_password
 from kyoso.services.text import clean_line, clean_text
@@ -145,16 +147,17 @@ def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> U
             session, [f"signup:{client_key}"], limit=10, within=timedelta(hours=1),
             message="短時間に多くの申請がありました。1時間ほど待ってから、もう一度お試しください。",
         )
-    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is not None and not _replaceable(session, user):
         raise InvalidInput(
             "このメールアドレスはすでに登録されています。ログインするか、運営にお問い合わせください。",
             field="email",
         )
-    user = User(
-        email=email, name=name, org_code=org.code, department=department,
-        role=Role.national if org.is_agency else Role.member,
-        status=UserStatus.pending, password_hash=hash_password(password),
-    )
+    user = user or User(email=email)
+    user.name, user.org_code, user.department = name, org.code, department
+    user.role = Role.national if org.is_agency else Role.member
+    # In review only once the address has confirmed the link mailed to it.
+    user.status, user.password_hash = UserStatus.unconfirmed, hash_password(password)
     session.add(user)
     if client_key:
         ratelimit.hit(session, f"signup:{client_key}")
@@ -163,7 +166,19 @@ def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> U
     except sa.exc.IntegrityError:  # a concurrent sign-up with the same address
         session.rollback()
         raise InvalidInput("このメールアドレスはすでに登録されています。", field="email") from None
+    mail_links.queue_confirmation(session, user, org.display_name)
     return user
+
+
+def _replaceable(session: Session, user: User) -> bool:
+    """An application whose address never confirmed, and whose link has
+    expired, may be made again (a typo, or someone else's address)."""
+    if user.status != UserStatus.unconfirmed:
+        return False
+    live = session.exec(select(MailToken.id).where(
+        MailToken.user_id == user.id, MailToken.purpose == mail_links.VERIFY,
+        col(MailToken.used_at).is_(None), MailToken.expires_at > utcnow())).first()
+    return live is None
 
 
 def require_staff(user: User | None) -> User:
@@ -307,6 +322,8 @@ def authenticate(session: Session, email: str, password: str, *, client_key: str
     ratelimit.clear(session, f"login:email:{email}")
     if new_hash:
         user.password_hash = new_hash
+    if user.status == UserStatus.unconfirmed:
+        raise NotAllowed("メールアドレスの確認が済んでいません。申請したアドレスに届いたメールのリンクを開いてください。")
     if user.status == UserStatus.pending:
         raise NotAllowed("アカウントは運営の承認待ちです。承認まで数日かかることがあります。")
     if user.status == UserStatus.rejected:

@@ -26,6 +26,7 @@ from kyoso.services import channels as channel_rules
 from kyoso.services import markup, messages
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import AnnouncementPublished, MessageChanged, record
+from kyoso.services.mail import jobs as mail_jobs
 from kyoso.services.text import clean_line, clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -101,6 +102,9 @@ def publish(session: Session, user: User, data: AnnouncementInput) -> Announceme
         message = messages.post_message(session, user, channel.id or 0, text, rate_limited=False)
         session.add(AnnouncementChannel(announcement_id=announcement.id, channel_id=channel.id,  # type: ignore[arg-type]
                                         message_id=message.id))
+    if announcement.importance == "high":  # 重要: a mail to every member, in this transaction
+        session.flush()
+        mail_jobs.queue_announcement(session, announcement)
     record(session, AnnouncementPublished(announcement.id or 0, tuple(channel_ids)))
     return announcement
 

@@ -13,12 +13,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import core, utcnow
 from kyoso.models import (
     AuditLog,
     Briefing,
     BriefingQuestion,
     BriefingQuestionVote,
+    Notification,
     Organisation,
     Poll,
     Registration,
@@ -28,7 +30,7 @@ from kyoso.models import (
 from kyoso.services import briefings, messages, polls, ratelimit
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotFound
-from kyoso.services.events import BriefingChanged, PollChanged, record
+from kyoso.services.events import BriefingChanged, InboxChanged, PollChanged, record
 from kyoso.services.shared import SharedViews
 from kyoso.services.text import clean_text
 
@@ -120,7 +122,7 @@ def briefing_polls(session: Session, briefing_id: int) -> list[Poll]:
 
 def ask(session: Session, user: User, briefing_id: int, body: str, *, anonymous: bool = False) -> BriefingQuestion:
     channel_rules.require_active(user)
-    briefings.get_briefing(session, briefing_id)
+    briefing = briefings.get_briefing(session, briefing_id)
     text = clean_text(body, label="質問", max_len=1000)
     ratelimit.check(session, [f"ask:{user.id}"], limit=10, within=timedelta(minutes=1),
                     message="短時間に多くの質問がありました。少し待ってから、もう一度お試しください。")
@@ -129,6 +131,10 @@ def ask(session: Session, user: User, briefing_id: int, body: str, *, anonymous:
     session.add(question)
     session.flush()
     record(session, BriefingChanged(briefing_id, "questions"))
+    if briefing.organiser_id != user.id:  # the organiser hears of it (mailed if unread)
+        session.add(Notification(user_id=briefing.organiser_id, kind="question", text=(
+            f"説明会「{briefing.title}」に質問が届きました: {text[:80]}")[:300], link=routes.briefing(briefing_id)))
+        record(session, InboxChanged(briefing.organiser_id))
     return question
 
 

@@ -14,11 +14,11 @@ from sqlmodel import Session, col, select
 
 from kyoso import routes
 from kyoso.db import utcnow
-from kyoso.models import Channel, Message, Organisation, User
+from kyoso.models import Channel, Message, Notification, Organisation, User
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, MessageChanged, record
+from kyoso.services.events import Event, InboxChanged, MessageChanged, record
 from kyoso.services.timefmt import jst_datetime, jst_short
 
 PAGE_SIZE = 30
@@ -103,6 +103,15 @@ def choose_answer(session: Session, user: User, reply_id: int) -> None:
         if m is not None and m.id != thread.id:
             m.rev += 1
             session.add(m)
+    # The asker (when 運営 chose) and the one who answered hear of it (mailed if unread).
+    channel = session.get(Channel, thread.channel_id)
+    link = routes.message(channel.slug if channel else "", reply.id or 0, thread.id)
+    for uid, line in ((thread.author_id, f"あなたの質問に回答が選ばれました: {markup.plain_text(thread.body, 80)}"),
+                      (reply.author_id, f"あなたの返信が質問の回答に選ばれました: {markup.plain_text(thread.body, 80)}")):
+        if uid != user.id:
+            session.add(Notification(user_id=uid, kind="answer", message_id=reply.id, channel_id=thread.channel_id,
+                                     actor_id=user.id, text=line[:300], link=link))
+            events.append(InboxChanged(uid))
     session.flush()
     record(session, *events)
 

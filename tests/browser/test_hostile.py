@@ -23,6 +23,7 @@ from kyoso.models import Channel, Message, Notification, Role, User, UserStatus
 from kyoso.services import accounts, briefing_room, briefings, channels, messages, polls, surveys
 from kyoso.services.timefmt import JST
 from tests.browser.conftest import App
+from tests.utils.mail import confirm_signup
 from tests.utils.reflex_client import ReflexClient, state_name
 
 pytestmark = pytest.mark.browser
@@ -88,6 +89,7 @@ def _setup(app: App) -> World:
         pending = accounts.do_signup(s, accounts.SignupInput(
             "pending.applicant@city.naha.lg.jp", "審査待ち申請者", "472018", "課",
             "pending-password-1", True))
+        confirm_signup(s, pending.email)  # in the review queue
         zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
         oshirase = s.exec(select(Channel).where(Channel.slug == "oshirase")).one()
         archived = channels.create_channel_unchecked(s, slug="hostile-archived", name="アーカイブ済み")

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from kyoso.models import Role
 from kyoso.services import channels, events, messages, questions
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import MessageChanged
+from kyoso.services.events import InboxChanged, MessageChanged
 from tests.utils.factories import make_channel, make_user, post
 
 
@@ -56,7 +56,11 @@ def test_the_asker_or_a_moderator_chooses_the_answer(session: Session) -> None:
     # 運営 may change it; both replies' views change, so both are announced.
     events.take(session)
     questions.choose_answer(session, moderator, second.id or 0)
-    assert {e.message_id for e in events.take(session)} == {thread.id, first.id, second.id}  # type: ignore[attr-defined]
+    recorded = events.take(session)
+    changed = {e.message_id for e in recorded if isinstance(e, MessageChanged)}
+    assert changed == {thread.id, first.id, second.id}
+    # The asker and the one whose reply was chosen hear of it in their inbox.
+    assert {e.user_id for e in recorded if isinstance(e, InboxChanged)} == {asker.id, bystander.id}
     views = {v.id: v for v in messages.thread(session, asker, thread.id or 0)[1]}
     assert views[second.id].is_answer and not views[first.id].is_answer  # type: ignore[index]
 
