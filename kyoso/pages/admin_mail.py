@@ -31,7 +31,7 @@ def _mail(m: rx.Var[OutboxItem]) -> rx.Component:
                 wrap="wrap", align="center", spacing="2",
             ),
             rx.text(m.subject, weight="bold", size="2"),
-            rx.text("宛先: ", m.to_name, " <", m.to, ">", size="1", color=MUTED),
+            rx.text("宛先: ", m.to_name, " <", m["to"], ">", size="1", color=MUTED),
             rx.cond(m.last_error != "",
                     rx.text("エラー（", m.attempts.to_string(), "回目）: ", m.last_error, size="1",
                             color="var(--red-11)")),
@@ -55,7 +55,7 @@ def _mail(m: rx.Var[OutboxItem]) -> rx.Component:
             ),
             spacing="2", width="100%",
         ),
-        custom_attrs=tid("mail-item", **{"data-to": m.to, "data-mail-id": m.id}),
+        custom_attrs=tid("mail-item", **{"data-to": m["to"], "data-mail-id": m.id}),
     )
 
 
