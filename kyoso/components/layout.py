@@ -45,6 +45,11 @@ def _nav_link(label: str, href: str, icon: str, badge: rx.Component | None = Non
     )
 
 
+# Read by screen readers, not shown.
+_VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",
+                    "clip": "rect(0 0 0 0)", "white_space": "nowrap"}
+
+
 def _staff_badge() -> rx.Component:
     """Applications waiting for review and reported posts, on the 運営 menu."""
     waiting = SidebarState.staff_applications + SidebarState.staff_reports
@@ -52,7 +57,8 @@ def _staff_badge() -> rx.Component:
         SidebarState.staff_reports.to_string() + "件"
     return rx.cond(
         waiting > 0,
-        rx.badge(waiting, color_scheme="amber", variant="solid", size="1", title=text, aria_label=text,
+        rx.badge(waiting, rx.el.span("（" + text + "）", style=_VISUALLY_HIDDEN), color_scheme="amber",
+                 variant="solid", size="1", title=text,
                  custom_attrs=tid("staff-count", **{"data-applications": SidebarState.staff_applications,
                                                     "data-reports": SidebarState.staff_reports})),
     )
