@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     MODERATOR,
     App,
     Recorder,
+    axe_violations,
     login_token,
     new_context,
     open_as,
@@ -215,3 +216,22 @@ async def test_unsubscribe_page_turns_off_one_kind(app: App, browser: Browser) -
     assert values["reply"] is False and values["mention"] is True
     assert {urlsplit(u).hostname for u in recorder.requests} == {"localhost"}
     await ctx.close()
+
+
+async def test_mail_pages_pass_axe(app: App, browser: Browser, axe_source: str) -> None:
+    token = login_token(app, ADMIN)
+    problems: dict[str, list[dict]] = {}
+    for path, ready in (("/password/forgot", "forgot-submit"), ("/verify", "verify-resend"),
+                        ("/password/reset?token=x", "form-error"), ("/settings", "settings-save"),
+                        ("/admin/mail", "mail-item"), ("/admin", "admin-mail-link")):
+        public = not path.startswith(("/settings", "/admin"))
+        ctx = await new_context(browser, token=None if public else token)
+        page = await ctx.new_page()
+        await page.goto(app.url + path)
+        await page.get_by_test_id(ready).first.wait_for()
+        await page.wait_for_timeout(300)
+        found = await axe_violations(page, axe_source)
+        if found:
+            problems[path] = found
+        await ctx.close()
+    assert problems == {}

@@ -13,11 +13,12 @@ from kyoso.db import utcnow
 from kyoso.models import AuthSession, MailSetting, MailToken, Outbox, Report, Role, User, UserStatus
 from kyoso.services import account_mail, accounts
 from kyoso.services.mail import links
+from kyoso.services.mail.outbox import compose
 from kyoso.services.security import verify_password
 from kyoso.states.account import ForgotState, ResetState, VerifyState
 from kyoso.states.admin import AdminState
 from kyoso.states.admin_mail import AdminMailState
-from kyoso.states.auth import LoginState
+from kyoso.states.auth import LoginState, SignupState
 from kyoso.states.settings import SettingsState
 from kyoso.states.sidebar import SidebarState
 from tests.utils.factories import CHIYODA, PASSWORD, SAPPORO, make_channel, make_user, post
@@ -274,3 +275,15 @@ async def test_the_staff_badge_counts_reported_posts_once(session: Session, stat
     plain = states(SettingsState, token_of(a), "/settings", sid="sid-2")
     await plain.open_settings()
     assert (await plain.get_state(SidebarState)).staff_reports == 0
+
+
+async def test_a_line_break_in_a_signed_up_name_never_reaches_a_mail_header(session: Session, states) -> None:
+    page = states(SignupState, "", "/signup")
+    await page.submit({"email": EMAIL, "name": "共創 花子\r\nBcc: evil@example.com", "org": CHIYODA,
+                       "department": "情報政策課", "password": PASSWORD, "rules": "on"})
+    assert page.error == "" and page.done
+    [mail] = mails_to(session, EMAIL, "verify")
+    assert "\r" not in mail.to_name and "\n" not in mail.to_name
+    message = compose(mail, secret="s")
+    assert message["Bcc"] is None and "\r\nBcc" not in message.as_string()
+    session.rollback()
