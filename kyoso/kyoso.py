@@ -8,6 +8,8 @@ from typing import Any
 import reflex as rx
 
 from kyoso import routes
+from kyoso.ops import http as ops_http
+from kyoso.ops import reflex_hooks
 from kyoso.pages.admin import admin_page
 from kyoso.pages.auth import login_page, signup_page
 from kyoso.pages.briefings import briefing_page, briefings_page, presenter_page
@@ -46,7 +48,10 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
     sio=make_sio(),
+    # /healthz, /readyz, /metrics (kyoso/ops/http.py), matched before Reflex's routes.
+    api_transformer=ops_http.routes(),
 )
+reflex_hooks.install(app)
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 
