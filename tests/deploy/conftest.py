@@ -157,8 +157,9 @@ def _drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _build_frontend(web: Path, api_url: str, env: dict[str, str], log: Path) -> None:
-    source = PROJECT_ROOT / ".web"
+def _build_frontend(web: Path, api_url: str, env: dict[str, str], log: Path,
+                    seed: Path = PROJECT_ROOT / ".web") -> None:
+    source = seed
     if (source / "node_modules").is_dir():
         shutil.copytree(source, web, ignore=shutil.ignore_patterns("node_modules", "build", ".states"),
                         symlinks=True)
