@@ -131,7 +131,14 @@ class Cluster:
     redis_url: str
     nodes: list[Node]
     tmp: Path
+    env: dict[str, str]
     procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def restart(self, node: Node) -> Node:
+        """Start a stopped node again on its port."""
+        fresh = start_node(node.name, node.port, self.env, self.tmp)
+        self.nodes[self.nodes.index(node)] = fresh
+        return fresh
 
     def session(self):  # type: ignore[no-untyped-def]
         return session_scope(self.db_url)
@@ -261,7 +268,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                                  start_new_session=True)
         procs.append(nginx)
         _wait(f"{url}/login", 30, nginx, conf / "error.log")
-        yield Cluster(url=url, db_url=db_url, redis_url=redis_url, nodes=nodes, tmp=tmp, procs=procs)
+        yield Cluster(url=url, db_url=db_url, redis_url=redis_url, nodes=nodes, tmp=tmp, env=env, procs=procs)
     finally:
         for node in nodes:
             node.stop()

@@ -23,6 +23,7 @@ from tests.deploy.conftest import Cluster, Node
 pytestmark = pytest.mark.deploy
 CHANNEL = "/c/gen-ai"
 RECOVERY_SECONDS = 10
+FAIL_TIMEOUT_SECONDS = 3  # deploy/nginx/kyoso.conf: max_fails=1 fail_timeout=3s
 
 
 def connected(node: Node) -> int:
@@ -127,3 +128,37 @@ async def test_post_on_node_a_reaches_node_b_then_a_node_dies(cluster: Cluster, 
     assert {f"ノードAから {tag}", f"ノードBから {tag}", f"落ちる直前 {tag}", f"落ちた後 {tag}",
             f"復帰後 {tag}"} <= {b.strip() for b in bodies}
     print(f"node kill: the tab on the killed node was live again after {recovered:.1f} s")
+
+
+async def test_sigterm_drains_a_node_and_its_tab_moves_on(cluster: Cluster, browser: Browser) -> None:
+    """A node stopped for maintenance (systemctl stop: SIGTERM) closes its
+    sockets; its tab reconnects to the other node without leaving the page."""
+    down = next((n for n in cluster.nodes if n.proc.poll() is not None), None)
+    if down is not None:  # the kill test left one node dead
+        cluster.restart(down)
+        await asyncio.sleep(FAIL_TIMEOUT_SECONDS + 0.5)  # nginx tries it again after this
+    before = [connected(n) for n in cluster.nodes]
+    watcher = await open_on(browser, cluster, FUKUOKA)
+    mover = await open_on(browser, cluster, NAHA)
+    after = [connected(n) for n in cluster.nodes]
+    # Stop the node that holds the most new tabs (least_conn spreads them).
+    gained = [a - b for a, b in zip(after, before)]
+    node = cluster.nodes[gained.index(max(gained))]
+    if down is not None:
+        assert node.name == down.name, f"least_conn sends new tabs to the restarted node: {before} -> {after}"
+    tag = uuid.uuid4().hex[:6]
+    await send(mover, f"止める前 {tag}")
+    await expect(message(watcher, f"止める前 {tag}")).to_be_visible(timeout=5000)
+    url_before = mover.url
+
+    started = time.monotonic()
+    node.stop()  # SIGTERM, then wait for the process to exit
+    stopped_in = time.monotonic() - started
+    await send(watcher, f"止めた後 {tag}")
+    for page in (watcher, mover):
+        await expect(message(page, f"止めた後 {tag}")).to_be_visible(timeout=RECOVERY_SECONDS * 1000)
+        await expect(message(page, f"止める前 {tag}")).to_be_visible()
+    assert mover.url == url_before and watcher.url == url_before
+    assert node.proc.returncode is not None
+    assert stopped_in < 25, f"the node took {stopped_in:.1f} s to stop"
+    print(f"SIGTERM: the node stopped in {stopped_in:.1f} s; its tabs moved on")
