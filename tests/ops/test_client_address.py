@@ -51,3 +51,19 @@ def test_allowed_networks() -> None:
     assert ca.allowed("::ffff:10.20.3.4", nets)
     assert not ca.allowed("10.21.0.1", nets)
     assert not ca.allowed("not-an-address", nets)
+
+
+@pytest.mark.parametrize("hops", [0, 1, 2])
+@pytest.mark.parametrize("xff", [None, "198.51.100.7", "6.6.6.6, 198.51.100.7", "1.1.1.1, 2.2.2.2, 3.3.3.3"])
+def test_reflex_router_client_ip_agrees(hops: int, xff: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rxconfig.py hands KYOSO_TRUSTED_PROXY_HOPS to Reflex: an event
+    handler's ``router.session.client_ip`` is the address /metrics and the
+    login throttle see."""
+    from reflex.app import EventNamespace
+    from reflex_base.config import get_config
+
+    monkeypatch.setattr(get_config(), "trusted_proxy_hops", hops)
+    headers = [(b"x-forwarded-for", xff.encode())] if xff else []
+    scope = {"client": ("127.0.0.1", 4000), "headers": headers}
+    router = EventNamespace._build_static_router_data(None, "sid", {"asgi.scope": scope})  # type: ignore[arg-type]
+    assert router["ip"] == ca.from_scope(scope, hops)
