@@ -1,6 +1,7 @@
 """The production shape on one machine: nginx (deploy/nginx/kyoso.conf) in
 front of two kyoso nodes started with deploy/systemd/kyoso.service's own
-command line, on one PostgreSQL and one Redis.
+command line, on one PostgreSQL and one Redis (bench/load/cluster.py starts
+them; bench.nodekill uses the same).
 
 The frontend is built once for both nodes, into its own web directory: the
 build carries the address its websocket connects to (REFLEX_API_URL, here
@@ -17,14 +18,12 @@ programs are missing (scripts/test installs them).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,94 +34,12 @@ import pytest_asyncio
 import sqlalchemy as sa
 from playwright.async_api import Browser, async_playwright
 
+from bench.load.cluster import Node, build_frontend, nginx_binary, start_nginx, start_node, wait_http
 from kyoso.db import dispose_engines, session_scope
 from kyoso.ops import pgserver
 from kyoso.settings import PROJECT_ROOT
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.utils.net import free_port
-
-DEPLOY = PROJECT_ROOT / "deploy"
-UNIT = DEPLOY / "systemd" / "kyoso.service"
-NGINX_SITE = DEPLOY / "nginx" / "kyoso.conf"
-
-
-def _nginx() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-
-
-def _wait(url: str, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None,
-          want: int | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[:3]} exited early:\n{log.read_text()[-4000:] if log else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if want is None or r.status == want:
-                    return
-        except Exception as exc:  # noqa: BLE001
-            last = str(exc)
-        time.sleep(0.3)
-    raise RuntimeError(f"no answer at {url} ({last}):\n{log.read_text()[-4000:] if log else ''}")
-
-
-def unit_command(bind: str, workers: int) -> tuple[list[str], dict[str, str]]:
-    """ExecStart and Environment= of deploy/systemd/kyoso.service, with this
-    venv's Python and the node's bind address."""
-    text = UNIT.read_text().replace("\\\n", " ")
-    exec_start = re.search(r"^ExecStart=(.*)$", text, re.M)
-    assert exec_start, "kyoso.service has no ExecStart"
-    args = exec_start.group(1).split()
-    assert args[0].endswith("/gunicorn")
-    args = [sys.executable, "-m", "gunicorn", *args[1:]]
-    args = [a.replace("${KYOSO_WORKERS}", str(workers)).replace("${KYOSO_BIND}", bind) for a in args]
-    env = dict(re.findall(r"^Environment=(\w+)=(.*)$", text, re.M))
-    return args, env
-
-
-def render_nginx_site(listen_port: int, nodes: list[str]) -> str:
-    """deploy/nginx/kyoso.conf on loopback without TLS: the listen line, the
-    upstream servers and the redirect-to-https server replaced, nothing else."""
-    site = NGINX_SITE.read_text()
-    site = re.sub(r"server \{\s*listen 80;.*?\n\}\n", "", site, count=1, flags=re.S)
-    servers = re.findall(r"^\s*server \d+\.\d+\.\d+\.\d+:\d+ .*$", site, re.M)
-    assert len(servers) == 2, "the upstream lists two nodes"
-    for line, node in zip(servers, nodes):
-        site = site.replace(line, re.sub(r"\d+\.\d+\.\d+\.\d+:\d+", node, line))
-    site = re.sub(r"listen 443 ssl[^;]*;", f"listen 127.0.0.1:{listen_port};", site)
-    site = re.sub(r"^\s*ssl_\w+ .*$\n", "", site, flags=re.M)
-    return site
-
-
-@dataclass
-class Node:
-    name: str
-    port: int
-    proc: subprocess.Popen
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        """kill -9 the whole node (gunicorn's master and its workers)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            self.kill()
-
 
 @dataclass
 class Cluster:
@@ -164,22 +81,6 @@ def _drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _build_frontend(web: Path, api_url: str, env: dict[str, str], log: Path,
-                    seed: Path = PROJECT_ROOT / ".web") -> None:
-    source = seed
-    if (source / "node_modules").is_dir():
-        shutil.copytree(source, web, ignore=shutil.ignore_patterns("node_modules", "build", ".states"),
-                        symlinks=True)
-        (web / "node_modules").symlink_to(source / "node_modules")
-    build_env = {**env, "REFLEX_WEB_WORKDIR": str(web), "REFLEX_API_URL": api_url}
-    with log.open("w") as out:
-        subprocess.run([sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip",
-                        "--env", "prod", "--loglevel", "warning"],
-                       cwd=PROJECT_ROOT, env=build_env, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if not (web / "build" / "client" / "index.html").exists():
-        raise RuntimeError(f"the frontend build failed:\n{log.read_text()[-4000:]}")
-
-
 def _start_redis(tmp: Path) -> tuple[str, subprocess.Popen]:
     port = free_port()
     proc = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1",
@@ -196,24 +97,10 @@ def _start_redis(tmp: Path) -> tuple[str, subprocess.Popen]:
     raise RuntimeError("redis-server did not start")
 
 
-def start_node(name: str, port: int, base_env: dict[str, str], tmp: Path) -> Node:
-    args, unit_env = unit_command(f"127.0.0.1:{port}", workers=1)
-    metrics_dir = tmp / f"metrics-{name}"
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir()
-    env = {**base_env, **unit_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "KYOSO_NODE_NAME": name}
-    log = tmp / f"node-{name}.log"
-    proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log.open("a"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    node = Node(name=name, port=port, proc=proc, log=log)
-    _wait(f"{node.url}/readyz", 180, proc, log, want=200)
-    return node
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     missing = [what for what, ok in (
-        ("nginx", _nginx() is not None),
+        ("nginx", nginx_binary() is not None),
         ("redis-server", shutil.which("redis-server") is not None),
         ("PostgreSQL", bool(os.environ.get("KYOSO_TEST_POSTGRES_URL")) or pgserver.available()),
         ("chromium", Path(CHROMIUM).exists()),
@@ -246,28 +133,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         cli = [sys.executable, "-m", "kyoso.cli"]
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
         subprocess.run([*cli, "seed", "--demo"], env=env, check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
-        _build_frontend(web, url, env, tmp / "build.log")
+        build_frontend(web, url, env, tmp / "build.log")
 
         nodes = [start_node("kyoso-a", port_a, env, tmp), start_node("kyoso-b", port_b, env, tmp)]
 
-        conf = tmp / "nginx"
-        conf.mkdir()
-        (conf / "kyoso.conf").write_text(render_nginx_site(nginx_port, [f"127.0.0.1:{port_a}",
-                                                                        f"127.0.0.1:{port_b}"]))
-        (conf / "nginx.conf").write_text(
-            ("user root;\n" if os.geteuid() == 0 else "")
-            + f"daemon off;\nworker_processes 1;\npid {conf}/nginx.pid;\nerror_log {conf}/error.log info;\n"
-            "events { worker_connections 1024; }\n"
-            f"http {{\n  access_log {conf}/access.log;\n"
-            + "".join(f"  {kind}_temp_path {conf}/{kind}-tmp;\n"
-                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-            + f"  include /etc/nginx/mime.types;\n  include {conf}/kyoso.conf;\n}}\n")
-        nginx = subprocess.Popen([_nginx() or "nginx", "-p", str(conf), "-c", str(conf / "nginx.conf"),
-                                  "-e", str(conf / "error.log")],
-                                 stdout=(conf / "stdout.log").open("w"), stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-        procs.append(nginx)
-        _wait(f"{url}/login", 30, nginx, conf / "error.log")
+        procs.append(start_nginx(tmp / "nginx", nginx_port, nodes))
+        wait_http(f"{url}/login", 30)
         yield Cluster(url=url, db_url=db_url, redis_url=redis_url, nodes=nodes, tmp=tmp, env=env, procs=procs)
     finally:
         for node in nodes:

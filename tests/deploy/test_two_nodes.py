@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -16,22 +16,15 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlmodel import select
 
+from bench.load.cluster import connected
 from kyoso.models import Message
 from tests.browser.conftest import FUKUOKA, NAHA, new_context, wait_hydrated
-from tests.deploy.conftest import Cluster, Node
+from tests.deploy.conftest import Cluster
 
 pytestmark = pytest.mark.deploy
 CHANNEL = "/c/gen-ai"
 RECOVERY_SECONDS = 10
 FAIL_TIMEOUT_SECONDS = 3  # deploy/nginx/kyoso.conf: max_fails=1 fail_timeout=3s
-
-
-def connected(node: Node) -> int:
-    """kyoso_connected_clients from the node itself (loopback may read /metrics)."""
-    with urllib.request.urlopen(f"{node.url}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    m = re.search(r"^kyoso_connected_clients(?:\{[^}]*\})? ([0-9.e+]+)$", text, re.M)
-    return int(float(m.group(1))) if m else 0
 
 
 async def open_on(browser: Browser, cluster: Cluster, email: str) -> Page:
