@@ -17,7 +17,8 @@ from playwright.async_api import Browser, Page, expect
 from sqlmodel import select
 
 from bench.load.cluster import connected
-from kyoso.models import Message
+from kyoso.models import Message, User
+from kyoso.services import accounts
 from tests.browser.conftest import FUKUOKA, NAHA, new_context, wait_hydrated
 from tests.deploy.conftest import Cluster
 
@@ -28,9 +29,6 @@ FAIL_TIMEOUT_SECONDS = 3  # deploy/nginx/kyoso.conf: max_fails=1 fail_timeout=3s
 
 
 async def open_on(browser: Browser, cluster: Cluster, email: str) -> Page:
-    from kyoso.models import User
-    from kyoso.services import accounts
-
     with cluster.session() as s:
         user = s.exec(select(User).where(User.email == email)).one()
         token = accounts.create_session(s, user)
