@@ -113,3 +113,23 @@ def test_metrics_allow_setting(db_url: str, monkeypatch: pytest.MonkeyPatch) -> 
             assert c.get("/metrics").status_code == 403
     finally:
         get_settings.cache_clear()
+
+
+def test_tracked_queue_depth_and_pool_gauges(client: TestClient, db_url: str) -> None:
+    depth = {"n": 4}
+
+    def pending() -> int:
+        if depth["n"] < 0:
+            raise RuntimeError("database gone")
+        return depth["n"]
+
+    metrics.track_queue_depth("test_queue", pending)
+    try:
+        assert 'kyoso_queue_depth{queue="test_queue"} 4.0' in client.get("/metrics").text
+        depth["n"] = -1  # a failing reader keeps the last value and the page
+        r = client.get("/metrics")
+    finally:
+        metrics._trackers.pop("test_queue", None)
+    assert r.status_code == 200 and 'kyoso_queue_depth{queue="test_queue"} 4.0' in r.text
+    if db_url.startswith("postgresql"):  # SQLite has no connection pool to speak of
+        assert 'kyoso_db_pool_connections{state="size"} 10.0' in r.text
