@@ -5,6 +5,8 @@
     kyoso channel add --slug S --name N [--description D] [--announcement]
     kyoso seed --demo
     kyoso backup [PATH]
+    kyoso restore PATH --yes
+    kyoso doctor
     kyoso search rebuild
     kyoso mail test ADDRESS
 """
@@ -75,6 +77,25 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore(args: argparse.Namespace) -> int:
+    from kyoso.services.backup import restore
+
+    if not args.yes:
+        print("復元すると今のデータベースの内容はバックアップの内容で置き換わります。"
+              "アプリを止めてから --yes を付けて実行してください。", file=sys.stderr)
+        return 2
+    restore(args.path)
+    print(f"バックアップから復元しました: {args.path}")
+    print("検索索引が古い場合は `kyoso search rebuild` を実行してください。")
+    return 0
+
+
+def _doctor(_: argparse.Namespace) -> int:
+    from kyoso.ops import doctor
+
+    return doctor.main()
+
+
 def _search_rebuild(_: argparse.Namespace) -> int:
     from kyoso.db import session_scope
     from kyoso.services import search
@@ -131,9 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     mtest.add_argument("address")
     mtest.set_defaults(func=_mail_test)
 
-    backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す")
+    backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す（PostgreSQL は pg_dump）")
     backup.add_argument("path", nargs="?", default=None)
     backup.set_defaults(func=_backup)
+
+    restore = sub.add_parser("restore", help="バックアップから復元する（アプリを止めてから）")
+    restore.add_argument("path", help="kyoso backup が書き出したファイル（SQLite は .db、PostgreSQL は .dump）")
+    restore.add_argument("--yes", action="store_true", help="今のデータを置き換えることを確認した")
+    restore.set_defaults(func=_restore)
+
+    sub.add_parser("doctor", help="この環境の設定を点検する（問題があれば終了コード 1）").set_defaults(func=_doctor)
     return parser
 
 

@@ -8,6 +8,9 @@ from typing import Any
 import reflex as rx
 
 from kyoso import routes
+from kyoso.db import read_scope
+from kyoso.ops import http as ops_http
+from kyoso.ops import metrics, reflex_hooks
 from kyoso.pages.account import forgot_page, reset_page, verify_page
 from kyoso.pages.admin import admin_page
 from kyoso.pages.admin_mail import admin_mail_page
@@ -24,6 +27,7 @@ from kyoso.pages.questions import questions_page
 from kyoso.pages.search import search_page
 from kyoso.pages.settings import settings_page
 from kyoso.realtime.setup import make_sio, register_realtime
+from kyoso.services.mail import outbox
 from kyoso.states.account import ForgotState, ResetState, VerifyState
 from kyoso.states.admin import AdminState
 from kyoso.states.admin_mail import AdminMailState
@@ -53,7 +57,18 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
     sio=make_sio(),
+    # /healthz, /readyz, /metrics (kyoso/ops/http.py), matched before Reflex's routes.
+    api_transformer=ops_http.routes(),
 )
+reflex_hooks.install(app)
+
+
+def _outbox_depth() -> int:
+    with read_scope() as session:
+        return outbox.waiting(session)
+
+
+metrics.track_queue_depth("mail_outbox", _outbox_depth)
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 mount_unsubscribe(app)

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True
 
+    # Operations (kyoso/ops/). Behind a reverse proxy: how many proxies in
+    # front of kyoso append to X-Forwarded-For (nginx in deploy/: 1). 0 trusts
+    # no header: the client address is the TCP peer.
+    trusted_proxy_hops: int = 0
+    # Client addresses (CIDRs, comma separated) that may read /metrics.
+    metrics_allow: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1/32", "::1/128")
+    # "text" (default) or "json": one JSON object per log line, with the
+    # request or event id.
+    log_format: str = "text"
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(c.strip() for c in value.split(",") if c.strip())
+        return value
+
     @field_validator("allowed_email_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:

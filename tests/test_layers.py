@@ -26,6 +26,7 @@ FORBIDDEN = {
     "kyoso.realtime": ("kyoso.states", "kyoso.pages", "kyoso.components", "kyoso.kyoso"),
     "kyoso.states": ("kyoso.pages", "kyoso.components", "kyoso.kyoso"),
     "kyoso.components": ("kyoso.pages", "kyoso.kyoso"),
+    "kyoso.ops": ("kyoso.states", "kyoso.pages", "kyoso.components", "kyoso.realtime"),
 }
 # A module that says, near its top, why its functions import late.
 LATE_MARKER = "# Late imports:"

@@ -35,6 +35,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from kyoso.ops import metrics
+
 logger = logging.getLogger("kyoso.realtime")
 
 NAMESPACE = "/_event"
@@ -160,6 +162,7 @@ class Hub:
         if self.sio is None:
             return
         self.sent += 1
+        metrics.count_emit(room, self.room_size(room))
         await self.sio.emit("event", payload, room=room, namespace=NAMESPACE)
 
     def room_size(self, room: str) -> int:

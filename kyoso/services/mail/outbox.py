@@ -171,6 +171,13 @@ def envelope_from(mail_from: str | None = None) -> str:
 # ---------------------------------------------------------------------------
 
 
+def waiting(session: Session) -> int:
+    """Mails not yet handed to the SMTP server (queued, being sent, or held
+    while no server is set): the outbox's depth for /metrics."""
+    return int(session.exec(select(sa.func.count()).select_from(Outbox).where(
+        col(Outbox.status).in_([OutboxStatus.queued, OutboxStatus.sending, OutboxStatus.held]))).one())
+
+
 def _require_staff(user: User | None) -> User:
     if user is None or user.status != UserStatus.active or not user.is_staff:
         raise NotAllowed("この操作は運営だけが行えます。")
