@@ -11,7 +11,9 @@ from kyoso import routes
 from kyoso.db import read_scope
 from kyoso.ops import http as ops_http
 from kyoso.ops import metrics, reflex_hooks
+from kyoso.pages.account import forgot_page, reset_page, verify_page
 from kyoso.pages.admin import admin_page
+from kyoso.pages.admin_mail import admin_mail_page
 from kyoso.pages.auth import login_page, signup_page
 from kyoso.pages.briefings import briefing_page, briefings_page, presenter_page
 from kyoso.pages.channel import channel_page
@@ -23,9 +25,12 @@ from kyoso.pages.profile import profile_page
 from kyoso.pages.surveys import survey_page
 from kyoso.pages.questions import questions_page
 from kyoso.pages.search import search_page
+from kyoso.pages.settings import settings_page
 from kyoso.realtime.setup import make_sio, register_realtime
 from kyoso.services.mail import outbox
+from kyoso.states.account import ForgotState, ResetState, VerifyState
 from kyoso.states.admin import AdminState
+from kyoso.states.admin_mail import AdminMailState
 from kyoso.states.auth import LoginState, SignupState
 from kyoso.states.briefings import BriefingListState, BriefingState
 from kyoso.states.channel import ChannelState
@@ -37,8 +42,10 @@ from kyoso.states.profile import ProfileState
 from kyoso.states.surveys import SurveyState
 from kyoso.states.questions import QuestionsState
 from kyoso.states.search import SearchState
+from kyoso.states.settings import SettingsState
 from kyoso.styles import base_style
 from kyoso.tasks import run_periodic_tasks
+from kyoso.unsubscribe_route import mount_unsubscribe
 
 TITLE = "共創 kyoso"
 
@@ -64,6 +71,7 @@ def _outbox_depth() -> int:
 metrics.track_queue_depth("mail_outbox", _outbox_depth)
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
+mount_unsubscribe(app)
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,
@@ -76,6 +84,13 @@ def members_page(component: Callable[[], rx.Component], route: str, title: str,
 
 app.add_page(login_page, route=routes.LOGIN, title=f"ログイン | {TITLE}", on_load=LoginState.open_login)
 app.add_page(signup_page, route=routes.SIGNUP, title=f"参加申込 | {TITLE}", on_load=SignupState.open_signup)
+# Reached from mail, before login (issue 15).
+app.add_page(verify_page, route=routes.VERIFY, title=f"メールアドレスの確認 | {TITLE}",
+             on_load=VerifyState.open_verify)
+app.add_page(forgot_page, route=routes.PASSWORD_FORGOT, title=f"パスワードの再設定 | {TITLE}",
+             on_load=ForgotState.open_forgot)
+app.add_page(reset_page, route=routes.PASSWORD_RESET, title=f"新しいパスワード | {TITLE}",
+             on_load=ResetState.open_reset)
 members_page(home_page, routes.HOME, "", HomeState.open_home)
 members_page(directory_page, routes.CHANNELS, "チャンネル一覧", DirectoryState.open_directory)
 members_page(channel_page, routes.CHANNEL, "チャンネル", ChannelState.open_channel)
@@ -89,3 +104,5 @@ members_page(presenter_page, routes.BRIEFING_PRESENT, "発表者ビュー", Brie
 members_page(admin_page, routes.ADMIN, "運営", AdminState.open_admin)
 members_page(search_page, routes.SEARCH, "検索", SearchState.open_search)
 members_page(questions_page, routes.QUESTIONS, "未回答の質問", QuestionsState.open_questions)
+members_page(settings_page, routes.SETTINGS, "通知の設定", SettingsState.open_settings)
+members_page(admin_mail_page, routes.ADMIN_MAIL, "送信メール", AdminMailState.open_mail)

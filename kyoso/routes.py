@@ -18,6 +18,13 @@ INBOX = "/inbox"
 POLL = "/polls/[id]"
 SURVEY = "/surveys/[id]"
 QUESTIONS = "/questions"
+# Mail (issue 15): pages before login, my settings, 運営's outbox.
+PASSWORD_FORGOT = "/password/forgot"
+PASSWORD_RESET = "/password/reset"  # ?token=
+VERIFY = "/verify"  # ?token=
+SETTINGS = "/settings"
+ADMIN_MAIL = "/admin/mail"
+UNSUBSCRIBE = "/unsubscribe"  # ?token= (a backend route: kyoso/unsubscribe_route.py)
 
 
 def channel(slug: str) -> str:

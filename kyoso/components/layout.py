@@ -8,6 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kyoso import routes
+from kyoso.components.notify import notify_bridge
 from kyoso.components.ui import tid
 from kyoso.components.search import header_search
 from kyoso.realtime.bridge import live_bridge
@@ -44,6 +45,25 @@ def _nav_link(label: str, href: str, icon: str, badge: rx.Component | None = Non
     )
 
 
+# Read by screen readers, not shown.
+_VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",
+                    "clip": "rect(0 0 0 0)", "white_space": "nowrap"}
+
+
+def _staff_badge() -> rx.Component:
+    """Applications waiting for review and reported posts, on the 運営 menu."""
+    waiting = SidebarState.staff_applications + SidebarState.staff_reports
+    text = "審査待ち" + SidebarState.staff_applications.to_string() + "件・通報" + \
+        SidebarState.staff_reports.to_string() + "件"
+    return rx.cond(
+        waiting > 0,
+        rx.badge(waiting, rx.el.span("（" + text + "）", style=_VISUALLY_HIDDEN), color_scheme="amber",
+                 variant="solid", size="1", title=text,
+                 custom_attrs=tid("staff-count", **{"data-applications": SidebarState.staff_applications,
+                                                    "data-reports": SidebarState.staff_reports})),
+    )
+
+
 def sidebar(*sections: rx.Component) -> rx.Component:
     return rx.el.nav(
         rx.vstack(
@@ -57,7 +77,7 @@ def sidebar(*sections: rx.Component) -> rx.Component:
             _nav_link("説明会", routes.BRIEFINGS, "presentation"),
             _nav_link("未回答の質問", routes.QUESTIONS, "circle_help"),
             _nav_link("検索", routes.SEARCH, "search"),
-            rx.cond(SessionState.me.is_staff, _nav_link("運営", routes.ADMIN, "shield")),
+            rx.cond(SessionState.me.is_staff, _nav_link("運営", routes.ADMIN, "shield", _staff_badge())),
             sidebar_heading("参加中のチャンネル"),
             rx.foreach(SidebarState.channels, _channel_link),
             rx.cond(
@@ -175,6 +195,8 @@ def header(search_box: rx.Component | None = None) -> rx.Component:
                         ),
                         rx.menu.separator(),
                         rx.menu.item("プロフィール", on_click=rx.redirect("/u/" + SessionState.me.id.to_string())),
+                        rx.menu.item("通知の設定", on_click=rx.redirect(routes.SETTINGS),
+                                     custom_attrs=tid("menu-settings")),
                         rx.menu.item("ログアウト", on_click=SessionState.logout,
                                      custom_attrs=tid("logout")),
                         rx.menu.item("すべての端末からログアウト", on_click=SessionState.logout_everywhere,
@@ -205,6 +227,7 @@ def shell(*content: rx.Component, sidebar_sections: tuple[rx.Component, ...] = (
     return rx.box(
         rx.el.a("本文へ移動", href="#main", class_name="skip-link"),
         live_bridge(),
+        notify_bridge(),
         header(header_search() if search_box is None else search_box),
         rx.hstack(
             sidebar(*sidebar_sections),

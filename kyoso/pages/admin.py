@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import reflex as rx
 
+from kyoso import routes
+
 from kyoso.components.layout import shell
 from kyoso.components.ui import card, empty_state, form_error, notice, page_title, tid
 from kyoso.services.accounts import ApplicantView, DecisionView
 from kyoso.services.moderation import MemberRow, ReportView
 from kyoso.states.admin import AdminState
 from kyoso.styles import MUTED
+
+
+def _fit(fit: rx.Var[str]) -> rx.Component:
+    """Whether the address's domain names the chosen 団体: a hint, not a rule."""
+    return rx.cond(
+        fit == "一致",
+        rx.badge("ドメイン: 一致", color_scheme="green", variant="soft", high_contrast=True,
+                 title="メールのドメインが選ばれた団体と一致します", custom_attrs=tid("email-fit")),
+        rx.badge("ドメイン: 要確認", color_scheme="amber", variant="soft", high_contrast=True,
+                 title="メールのドメインから団体を確かめられませんでした。所属を確認してください",
+                 custom_attrs=tid("email-fit")),
+    )
 
 
 def _applicant(a: ApplicantView) -> rx.Component:
@@ -21,7 +35,11 @@ def _applicant(a: ApplicantView) -> rx.Component:
                 rx.badge(a.org_code, variant="soft", color_scheme="gray", high_contrast=True),
                 wrap="wrap", align="baseline", spacing="2",
             ),
-            rx.text(a.department, " ・ ", a.email, size="2", color=MUTED),
+            rx.hstack(
+                rx.text(a.department, " ・ ", a.email, size="2", color=MUTED),
+                _fit(AdminState.email_fit[a.id.to_string()]),
+                wrap="wrap", align="center", spacing="2",
+            ),
             rx.text("申込日時: ", a.applied_at, size="1", color=MUTED),
             rx.cond(
                 AdminState.reject_id == a.id,
@@ -98,11 +116,17 @@ def _member(m: rx.Var[MemberRow]) -> rx.Component:
         rx.table.cell(m.role),
         rx.table.cell(rx.cond(m.status == "suspended", rx.badge("利用停止中", color_scheme="red", high_contrast=True),
                               "有効")),
-        rx.table.cell(rx.cond(
-            m.status == "suspended",
-            rx.button("利用再開", size="1", variant="soft", on_click=AdminState.set_suspended(m.id, False)),
-            rx.button("利用停止", size="1", variant="soft", color_scheme="red",
-                      on_click=AdminState.set_suspended(m.id, True), custom_attrs=tid("member-suspend")),
+        rx.table.cell(rx.hstack(
+            rx.cond(
+                m.status == "suspended",
+                rx.button("利用再開", size="1", variant="soft", on_click=AdminState.set_suspended(m.id, False)),
+                rx.button("利用停止", size="1", variant="soft", color_scheme="red",
+                          on_click=AdminState.set_suspended(m.id, True), custom_attrs=tid("member-suspend")),
+            ),
+            rx.cond(m.status == "active",
+                    rx.button("再設定リンクを送る", size="1", variant="soft", color_scheme="gray",
+                              on_click=AdminState.send_reset_link(m.id), custom_attrs=tid("member-reset-link"))),
+            spacing="2",
         )),
     )
 
@@ -206,7 +230,8 @@ def _audit() -> rx.Component:
 
 def admin_page() -> rx.Component:
     return shell(
-        page_title("運営"),
+        page_title("運営", rx.link("送信メール", href=routes.ADMIN_MAIL, size="2",
+                                 custom_attrs=tid("admin-mail-link"))),
         form_error(AdminState.error),
         notice(AdminState.notice),
         rx.tabs.root(

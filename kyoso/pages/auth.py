@@ -6,7 +6,7 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.components.layout import public_page
-from kyoso.components.ui import card, field, form_error, tid
+from kyoso.components.ui import card, field, form_error, notice, tid
 from kyoso.states.auth import LoginState, SignupState
 from kyoso.styles import MUTED
 
@@ -17,6 +17,7 @@ def login_page() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.heading("ログイン", size="5", as_="h1"),
+                    notice(LoginState.notice),
                     form_error(LoginState.error),
                     field("メールアドレス", rx.input(
                         name="email", id="login-email", type="email", auto_complete="username",
@@ -30,6 +31,8 @@ def login_page() -> rx.Component:
                     ), html_for="login-password"),
                     rx.button("ログイン", type="submit", width="100%", size="3",
                               custom_attrs=tid("login-submit")),
+                    rx.link("パスワードをお忘れの方", href=routes.PASSWORD_FORGOT, underline="always", size="2",
+                            custom_attrs=tid("login-forgot")),
                     rx.text(
                         "はじめての方は ",
                         rx.link("参加を申し込む", href=routes.SIGNUP, underline="always"),
@@ -177,10 +180,18 @@ def signup_page() -> rx.Component:
                     rx.heading("申し込みを受け付けました", size="5", as_="h1"),
                     rx.text(
                         SignupState.done_email,
-                        " で申し込みを受け付けました。運営が所属を確認し、承認されるとログインできます"
+                        " に確認のメールを送りました。メールを開き、24時間以内に本文のリンクを開いてください。"
+                        "アドレスを確認できると申し込みが運営の審査に進み、承認されるとログインできます"
                         "（通常、数営業日かかります）。",
                         size="2",
                     ),
+                    rx.text(
+                        "メールが届かないときは、迷惑メールのフォルダもご確認ください。"
+                        "（SMTP サーバーを設定していない体験環境では、メールは送られず、運営の「送信メール」"
+                        "（/admin/mail）に表示されます。）",
+                        size="1", color=MUTED,
+                    ),
+                    rx.link("確認メールを送り直す", href=routes.VERIFY, underline="always", size="2"),
                     rx.link("ログイン画面へ", href=routes.LOGIN, underline="always"),
                     spacing="3",
                     custom_attrs=tid("signup-done"),

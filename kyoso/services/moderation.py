@@ -189,3 +189,24 @@ def audit_log(session: Session, admin: User, *, limit: int = 200) -> list[AuditE
                        ACTION_LABELS.get(a.action, a.action),
                        f"{a.target_type} #{a.target_id}" if a.target_id else a.target_type, a.detail)
             for a, u in rows]
+
+
+@dataclass
+class StaffCounts:
+    """What waits for 運営 (the badge on the 運営 menu)."""
+
+    applications: int
+    reports: int  # reported posts with an open report
+
+    @property
+    def total(self) -> int:
+        return self.applications + self.reports
+
+
+def staff_counts(session: Session, staff: User) -> StaffCounts:
+    accounts.require_staff(staff)
+    applications = session.exec(
+        select(sa.func.count()).select_from(User).where(User.status == UserStatus.pending)).one()
+    reports = session.exec(
+        select(sa.func.count(sa.distinct(Report.message_id))).where(Report.status == "open")).one()
+    return StaffCounts(int(applications), int(reports))

@@ -8,13 +8,14 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.models import Role
-from kyoso.services import accounts, moderation, stamps
+from kyoso.services import account_mail, accounts, moderation, stamps
 from kyoso.states.session import SessionState
 
 
 class AdminState(SessionState):
     tab: str = "signups"
     applicants: list[accounts.ApplicantView] = []
+    email_fit: dict[str, str] = {}  # applicant id -> 一致 | 要確認 (does the address fit the 団体?)
     decisions: list[accounts.DecisionView] = []
     reports: list[moderation.ReportView] = []
     members: list[moderation.MemberRow] = []
@@ -34,6 +35,7 @@ class AdminState(SessionState):
         self.members = moderation.find_members(session, user, self.member_query)
         self.audit = moderation.audit_log(session, user, limit=100) if self.is_admin else []
         self.applicants = accounts.applicants(session, user)
+        self.email_fit = {str(a.id): a.email_fit for a in account_mail.review_queue(session, user)}
         self.decisions = accounts.decisions(session, user, limit=30)
 
     async def _reload(self, _: Any = None) -> Any:
@@ -86,6 +88,11 @@ class AdminState(SessionState):
         return await self._change(moderation.set_suspended, int(user_id), bool(suspended),
                                   notice="利用停止にしました。" if suspended else "利用を再開しました。",
                                   then=self._reload)
+
+    @rx.event
+    async def send_reset_link(self, user_id: int):
+        return await self._change(account_mail.send_reset_link, int(user_id),
+                                  notice="パスワード再設定のリンクをメールで送りました（30分有効）。")
 
     @rx.event
     async def approve(self, applicant_id: int):

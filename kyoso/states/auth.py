@@ -22,12 +22,16 @@ def _safe_next(value: str | None) -> str:
 
 class LoginState(SessionState):
     error: str = ""
+    notice: str = ""
     busy: bool = False
 
     @rx.event
     def open_login(self):
         self.error = ""
         self.busy = False
+        # After /password/reset (which ended every session of the member).
+        done = self.router.url.query_parameters.get("reset") == "done"
+        self.notice = "パスワードを設定しました。新しいパスワードでログインしてください。" if done else ""
         # Already logged in: go home.
         with read_scope() as session:
             if accounts.user_for_token(session, self.token) is not None:

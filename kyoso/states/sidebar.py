@@ -1,5 +1,6 @@
 """The sidebar of every members' page: my channels with unread counts, and
-the inbox count. Both are live."""
+the inbox count. Both are live. For 運営, what waits for them (pending
+applications, reported posts), counted at each page load."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import reflex as rx
 
 from kyoso import realtime
-from kyoso.services import channels, notifications
+from kyoso.services import channels, moderation, notifications
 from kyoso.states.session import SessionState, shell_part
 
 
@@ -18,6 +19,8 @@ from kyoso.states.session import SessionState, shell_part
 class SidebarState(SessionState):
     channels: list[channels.SidebarChannel] = []
     inbox_unread: int = 0
+    staff_applications: int = 0
+    staff_reports: int = 0
     live_patch: dict[str, Any] = {}
 
     async def _load_in(self, session: Any, user: Any, *, reading: int = 0) -> None:
@@ -28,6 +31,9 @@ class SidebarState(SessionState):
             mine = [dataclasses.replace(c, unread=0) if c.id == reading else c for c in mine]
         self.channels = mine
         self.inbox_unread = notifications.unread_count(session, user.id or 0)
+        if user.is_staff:
+            waiting = moderation.staff_counts(session, user)
+            self.staff_applications, self.staff_reports = waiting.applications, waiting.reports
         topics = ["all", f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
         await realtime.subscribe(self, "shell", topics, session, user)
 

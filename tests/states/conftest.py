@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import pytest
 from reflex.istate.data import RouterData
@@ -71,6 +72,8 @@ def states(sio: FakeSio) -> Callable[..., Any]:
         path = route
         for key, value in params.items():
             path = path.replace(f"[{key}]", value)
+        if query:  # the page's URL, where router.url.query_parameters reads them
+            path += "?" + urlencode(query)
         router_data = {"pathname": route, "asPath": path, "query": {**params, **(query or {})},
                        "sid": sid, "token": "client-token", "ip": "192.0.2.1", "headers": {}}
         root.router = RouterData.from_router_data(router_data)

@@ -126,9 +126,7 @@ class Unsubscribed:
     label: str
 
 
-def unsubscribe(session: Session, token: str) -> Unsubscribed:
-    """Turn off the one setting a mail's unsubscribe link names; no login.
-    Doing it twice is harmless. A forged or damaged link changes nothing."""
+def _unsubscribe_target(session: Session, token: str) -> tuple[int, str]:
     parts = (token or "").strip().split(".")
     if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in SETTINGS:
         raise InvalidInput(UNSUBSCRIBE_BAD)
@@ -137,6 +135,19 @@ def unsubscribe(session: Session, token: str) -> Unsubscribed:
         raise InvalidInput(UNSUBSCRIBE_BAD)
     if session.get(User, user_id) is None:
         raise InvalidInput(UNSUBSCRIBE_BAD)
+    return user_id, setting
+
+
+def check_unsubscribe(session: Session, token: str) -> Unsubscribed:
+    """What an unsubscribe link would turn off (the confirm page), changing nothing."""
+    _, setting = _unsubscribe_target(session, token)
+    return Unsubscribed(setting, SETTINGS[setting][0])
+
+
+def unsubscribe(session: Session, token: str) -> Unsubscribed:
+    """Turn off the one setting a mail's unsubscribe link names; no login.
+    Doing it twice is harmless. A forged or damaged link changes nothing."""
+    user_id, setting = _unsubscribe_target(session, token)
     row = _row(session, user_id) or MailSetting(user_id=user_id, **DEFAULTS)
     setattr(row, setting, False)
     row.updated_at = utcnow()
