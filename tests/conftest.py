@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from kyoso import db
+from kyoso.realtime.hub import hub
 from kyoso.settings import get_settings
 
 POSTGRES_URL = os.environ.get("KYOSO_TEST_POSTGRES_URL", "")
@@ -96,3 +98,32 @@ def _fresh_process_caches() -> Iterator[None]:
     messages._page_cache.clear()
     briefing_room._questions_cache.clear()
     yield
+
+
+class FakeSio:
+    """Stands in for the socket.io server: records rooms and emits."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[str, set[str]] = {}
+        self.emitted: list[tuple[str, dict[str, Any]]] = []
+
+    async def enter_room(self, sid: str, room: str, namespace: str = "") -> None:
+        self.rooms.setdefault(sid, set()).add(room)
+
+    async def leave_room(self, sid: str, room: str, namespace: str = "") -> None:
+        self.rooms.get(sid, set()).discard(room)
+
+    async def emit(self, event: str, payload: dict[str, Any], room: str = "", namespace: str = "") -> None:
+        self.emitted.append((room, payload))
+
+
+@pytest.fixture
+def sio() -> Iterator[FakeSio]:
+    """A stand-in socket.io server, and a hub that knows no client yet (the
+    same sid in another test, on another database, is another client)."""
+    fake, before, groups = FakeSio(), hub.sio, hub._groups
+    hub.attach(fake)
+    hub._groups = {}
+    yield fake
+    hub.attach(before)
+    hub._groups = groups

@@ -16,11 +16,10 @@ import kyoso.kyoso  # noqa: F401 - the states register themselves as live
 from kyoso import realtime
 from kyoso.models import ResultsVisibility, Role, UserStatus
 from kyoso.realtime import fanout
-from kyoso.realtime.hub import hub
 from kyoso.realtime.registry import live_state_names, state_name
 from kyoso.services import briefing_room, messages, polls
 from kyoso.services.events import MessageChanged, PollChanged, TallyChanged
-from tests.states.conftest import FakeSio
+from tests.conftest import FakeSio
 from tests.utils.factories import make_briefing, make_channel, make_poll, make_user, post
 
 HIDDEN = [ResultsVisibility.owner, ResultsVisibility.after_vote, ResultsVisibility.after_close]
@@ -104,15 +103,9 @@ class _Client:
         self.router = type("R", (), {"session": type("S", (), {"session_id": sid})()})()
 
 
-@pytest.fixture
-def fake_sio():  # type: ignore[no-untyped-def]
-    fake, before = FakeSio(), hub.sio
-    hub.attach(fake)
-    yield fake
-    hub.attach(before)
 
 
-async def test_a_topic_the_member_may_not_see_is_never_joined(session: Session, fake_sio: FakeSio) -> None:
+async def test_a_topic_the_member_may_not_see_is_never_joined(session: Session, sio: FakeSio) -> None:
     author = make_user(session, role=Role.national)
     member, other = make_user(session), make_user(session)
     channel = make_channel(session)
@@ -122,21 +115,21 @@ async def test_a_topic_the_member_may_not_see_is_never_joined(session: Session, 
         f"channel:{channel.id}", f"user:{member.id}", f"user:{other.id}",
         f"poll-results:{owner_only.id}", "no-such-kind:1"], session, member)
     assert granted == [f"channel:{channel.id}", f"user:{member.id}"]
-    assert fake_sio.rooms["sid-member"] == {f"channel:{channel.id}", f"user:{member.id}"}
+    assert sio.rooms["sid-member"] == {f"channel:{channel.id}", f"user:{member.id}"}
     assert not await realtime.add_topic(client, "polls", f"poll-results:{owner_only.id}", session, member)
-    assert f"poll-results:{owner_only.id}" not in fake_sio.rooms["sid-member"]
+    assert f"poll-results:{owner_only.id}" not in sio.rooms["sid-member"]
     # The author may.
     assert await realtime.add_topic(_Client("sid-author"), "polls", f"poll-results:{owner_only.id}",
                                     session, author)
 
 
-async def test_a_suspended_member_joins_no_room(session: Session, fake_sio: FakeSio) -> None:
+async def test_a_suspended_member_joins_no_room(session: Session, sio: FakeSio) -> None:
     member = make_user(session)
     channel = make_channel(session)
     member.status = UserStatus.suspended
     assert await realtime.subscribe(_Client("sid-s"), "page", [f"channel:{channel.id}", "all"],
                                     session, member) == []
-    assert fake_sio.rooms.get("sid-s", set()) == set()
+    assert sio.rooms.get("sid-s", set()) == set()
 
 
 def test_a_hidden_question_leaves_the_room_list(session: Session) -> None:

@@ -8,7 +8,7 @@ test, router data as a page load would bring it, handlers called directly
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -20,35 +20,9 @@ from sqlmodel import Session
 import kyoso.kyoso  # noqa: F401 - the app: every state and page registered
 from kyoso import realtime
 from kyoso.models import User
-from kyoso.realtime.hub import hub
 from kyoso.services import accounts
 
 S = TypeVar("S")
-
-
-class FakeSio:
-    """Stands in for the socket.io server: records rooms and emits."""
-
-    def __init__(self) -> None:
-        self.rooms: dict[str, set[str]] = {}
-        self.emitted: list[tuple[str, dict[str, Any]]] = []
-
-    async def enter_room(self, sid: str, room: str, namespace: str = "") -> None:
-        self.rooms.setdefault(sid, set()).add(room)
-
-    async def leave_room(self, sid: str, room: str, namespace: str = "") -> None:
-        self.rooms.get(sid, set()).discard(room)
-
-    async def emit(self, event: str, payload: dict[str, Any], room: str = "", namespace: str = "") -> None:
-        self.emitted.append((room, payload))
-
-
-@pytest.fixture
-def sio() -> Iterator[FakeSio]:
-    fake, before = FakeSio(), hub.sio
-    hub.attach(fake)
-    yield fake
-    hub.attach(before)
 
 
 @pytest.fixture
@@ -62,7 +36,7 @@ def token_of(session: Session) -> Callable[[User], str]:
 
 
 @pytest.fixture
-def states(sio: FakeSio) -> Callable[..., Any]:
+def states(sio: Any) -> Callable[..., Any]:
     """``states(StateClass, token, route, sid=..., query=..., **params)``: the
     state of one browser on one page."""
 
