@@ -31,7 +31,7 @@ from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimite
 from kyoso.services.mail import links as mail_links
 from kyoso.services.organisations import check_org_code
 from kyoso.services.security import hash_password, hash_token, new_token, verify_password
-from kyoso.services.text import clean_line, clean_text
+from kyoso.services.text import clean_line, clean_name, clean_text
 from kyoso.services.timefmt import jst_date, jst_datetime
 from kyoso.settings import get_settings
 
@@ -135,7 +135,7 @@ class SignupInput:
 def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> User:
     """Record an application. The account stays pending until 運営 approve it."""
     email = check_email(data.email)
-    name = clean_line(data.name, label="氏名", max_len=50, nfkc=True)
+    name = clean_name(data.name)
     org = check_org_code(session, data.org_code)
     check_org_for_email(org, email)
     department = clean_line(data.department, label="部課名", max_len=100)
@@ -279,7 +279,7 @@ def create_user(session: Session, *, email: str, password: str, name: str, org_c
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise InvalidInput("このメールアドレスはすでに登録されています。", field="email")
     user = User(
-        email=email, name=clean_line(name, label="氏名", max_len=50, nfkc=True), org_code=org.code,
+        email=email, name=clean_name(name), org_code=org.code,
         department=clean_line(department, label="部課名", max_len=100, required=False),
         role=role, status=UserStatus.active, password_hash=hash_password(check_password_strength(password)),
         reviewed_at=utcnow(),
@@ -467,7 +467,7 @@ def get_profile(session: Session, viewer: User, user_id: int) -> ProfileView:
 
 def update_profile(session: Session, user: User, *, name: str, department: str, bio: str,
                    interests: str) -> User:
-    user.name = clean_line(name, label="氏名", max_len=50, nfkc=True)
+    user.name = clean_name(name)
     user.department = clean_line(department, label="部課名", max_len=100)
     user.bio = clean_text(bio, label="自己紹介", max_len=1000, required=False)
     user.interests = clean_line(interests, label="関心のあるテーマ", max_len=300, required=False)

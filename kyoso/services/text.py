@@ -32,6 +32,14 @@ def clean_line(value: object, *, label: str, max_len: int, required: bool = True
     return text
 
 
+def clean_name(value: object, *, label: str = "氏名", max_len: int = 50) -> str:
+    """A person's name: one line as typed, refused (not joined up) when it
+    holds a line break, since it goes into mail headers and every page."""
+    if any(ch in str(value or "") for ch in "\r\n\u2028\u2029\x85"):
+        raise InvalidInput(f"{label}に改行は使えません。1行で入力してください。", field="name")
+    return clean_line(value, label=label, max_len=max_len, nfkc=True)
+
+
 def clean_text(value: object, *, label: str, max_len: int, required: bool = True) -> str:
     """Several lines (a message, a description): NFC, no controls, line breaks kept."""
     text = "" if value is None else str(value)

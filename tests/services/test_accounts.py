@@ -259,3 +259,15 @@ def test_profile_of_another_member_has_no_email(session: Session) -> None:
 
 def test_hashing_uses_argon2() -> None:
     assert hash_password("abcdefghijk").startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("name", ["山田\r\nBcc: all@example.lg.jp", "山田\n花子", "山田\u2028花子"])
+def test_a_name_with_a_line_break_is_refused(session: Session, name: str) -> None:
+    """A name goes into mail headers (To:) and every page: a line break in it
+    is refused with a message, not joined up silently."""
+    with pytest.raises(InvalidInput, match="改行は使えません"):
+        accounts.create_user(session, email="newline@city.example.lg.jp", password=PASSWORD, name=name,
+                             org_code=CHIYODA)
+    user = make_user(session)
+    with pytest.raises(InvalidInput, match="改行は使えません"):
+        accounts.update_profile(session, user, name=name, department="", bio="", interests="")
