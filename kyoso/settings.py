@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
 
+    # kyoso import slack: the largest file of an export read (a day of one
+    # channel, users.json); a larger one is reported and skipped.
+    slack_import_max_file_mb: int = 64
+
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True
 

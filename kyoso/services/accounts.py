@@ -144,16 +144,21 @@ def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> U
             session, [f"signup:{client_key}"], limit=10, within=timedelta(hours=1),
             message="短時間に多くの申請がありました。1時間ほど待ってから、もう一度お試しください。",
         )
-    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is not None and user.status != UserStatus.unclaimed:
         raise InvalidInput(
             "このメールアドレスはすでに登録されています。ログインするか、運営にお問い合わせください。",
             field="email",
         )
-    user = User(
-        email=email, name=name, org_code=org.code, department=department,
-        role=Role.national if org.is_agency else Role.member,
-        status=UserStatus.pending, password_hash=hash_password(password),
-    )
+    if user is None:
+        user = User(email=email)
+    # An imported member with this address (services/slack_import) becomes the
+    # application, keeping its id: once approved, its history and stamps are the
+    # applicant's.
+    user.name, user.org_code, user.department = name, org.code, department
+    user.role = Role.national if org.is_agency else Role.member
+    user.status, user.password_hash = UserStatus.pending, hash_password(password)
+    user.created_at = utcnow()
     session.add(user)
     if client_key:
         ratelimit.hit(session, f"signup:{client_key}")
@@ -269,6 +274,8 @@ def authenticate(session: Session, email: str, password: str, *, client_key: str
     ratelimit.clear(session, f"login:email:{email}")
     if new_hash:
         user.password_hash = new_hash
+    if user.status == UserStatus.unclaimed:  # no password: never reached, but never let in
+        raise InvalidInput(LOGIN_FAILED, field="password")
     if user.status == UserStatus.pending:
         raise NotAllowed("アカウントは運営の承認待ちです。承認まで数日かかることがあります。")
     if user.status == UserStatus.rejected:
@@ -399,7 +406,9 @@ def get_profile(session: Session, viewer: User, user_id: int) -> ProfileView:
         .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
         .where(User.id == user_id)
     ).first()
-    if row is None or (row[0].status != UserStatus.active and not viewer.is_staff):
+    # An imported member not yet claimed is shown by name and 団体, as in the history.
+    if row is None or (row[0].status not in (UserStatus.active, UserStatus.unclaimed)
+                       and not viewer.is_staff):
         raise NotFound("このメンバーは見つかりませんでした。")
     user, org = row
     from kyoso.services.timefmt import jst_date
