@@ -312,8 +312,8 @@ class Importer:
             self.new_bots.append(row)
             uid = self._fake()
             row["_fake"] = uid
-            self.report.bots += 1
-            self.report.unmatched_users.append({"slack_id": bot_id, "name": name, "email": ""})
+        self.report.bots += 1
+        self.report.unmatched_users.append({"slack_id": bot_id, "name": name, "email": ""})
         self.bots[bot_id] = uid
         return uid
 
