@@ -49,7 +49,7 @@ def standard() -> dict[str, Any]:
                            {"name": "custom_kansha", "users": ["U03"], "count": 1}],
              "pinned_to": ["C01"]},
             {"type": "message", "user": "U02", "text": "*共同調達*の資料が <https://www.digital.go.jp/a_b?x=1&amp;y=2|デジタル庁> にあります",
-             "ts": ts(2), "thread_ts": ts(1), "edited": {"user": "U02", "ts": ts(3)}},
+             "ts": ts(2, 123456), "thread_ts": ts(1), "edited": {"user": "U02", "ts": ts(3)}},
             {"type": "message", "subtype": "thread_broadcast", "user": "U03", "text": "みなさんにも共有します &lt;重要&gt;",
              "ts": ts(4), "thread_ts": ts(1)},
         ],
