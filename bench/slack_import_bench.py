@@ -110,10 +110,11 @@ def main() -> None:
         print(f"during the import: {len(reads)} page reads p50={_pct(reads, .5):.0f} p95={_pct(reads, .95):.0f} "
               f"max={max(reads):.0f} ms; posts p50={_pct(writes, .5):.0f} p95={_pct(writes, .95):.0f} "
               f"max={max(writes):.0f} ms")
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mib, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     n = report.new_messages
     print(f"engine={engine.dialect.name} messages={report.messages:,} written={n:,} "
-          f"seconds={seconds:,.1f} messages/s={n / seconds if seconds else 0:,.0f} peak_rss={peak_mib:,.0f} MiB "
+          f"seconds={seconds:,.1f} cpu={cpu:,.1f}s messages/s={n / seconds if seconds else 0:,.0f} peak_rss={peak_mib:,.0f} MiB "
           f"warnings={len(report.warnings)}")
     with engine.connect() as conn:
         for table in ("message", "stamp", "search_doc", "membership", "user", "slack_import_message"):

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from kyoso.db import utcnow
 from kyoso.models import (
@@ -70,17 +69,11 @@ _KU, _KC, _KM = (SlackImportUser.__table__, SlackImportChannel.__table__,  # typ
                  SlackImportMessage.__table__)  # type: ignore[attr-defined]
 _A = AuditLog.__table__  # type: ignore[attr-defined]
 
-# search_doc with PostgreSQL's tsv column (made by raw DDL in the migration, not in the models).
-_D_PG = sa.Table(
-    "search_doc", sa.MetaData(),
-    *(sa.Column(c.name, c.type) for c in _D.columns), sa.Column("tsv", TSVECTOR))
-
 # Built once: each runs for every batch.
 _INSERT_MESSAGE = sa.insert(_M)
 _INSERT_KEY = sa.insert(_KM)
 _INSERT_STAMP = sa.insert(_S)
 _INSERT_DOC = sa.insert(_D)
-_INSERT_DOC_PG = sa.insert(_D_PG).values(tsv=sa.cast(sa.bindparam("p_tsv"), TSVECTOR))
 _INSERT_FTS = sa.text("INSERT INTO search_fts(rowid, grams, tails) VALUES (:id, :g, :t)")
 _r = _M.alias("r")
 _visible_replies = sa.and_(_r.c.parent_id == _M.c.id, _r.c.deleted_at.is_(None), _r.c.hidden_at.is_(None))
@@ -556,10 +549,10 @@ class Importer:
                              "pinned": item.pinned})
                 stamps += [{"message_id": item.id, "user_id": self._real(u), "stamp": s,
                             "created_at": item.created_at} for u, s in item.stamps]
-            conn.execute(_INSERT_MESSAGE, rows)
-            conn.execute(_INSERT_KEY, keys)
+            self._insert(conn, _INSERT_MESSAGE, rows)
+            self._insert(conn, _INSERT_KEY, keys)
             if stamps:
-                conn.execute(_INSERT_STAMP, stamps)
+                self._insert(conn, _INSERT_STAMP, stamps)
             indexed = [item for item in batch if item.deleted_at is None]
             doc_ids = self._reserve(conn, _D, len(indexed))
             docs = [{"id": d, "kind": MESSAGE, "ref_id": item.id, "channel_id": self.channel_id,
@@ -567,7 +560,7 @@ class Importer:
                      "author_id": self._real(item.author_id), "created_at": item.created_at, "body": item.doc_body}
                     for item, d in zip(indexed, doc_ids)]
             if docs and self.pg:
-                conn.execute(_INSERT_DOC_PG, [{**d, "p_tsv": item.tsv} for d, item in zip(docs, indexed)])
+                self._copy(conn, "search_doc", [{**d, "tsv": item.tsv} for d, item in zip(docs, indexed)])
             elif docs:
                 conn.execute(_INSERT_DOC, docs)
                 conn.execute(_INSERT_FTS, [{"id": d, "g": item.grams, "t": item.tails}
@@ -576,6 +569,24 @@ class Importer:
                 conn.execute(_RECOUNT_REPLIES, [{"p_id": p} for p in sorted(parents)])
         for item in batch:
             self.known[item.ts] = item.id
+
+    def _insert(self, conn: sa.Connection, stmt: sa.Insert, rows: list[dict[str, Any]]) -> None:
+        if self.pg:
+            self._copy(conn, stmt.table.name, rows)  # type: ignore[attr-defined]
+        else:
+            conn.execute(stmt, rows)
+
+    @staticmethod
+    def _copy(conn: sa.Connection, table: str, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: COPY, in the connection's transaction (several times
+        faster than executemany). Values go as Python values: timestamps are
+        aware (UTC), the tsvector is its text form."""
+        columns = list(rows[0])
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            with cur.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
 
     def _write_bots(self, conn: sa.Connection) -> None:
         ws = self.report.workspace
