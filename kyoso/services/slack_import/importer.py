@@ -158,21 +158,25 @@ class Importer:
         start = datetime.now()
         users = self._required_list("users.json")
         channels = self._required_list("channels.json")
+        private: set[str] = set()  # folders of what is not imported: no warning for them
         for name, label in (("groups.json", "非公開チャンネル"), ("dms.json", "ダイレクトメッセージ"),
                             ("mpims.json", "グループダイレクトメッセージ")):
             if self.export.has(name):
                 try:
                     data, _ = self.export.read_json(name)
-                    self.report.not_imported[label] = len(data) if isinstance(data, list) else 0
                 except FileProblem as exc:
                     self.report.warn(exc.name, exc.message, exc.line)
+                    continue
+                data = data if isinstance(data, list) else []
+                self.report.not_imported[label] = len(data)
+                private |= {str(d.get(k)) for d in data if isinstance(d, dict) for k in ("id", "name") if d.get(k)}
         for name in self.export.unsafe:
             self.report.warn(name, "安全でないファイル名（フォルダの外を指す名前）のため読み飛ばしました。")
         teams = Counter(u.get("team_id") for u in users if isinstance(u, dict) and u.get("team_id"))
         self.report.workspace = str(teams.most_common(1)[0][0] if teams else "slack")[:30]
         self._people(users)
         chans = [c for c in channels if isinstance(c, dict) and c.get("id") and c.get("name")]
-        known_folders = {str(c["name"]) for c in chans}
+        known_folders = {str(c["name"]) for c in chans} | private
         for name in sorted(set(n.split("/", 1)[0] for n in self.export.other_json(known_folders))):
             self.report.warn(name, f"channels.json にないチャンネルのフォルダ「{name}」は取り込みませんでした。")
         self.bytes_total = sum(self.export.size(f) for c in chans for f in self.export.day_files(str(c["name"])))
@@ -206,7 +210,8 @@ class Importer:
         with self.engine.connect() as conn:
             mapped = {r.slack_id: (r.user_id, r.kind) for r in conn.execute(
                 sa.select(_KU.c.slack_id, _KU.c.user_id, _KU.c.kind).where(_KU.c.workspace == ws))}
-            by_email = {e.lower(): (i, s) for i, e, s in conn.execute(sa.select(_U.c.id, _U.c.email, _U.c.status))}
+            by_email: dict[str, tuple[Any, str]] = {
+                e.lower(): (i, s) for i, e, s in conn.execute(sa.select(_U.c.id, _U.c.email, _U.c.status))}
             status_of = {i: s for i, s in by_email.values()}
             orgs = set(conn.execute(sa.select(Organisation.__table__.c.code)).scalars())  # type: ignore[attr-defined]
         for domain, code in list(self.opt.org_map.items()):
@@ -239,19 +244,22 @@ class Importer:
                     r.users_matched += 1
                 self.people[sid] = (name, uid)
                 continue
+            new_row: dict[str, Any] | None = None
             if email and email in by_email:
-                uid = by_email[email][0]
-                if by_email[email][1] == UserStatus.unclaimed:
+                # A member of kyoso, or a Slack user of this run with the same address.
+                found, status = by_email[email]
+                uid, new_row = (0, found) if isinstance(found, dict) else (found, None)
+                if status == UserStatus.unclaimed:
                     r.unmatched_users.append({"slack_id": sid, "name": name, "email": email})
                 else:
                     r.users_matched += 1
             else:
                 uid = 0
                 r.unmatched_users.append({"slack_id": sid, "name": name, "email": email})
-                row = self._unclaimed_row(sid, name, email, kind, builtin, now)
-                new_users.append(row)
-                by_email[row["email"]] = (0, UserStatus.unclaimed)
-            new_keys.append({"workspace": ws, "slack_id": sid, "user_id": uid, "kind": kind, "_row": new_users[-1] if not uid else None})
+                new_row = self._unclaimed_row(sid, name, email, kind, builtin, now)
+                new_users.append(new_row)
+                by_email[new_row["email"]] = (new_row, UserStatus.unclaimed)
+            new_keys.append({"workspace": ws, "slack_id": sid, "user_id": uid, "kind": kind, "_row": new_row})
             self.people[sid] = (name, uid)
         # One transaction: every new member with its key.
         if self.dry:

@@ -21,7 +21,7 @@ def do_import(db_url: str, path: Path, **options: Any) -> Report:
 
 
 def counts(db_url: str) -> dict[str, int]:
-    with get_engine(db_url).connect() as conn:
+    with get_engine(db_url).execution_options(kyoso_write=False).connect() as conn:
         return {t: conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in TABLES}
 
 

@@ -206,3 +206,20 @@ def test_zip_and_folder_import_alike(session: Session, db_url: str, tmp_path: Pa
     report = do_import(db_url, path)
     assert report.messages == 7 and report.warnings == []
     assert counts(db_url)["message"] == 7
+
+
+def test_two_slack_users_with_one_address_become_one_member(session: Session, db_url: str,
+                                                            tmp_path: Path) -> None:
+    data = standard()
+    data["users.json"].append({"id": "U09", "team_id": "T0KYOSO", "name": "hanako2",
+                               "profile": {"real_name": "佐藤 花子", "email": "HANAKO@pref.osaka.lg.jp"}})
+    data["general"]["2023-11-16.json"] = [{"type": "message", "user": "U09", "text": "別アカウントから", "ts": ts(5000)}]
+    data["private-room"] = {"2023-11-14.json": [{"type": "message", "user": "U02", "text": "非公開", "ts": ts(7)}]}
+    data["groups.json"] = [{"id": "G1", "name": "private-room"}]
+    report = do_import(db_url, write(tmp_path / "ws", data))
+    people = _users(session)
+    assert people["U09"].id == people["U02"].id
+    assert _message(session, "C01", ts(5000)).author_id == people["U02"].id
+    assert report.warnings == []  # the private channel's folder is not imported, and not a surprise
+    session.rollback()
+    assert counts(db_url)["message"] == 8
