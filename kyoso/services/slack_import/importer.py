@@ -119,6 +119,8 @@ class _Item:
 class Importer:
     def __init__(self, engine: sa.Engine, export: Export, options: Options) -> None:
         self.engine = engine
+        # Reads need not take SQLite's write lock (db.get_engine begins writers IMMEDIATE).
+        self.reader = engine.execution_options(kyoso_write=False)
         self.export = export
         self.opt = options
         self.dry = options.dry_run
@@ -207,7 +209,7 @@ class Importer:
     def _people(self, users: list[Any]) -> None:
         ws = self.report.workspace
         builtin = builtin_domains()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             mapped = {r.slack_id: (r.user_id, r.kind) for r in conn.execute(
                 sa.select(_KU.c.slack_id, _KU.c.user_id, _KU.c.kind).where(_KU.c.workspace == ws))}
             by_email: dict[str, tuple[Any, str]] = {
@@ -304,7 +306,7 @@ class Importer:
             return self.bots[bot_id]
         name = str(msg.get("username") or (msg.get("bot_profile") or {}).get("name") or "ボット")
         name = re.sub(r"[\[\]\n]", "", name).strip()[:50] or "ボット"
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             uid = conn.execute(sa.select(_KU.c.user_id).where(
                 _KU.c.workspace == self.report.workspace, _KU.c.slack_id == bot_id)).scalar()
         if uid is None:
@@ -322,7 +324,7 @@ class Importer:
 
     def _channel_names(self, chans: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
         ws = self.report.workspace
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             self.chan_ids = {r.slack_id: (r.channel_id, r.finished_at) for r in conn.execute(
                 sa.select(_KC.c.slack_id, _KC.c.channel_id, _KC.c.finished_at).where(_KC.c.workspace == ws))}
             slugs = {r.id: r.slug for r in conn.execute(sa.select(_C.c.id, _C.c.slug))}
@@ -372,7 +374,7 @@ class Importer:
         # What is already written: ts -> message id.
         known: dict[str, int] = {}
         if not self.dry or channel_id > 0:
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 known = dict(conn.execute(sa.select(_KM.c.ts, _KM.c.message_id).where(
                     _KM.c.workspace == ws, _KM.c.channel == sid)).all())
         self.known: dict[str, _Item | int] = dict(known)
