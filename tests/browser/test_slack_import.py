@@ -42,13 +42,13 @@ async def test_imported_thread_stamps_and_mention(app: App, browser: Browser, tm
     await wait_hydrated(page)
     parent = message(page, "ガバメントクラウドの回線費用について質問です").first
     await expect(parent).to_be_visible()
-    # The mention is the member's (比嘉, by e-mail), as a post's mention is.
+    # The mention is the member's (比嘉, matched by e-mail, by their kyoso name), as a post's mention is.
     mention = parent.locator(f"span.mention[data-user-id='{naha.id}']")
-    await expect(mention).to_have_text("@佐藤 花子")
+    await expect(mention).to_have_text("@比嘉 真司")
     # Stamps with who pressed them: 比嘉 and the unclaimed 鈴木.
     thumbs = parent.locator("[data-testid=stamp][data-stamp='👍']")
     await expect(thumbs.get_by_test_id("stamp-count")).to_have_text("2")
-    await expect(thumbs).to_have_attribute("aria-label", "👍 2人: 佐藤 花子、鈴木 一郎")
+    await expect(thumbs).to_have_attribute("aria-label", "👍 2人: 比嘉 真司、鈴木 一郎")
     await expect(parent.locator("[data-testid=stamp][data-stamp=':custom_kansha:']")).to_be_visible()
     # The thread: two replies, the edited one marked, the link kept.
     await parent.get_by_test_id("reply-count").click()

@@ -212,9 +212,11 @@ class Importer:
         with self.reader.connect() as conn:
             mapped = {r.slack_id: (r.user_id, r.kind) for r in conn.execute(
                 sa.select(_KU.c.slack_id, _KU.c.user_id, _KU.c.kind).where(_KU.c.workspace == ws))}
-            by_email: dict[str, tuple[Any, str]] = {
-                e.lower(): (i, s) for i, e, s in conn.execute(sa.select(_U.c.id, _U.c.email, _U.c.status))}
-            status_of = {i: s for i, s in by_email.values()}
+            rows = conn.execute(sa.select(_U.c.id, _U.c.email, _U.c.status, _U.c.name)).all()
+            by_email: dict[str, tuple[Any, str]] = {e.lower(): (i, s) for i, e, s, _ in rows}
+            status_of = {i: s for i, _, s, _ in rows}
+            # A member is shown (in mentions too) by the name they chose in kyoso.
+            kyoso_name = {i: n for i, _, s, n in rows if s != UserStatus.unclaimed}
             orgs = set(conn.execute(sa.select(Organisation.__table__.c.code)).scalars())  # type: ignore[attr-defined]
         for domain, code in list(self.opt.org_map.items()):
             if code not in orgs:
@@ -244,7 +246,7 @@ class Importer:
                     r.unmatched_users.append({"slack_id": sid, "name": name, "email": email})
                 else:
                     r.users_matched += 1
-                self.people[sid] = (name, uid)
+                self.people[sid] = (kyoso_name.get(uid, name), uid)
                 continue
             new_row: dict[str, Any] | None = None
             if email and email in by_email:
@@ -262,7 +264,7 @@ class Importer:
                 new_users.append(new_row)
                 by_email[new_row["email"]] = (new_row, UserStatus.unclaimed)
             new_keys.append({"workspace": ws, "slack_id": sid, "user_id": uid, "kind": kind, "_row": new_row})
-            self.people[sid] = (name, uid)
+            self.people[sid] = (kyoso_name.get(uid, name), uid)
         # One transaction: every new member with its key.
         if self.dry:
             for row in new_users:

@@ -142,6 +142,15 @@ def test_markup_becomes_kyoso_html_with_mention_and_channel_links(session: Sessi
     assert "<pre><code>terraform apply" in code.body_html and "<blockquote>" in code.body_html
 
 
+def test_a_matched_member_is_mentioned_by_their_kyoso_name(session: Session, db_url: str,
+                                                           tmp_path: Path) -> None:
+    member = make_user(session, email="hanako@pref.osaka.lg.jp", name="佐藤花子", org="270008")
+    session.rollback()
+    do_import(db_url, write(tmp_path / "ws", standard()))
+    parent = _message(session, "C01", ts(1))
+    assert f'<span class="mention" data-user-id="{member.id}">@佐藤花子</span>' in parent.body_html
+
+
 def test_imported_text_is_found_by_search(session: Session, db_url: str, member: User, export_dir: Path) -> None:
     do_import(db_url, export_dir)
     session.expire_all()
