@@ -536,6 +536,11 @@ class SlackImportUser(SQLModel, table=True):
     slack_id: str = Field(primary_key=True, max_length=30)
     user_id: int = Field(foreign_key="user.id", index=True)
     kind: str = Field(default="member", max_length=10)  # member | bot | deleted
+    # As imported: what an unclaimed member goes back to if an application
+    # that claimed it is rejected (services/accounts.do_review).
+    name: str = Field(default="", max_length=50)
+    org_code: str = Field(default="", max_length=6)
+    department: str = Field(default="", max_length=100)
 
 
 class SlackImportChannel(SQLModel, table=True):

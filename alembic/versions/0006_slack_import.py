@@ -30,6 +30,9 @@ def upgrade() -> None:
     sa.Column('slack_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('org_code', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_slack_import_user_user_id_user')),
     sa.PrimaryKeyConstraint('workspace', 'slack_id', name=op.f('pk_slack_import_user'))
     )

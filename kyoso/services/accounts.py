@@ -22,6 +22,7 @@ from kyoso.models import (
     Organisation,
     ReviewDecision,
     Role,
+    SlackImportUser,
     User,
     UserStatus,
 )
@@ -201,6 +202,15 @@ def do_review(session: Session, reviewer: User, applicant_id: int, *, approve: b
     applicant.status = UserStatus.active if approve else UserStatus.rejected
     applicant.rejection_reason = "" if approve else reason
     applicant.reviewed_at = now
+    imported = None if approve else session.exec(
+        select(SlackImportUser).where(SlackImportUser.user_id == applicant.id)).first()
+    if imported is not None:
+        # The application had claimed an imported member: refused, the history
+        # goes back to that member, unclaimed, as imported.
+        applicant.status, applicant.password_hash = UserStatus.unclaimed, ""
+        applicant.name, applicant.org_code = imported.name, imported.org_code
+        applicant.department = imported.department
+        end_all_sessions(session, applicant)
     session.add(ReviewDecision(
         applicant_id=applicant.id, reviewer_id=reviewer.id,  # type: ignore[arg-type]
         decision="approve" if approve else "reject", reason=reason, created_at=now,

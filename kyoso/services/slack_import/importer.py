@@ -263,7 +263,10 @@ class Importer:
                 new_row = self._unclaimed_row(sid, name, email, kind, builtin, now)
                 new_users.append(new_row)
                 by_email[new_row["email"]] = (new_row, UserStatus.unclaimed)
-            new_keys.append({"workspace": ws, "slack_id": sid, "user_id": uid, "kind": kind, "_row": new_row})
+            as_imported = new_row or self._unclaimed_row(sid, name, email, kind, builtin, now)
+            new_keys.append({"workspace": ws, "slack_id": sid, "user_id": uid, "kind": kind, "_row": new_row,
+                             "name": name, "org_code": as_imported["org_code"],
+                             "department": as_imported["department"]})
             self.people[sid] = (kyoso_name.get(uid, name), uid)
         # One transaction: every new member with its key.
         if self.dry:
@@ -279,8 +282,7 @@ class Importer:
                     if k["_row"] is not None:
                         k["user_id"] = k["_row"]["id"]
                 if new_keys:
-                    conn.execute(sa.insert(_KU), [{c: k[c] for c in ("workspace", "slack_id", "user_id", "kind")}
-                                                  for k in new_keys])
+                    conn.execute(sa.insert(_KU), [_key_row(k) for k in new_keys])
         for k in new_keys:
             if k["_row"] is not None:
                 k["user_id"] = k["_row"]["id"]
@@ -607,8 +609,10 @@ class Importer:
             row["id"] = i
         conn.execute(sa.insert(_U), [{k: v for k, v in row.items() if k != "_fake"} for row in self.new_bots])
         bot_ids = {row["_fake"]: row["id"] for row in self.new_bots}
+        by_fake = {row["_fake"]: row for row in self.new_bots}
         conn.execute(sa.insert(_KU), [
-            {"workspace": ws, "slack_id": b, "user_id": bot_ids[u], "kind": "bot"}
+            {"workspace": ws, "slack_id": b, "user_id": bot_ids[u], "kind": "bot", "name": by_fake[u]["name"],
+             "org_code": by_fake[u]["org_code"], "department": by_fake[u]["department"]}
             for b, u in self.bots.items() if u in bot_ids])
         self._bot_real.update(bot_ids)
         self.bots = {b: bot_ids.get(u, u) for b, u in self.bots.items()}
@@ -640,6 +644,10 @@ class Importer:
             conn.execute(sa.update(_C).where(_C.c.id == channel_id).values(member_count=count, last_message_at=last))
             conn.execute(sa.update(_KC).where(_KC.c.workspace == self.report.workspace, _KC.c.slack_id == sid)
                          .values(finished_at=utcnow()))
+
+
+def _key_row(key: dict[str, Any]) -> dict[str, Any]:
+    return {c: key[c] for c in ("workspace", "slack_id", "user_id", "kind", "name", "org_code", "department")}
 
 
 def run_import(engine: sa.Engine, path: str, options: Options) -> Report:

@@ -117,3 +117,21 @@ def test_only_staff_link_and_only_to_a_registered_member(session: Session, hanak
 def test_the_unset_organisation_is_never_offered(session: Session) -> None:
     with pytest.raises(InvalidInput):
         check_org_code(session, UNSET_ORG_CODE)
+
+
+def test_a_rejected_claim_gives_the_history_back(session: Session, hanako: User) -> None:
+    """Sign-up does not prove the address: until 運営 approve, the claim is only
+    an application, and a refused one leaves the member as imported."""
+    authored = session.exec(select(Message.id).where(Message.author_id == hanako.id)).all()
+    applicant = _signup(session, "hanako@pref.osaka.lg.jp")
+    staff = make_user(session, role=Role.moderator)
+    accounts.do_review(session, staff, applicant.id or 0, approve=False, reason="所属を確認できませんでした")
+    session.commit()
+    session.refresh(applicant)
+    assert (applicant.status, applicant.name, applicant.org_code, applicant.department, applicant.password_hash) == (
+        UserStatus.unclaimed, "佐藤 花子", "270008", "", "")
+    assert session.exec(select(Message.id).where(Message.author_id == hanako.id)).all() == authored
+    with pytest.raises(InvalidInput):
+        accounts.authenticate(session, "hanako@pref.osaka.lg.jp", PASSWORD)
+    # It can be claimed again.
+    assert _signup(session, "hanako@pref.osaka.lg.jp").id == hanako.id
