@@ -29,6 +29,7 @@ from kyoso.services.slack_import import Options, run_import
 
 
 def _probe(url: str, stop: mp.synchronize.Event, out: mp.Queue) -> None:  # type: ignore[name-defined]
+    """In a spawned process (its own engine and caches): imports kept here."""
     from kyoso.db import read_scope, session_scope
     from kyoso.models import Channel, User
     from kyoso.services import messages

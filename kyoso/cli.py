@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
 from kyoso.services.errors import DomainError
 
@@ -84,9 +86,6 @@ def _search_rebuild(_: argparse.Namespace) -> int:
 
 
 def _import_slack(args: argparse.Namespace) -> int:
-    import time
-    from pathlib import Path
-
     from kyoso.db import get_engine
     from kyoso.services.slack_import import Options, run_import
     from kyoso.services.slack_import.people import OrgMapError, parse_org_map
