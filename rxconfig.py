@@ -23,6 +23,8 @@ os.environ.setdefault(
 
 import reflex as rx  # noqa: E402
 
+from kyoso.settings import get_settings  # noqa: E402
+
 config = rx.Config(
     app_name="kyoso",
     telemetry_enabled=False,
@@ -37,4 +39,7 @@ config = rx.Config(
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
     react_strict_mode=False,
+    # router.session.client_ip behind the proxy: the same rule as
+    # kyoso/ops/client_address.py (KYOSO_TRUSTED_PROXY_HOPS).
+    trusted_proxy_hops=get_settings().trusted_proxy_hops,
 )

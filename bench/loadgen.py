@@ -4,6 +4,7 @@
     python -m bench.loadgen --scenario fanout --n 2000 --workers 2 --redis auto
     python -m bench.loadgen --scenario all --n 1000 --baseline      # + SharedState at 200
     python -m bench.loadgen --room briefing --n 1000                # the 説明会 room
+    python -m bench.loadgen --db postgres --n 1000 --vote poll      # on a throwaway PostgreSQL
 
 Starts kyoso (production build, one port) on a bench database unless --url is
 given, makes N members with session tokens, opens N python-socketio clients
@@ -32,6 +33,8 @@ from bench.load import server  # noqa: E402
 from bench.load.profiles import KyosoBriefing, KyosoChannel, SharedStateRoom  # noqa: E402
 from bench.load.scenarios import Crowd, Targets, fanout, join_burst, vote_burst  # noqa: E402
 from bench.load.stats import Report, dumps, percentile  # noqa: E402
+from kyoso.db import dispose_engines  # noqa: E402
+from kyoso.ops import pgserver  # noqa: E402
 
 SCENARIOS = ("join-burst", "fanout", "vote-burst")
 
@@ -47,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="REFLEX_REDIS_URL for the backend, or 'auto' to start redis-server on loopback")
     p.add_argument("--url", default=None, help="an already running kyoso (then also --db-url)")
     p.add_argument("--db-url", default=None, help="kyoso's database (default: a bench SQLite file)")
+    p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite",
+                   help="without --db-url: a bench SQLite file (default), or postgres: a throwaway "
+                        "PostgreSQL started for the run (Debian's server under /usr/lib/postgresql, "
+                        "like .ci/run) and removed after it")
+    p.add_argument("--pg-port", type=int, default=0, help="--db postgres: its port (default: a free one)")
     p.add_argument("--app-python", default=None,
                    help="the interpreter to run kyoso with (default: this one), e.g. a Python 3.12 venv")
     p.add_argument("--workdir", default="/tmp/kyoso-bench", help="database, logs, redis files")
@@ -295,8 +303,25 @@ async def amain(args: argparse.Namespace) -> int:
     server.raise_fd_limit()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    db_url = args.db_url or f"sqlite:///{workdir / 'kyoso.db'}"
+    pg = None
+    if args.db_url:
+        db_url = args.db_url
+    elif args.db == "postgres":
+        pg = pgserver.Throwaway(args.pg_port or server.free_port()).start()
+        db_url = pg.url
+        print(f"# throwaway PostgreSQL at {db_url} ({pg.data_dir})")
+    else:
+        db_url = f"sqlite:///{workdir / 'kyoso.db'}"
     os.environ["KYOSO_DATABASE_URL"] = db_url
+    try:
+        return await _amain(args, workdir, db_url)
+    finally:
+        if pg is not None:
+            dispose_engines()
+            pg.stop()
+
+
+async def _amain(args: argparse.Namespace, workdir: Path, db_url: str) -> int:
     targets = Targets.for_run(args.workers, bool(args.redis))
     print(f"# bench.loadgen {' '.join(sys.argv[1:])}")
     if args.app_python:
@@ -307,7 +332,7 @@ async def amain(args: argparse.Namespace) -> int:
         print(f"# app on Python {ver} ({args.app_python})")
     print(f"# {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"scenarios {','.join(args.scenarios)}, N={args.n}, workers={args.workers}, "
-          f"redis={'yes' if args.redis else 'no'}")
+          f"redis={'yes' if args.redis else 'no'}, db={db_url.split(':', 1)[0]}")
     redis_proc = app = None
     reports: list[Report] = []
     try:

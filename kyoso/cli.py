@@ -5,12 +5,18 @@
     kyoso channel add --slug S --name N [--description D] [--announcement]
     kyoso seed --demo
     kyoso backup [PATH]
+    kyoso restore PATH --yes
+    kyoso doctor
     kyoso search rebuild
     kyoso import slack PATH [--dry-run] [--org-map CSV] [--report FILE.json]
     kyoso user link --unclaimed ID --to EMAIL [--by STAFF_EMAIL]
+    kyoso mail test ADDRESS
 """
 
 from __future__ import annotations
+
+# Late imports: each command imports only what it needs, so `kyoso --help`
+# and a quick command start without loading the whole app.
 
 import argparse
 import sys
@@ -73,6 +79,25 @@ def _backup(args: argparse.Namespace) -> int:
     path = backup(args.path)
     print(f"バックアップを書き出しました: {path}")
     return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from kyoso.services.backup import restore
+
+    if not args.yes:
+        print("復元すると今のデータベースの内容はバックアップの内容で置き換わります。"
+              "アプリを止めてから --yes を付けて実行してください。", file=sys.stderr)
+        return 2
+    restore(args.path)
+    print(f"バックアップから復元しました: {args.path}")
+    print("検索索引が古い場合は `kyoso search rebuild` を実行してください。")
+    return 0
+
+
+def _doctor(_: argparse.Namespace) -> int:
+    from kyoso.ops import doctor
+
+    return doctor.main()
 
 
 def _search_rebuild(_: argparse.Namespace) -> int:
@@ -153,6 +178,14 @@ def _user_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mail_test(args: argparse.Namespace) -> int:
+    from kyoso.services.mail.sender import send_test
+
+    reply = send_test(args.address)
+    print(f"テストメールを {args.address} に送りました。SMTP サーバーの応答: {reply}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyoso", description="kyoso の管理コマンド")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,9 +234,21 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--report", default=None, help="報告をJSONで書き出すファイル")
     slack.set_defaults(func=_import_slack)
 
-    backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す")
+    mail = sub.add_parser("mail", help="メール").add_subparsers(dest="mail_command", required=True)
+    mtest = mail.add_parser("test", help="テストメールを1通送り、SMTP サーバーの応答を表示する")
+    mtest.add_argument("address")
+    mtest.set_defaults(func=_mail_test)
+
+    backup = sub.add_parser("backup", help="動作中でも一貫したバックアップを書き出す（PostgreSQL は pg_dump）")
     backup.add_argument("path", nargs="?", default=None)
     backup.set_defaults(func=_backup)
+
+    restore = sub.add_parser("restore", help="バックアップから復元する（アプリを止めてから）")
+    restore.add_argument("path", help="kyoso backup が書き出したファイル（SQLite は .db、PostgreSQL は .dump）")
+    restore.add_argument("--yes", action="store_true", help="今のデータを置き換えることを確認した")
+    restore.set_defaults(func=_restore)
+
+    sub.add_parser("doctor", help="この環境の設定を点検する（問題があれば終了コード 1）").set_defaults(func=_doctor)
     return parser
 
 

@@ -8,6 +8,9 @@ from typing import Any
 import reflex as rx
 
 from kyoso import routes
+from kyoso.db import read_scope
+from kyoso.ops import http as ops_http
+from kyoso.ops import metrics, reflex_hooks
 from kyoso.pages.admin import admin_page
 from kyoso.pages.auth import login_page, signup_page
 from kyoso.pages.briefings import briefing_page, briefings_page, presenter_page
@@ -21,6 +24,7 @@ from kyoso.pages.surveys import survey_page
 from kyoso.pages.questions import questions_page
 from kyoso.pages.search import search_page
 from kyoso.realtime.setup import make_sio, register_realtime
+from kyoso.services.mail import outbox
 from kyoso.states.admin import AdminState
 from kyoso.states.auth import LoginState, SignupState
 from kyoso.states.briefings import BriefingListState, BriefingState
@@ -46,7 +50,18 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
     sio=make_sio(),
+    # /healthz, /readyz, /metrics (kyoso/ops/http.py), matched before Reflex's routes.
+    api_transformer=ops_http.routes(),
 )
+reflex_hooks.install(app)
+
+
+def _outbox_depth() -> int:
+    with read_scope() as session:
+        return outbox.waiting(session)
+
+
+metrics.track_queue_depth("mail_outbox", _outbox_depth)
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 

@@ -7,6 +7,7 @@ from alembic.config import Config
 
 from kyoso.db import get_engine, session_scope
 from kyoso.settings import PROJECT_ROOT
+from kyoso.services.organisations import sync_organisations
 
 
 def alembic_config() -> Config:
@@ -17,8 +18,6 @@ def alembic_config() -> Config:
 
 def upgrade(url: str | None = None) -> None:
     """Migrate the database to head and load the directory of 団体."""
-    from kyoso.services.organisations import sync_organisations
-
     cfg = alembic_config()
     with get_engine(url).connect() as conn:
         cfg.attributes["connection"] = conn

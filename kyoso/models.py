@@ -114,7 +114,9 @@ class Role(StrEnum):
 
 
 class UserStatus(StrEnum):
-    pending = "pending"  # applied, waiting for 運営's review
+    # applied, but the e-mail address has not confirmed its link yet (not in review)
+    unconfirmed = "unconfirmed"
+    pending = "pending"  # applied and confirmed, waiting for 運営's review
     active = "active"
     rejected = "rejected"
     suspended = "suspended"
@@ -480,8 +482,11 @@ class Registration(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("briefing_id", "user_id", name="uq_registration_briefing_user"),)
 
 
-class Question(SQLModel, table=True):
-    """A question asked in a briefing room (Slido-like)."""
+class BriefingQuestion(SQLModel, table=True):
+    """A question asked in a 説明会's room (Slido-like). Not a thread marked as
+    a question (質問): that is ``Message.is_question``."""
+
+    __tablename__ = "question"
 
     id: int | None = Field(default=None, primary_key=True)
     briefing_id: int = Field(foreign_key="briefing.id", index=True)
@@ -496,7 +501,10 @@ class Question(SQLModel, table=True):
     rev: int = Field(default=1)
 
 
-class QuestionVote(SQLModel, table=True):
+class BriefingQuestionVote(SQLModel, table=True):
+    """One 👍 per person per 説明会 question."""
+
+    __tablename__ = "questionvote"
     question_id: int = Field(foreign_key="question.id", primary_key=True)
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     created_at: datetime = _ts()
@@ -520,6 +528,114 @@ class Report(SQLModel, table=True):
     created_at: datetime = _ts()
 
     __table_args__ = (sa.UniqueConstraint("message_id", "reporter_id", name="uq_report_message_reporter"),)
+
+
+# ---------------------------------------------------------------------------
+# Mail (services/mail)
+# ---------------------------------------------------------------------------
+
+
+class OutboxStatus(StrEnum):
+    held = "held"  # no SMTP server set: kept for /admin/mail
+    queued = "queued"  # waiting for the sender (next_attempt_at)
+    sending = "sending"  # claimed by one sender until lease_until
+    sent = "sent"
+    failed = "failed"  # refused for good, or delivery in doubt: staff may requeue
+    cancelled = "cancelled"  # the recipient may no longer receive it
+
+
+class Outbox(SQLModel, table=True):
+    """One outgoing mail, written in the transaction of the change that causes it.
+
+    The sender claims rows (status ``sending`` with a lease) so that two
+    workers never send the same row; ``message_id`` is the mail's Message-ID.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    kind: str = Field(max_length=30)  # verify | reset | mention | reply | ... | test
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    to_addr: str = Field(max_length=254)
+    to_name: str = Field(default="", max_length=100)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_type=sa.Text)
+    body_html: str = Field(default="", sa_type=sa.Text)
+    # The setting that stops this kind of mail ("" for mail that always goes).
+    setting: str = Field(default="", max_length=20)
+    attachment_name: str = Field(default="", max_length=100)
+    attachment_type: str = Field(default="", max_length=60)
+    attachment_body: str = Field(default="", sa_type=sa.Text)
+    # Makes queuing idempotent (a reminder per briefing, member and moment).
+    dedupe_key: str | None = Field(default=None, max_length=120, sa_column_kwargs={"unique": True})
+    status: str = Field(default=OutboxStatus.queued, max_length=12)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _ts()
+    lease_until: datetime | None = _ts_opt()
+    claimed_by: str = Field(default="", max_length=40)
+    last_error: str = Field(default="", max_length=500)
+    smtp_reply: str = Field(default="", max_length=300)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts_opt()
+
+    __table_args__ = (
+        sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_created_at", "created_at"),
+    )
+
+
+class MailSetting(SQLModel, table=True):
+    """What mail a member wants. No row: the defaults (services/mail/prefs.py)."""
+
+    __tablename__ = "mail_setting"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    mention: bool = Field(default=True)
+    reply: bool = Field(default=True)
+    answer: bool = Field(default=True)
+    question: bool = Field(default=True)
+    reminder: bool = Field(default=True)
+    announcement: bool = Field(default=True)
+    digest: bool = Field(default=False)
+    updated_at: datetime = _ts()
+
+
+class MailToken(SQLModel, table=True):
+    """A one-time link (e-mail confirmation, password reset). Only its SHA-256 is stored."""
+
+    __tablename__ = "mail_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=10)  # verify | reset
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _ts_opt()
+
+
+class MailState(SQLModel, table=True):
+    """Small named state of the mail jobs: a cursor, a lease, the link secret.
+
+    Rows are made by the migration; a job locks its row while it runs, so
+    with several workers one does the work.
+    """
+
+    __tablename__ = "mail_state"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(default="", max_length=200)
+    number: int = Field(default=0)
+    updated_at: datetime | None = _ts_opt()
+
+
+class BriefingMail(SQLModel, table=True):
+    """A reminder mail round of a briefing that has been queued (day | hour)."""
+
+    __tablename__ = "briefing_mail"
+
+    briefing_id: int = Field(foreign_key="briefing.id", primary_key=True)
+    kind: str = Field(max_length=10, primary_key=True)
+    queued_at: datetime = _ts()
 
 
 # ---------------------------------------------------------------------------

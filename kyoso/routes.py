@@ -1,4 +1,7 @@
-"""Every route string in one place."""
+"""Every route string in one place, and the links into them. Plain Python:
+the domain builds links with these too (inbox items, search hits, mail)."""
+
+from __future__ import annotations
 
 HOME = "/"
 LOGIN = "/login"
@@ -21,5 +24,29 @@ def channel(slug: str) -> str:
     return f"/c/{slug}"
 
 
+def message(slug: str, message_id: int, thread_id: int | None = None) -> str:
+    """A message in its channel; with ``thread_id``, the thread panel opens on it."""
+    if thread_id:
+        return f"/c/{slug}?thread={thread_id}&m={message_id}"
+    return f"/c/{slug}?m={message_id}"
+
+
+def thread(slug: str, thread_id: int) -> str:
+    """A thread, open in its channel's thread panel."""
+    return message(slug, thread_id, thread_id)
+
+
 def profile(user_id: int) -> str:
     return f"/u/{user_id}"
+
+
+def briefing(briefing_id: int) -> str:
+    return f"/briefings/{briefing_id}"
+
+
+def survey(survey_id: int) -> str:
+    return f"/surveys/{survey_id}"
+
+
+def poll(poll_id: int) -> str:
+    return f"/polls/{poll_id}"

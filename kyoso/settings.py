@@ -33,12 +33,38 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
 
+    # Outgoing mail (services/mail). Without an SMTP URL mail stays in the
+    # outbox, readable by 運営 at /admin/mail. smtp://host:25,
+    # smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465.
+    smtp_url: str = ""
+    mail_from: str = "共創 kyoso <noreply@localhost>"
+    # The public address of kyoso: every link in a mail starts with it.
+    base_url: str = "http://localhost:3000"
+    # How long a mention or reply waits unread before it is mailed.
+    notify_delay_seconds: int = 600
     # kyoso import slack: the largest file of an export read (a day of one
     # channel, users.json); a larger one is reported and skipped.
     slack_import_max_file_mb: int = 64
 
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True
+
+    # Operations (kyoso/ops/). Behind a reverse proxy: how many proxies in
+    # front of kyoso append to X-Forwarded-For (nginx in deploy/: 1). 0 trusts
+    # no header: the client address is the TCP peer.
+    trusted_proxy_hops: int = 0
+    # Client addresses (CIDRs, comma separated) that may read /metrics.
+    metrics_allow: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1/32", "::1/128")
+    # "text" (default) or "json": one JSON object per log line, with the
+    # request or event id.
+    log_format: str = "text"
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(c.strip() for c in value.split(",") if c.strip())
+        return value
 
     @field_validator("allowed_email_domains", mode="before")
     @classmethod

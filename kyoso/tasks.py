@@ -1,5 +1,6 @@
 """Work on a clock, in each worker: polls close at their deadline, briefing
-reminders go out the day before, SQLite's write-ahead log is checkpointed,
+reminders go out the day before, mail is queued (services/mail/jobs.py) and
+sent (services/mail/sender.py, its own loop), SQLite's write-ahead log is checkpointed,
 expired sessions and old rate-limit counts are deleted, and the garbage
 collector's full pass runs (``realtime/transport.py`` says why on a clock). Each step is idempotent (a row changes once),
 so several workers doing it at the same time cannot double anything."""
@@ -11,9 +12,13 @@ import gc
 import logging
 import time
 
+from kyoso import realtime
 from kyoso.db import checkpoint, session_scope
-from kyoso.services import accounts, briefings, polls, ratelimit
+from kyoso.realtime.transport import FULL_GC_SECONDS
+from kyoso.services import accounts, briefings, events, polls, ratelimit
 from kyoso.services.events import Event
+from kyoso.services.mail import jobs as mail_jobs
+from kyoso.services.mail import sender as mail_sender
 
 logger = logging.getLogger("kyoso.tasks")
 INTERVAL_SECONDS = 10
@@ -25,32 +30,41 @@ _rounds = 0
 def run_once() -> list[Event]:
     global _rounds
     _rounds += 1
-    events: list[Event] = []
     with session_scope() as session:
-        events += polls.close_due(session)
-        events += briefings.send_reminders(session)
+        polls.close_due(session)
+        briefings.send_reminders(session)
         if _rounds % 360 == 1:  # about hourly: rows nobody reads any more
             ratelimit.prune(session)
             accounts.purge_expired_sessions(session)
+    changed = events.take(session)
+    try:  # its own transaction: a failure here must not hold back the steps above
+        with session_scope() as mail_session:
+            mail_jobs.run_due(mail_session)  # unread notifications, reminders, digests -> outbox
+        changed += events.take(mail_session)
+    except Exception:  # noqa: BLE001 - the next round retries
+        logger.exception("mail jobs failed")
     checkpoint()
-    return events
+    return changed
 
 
 async def run_periodic_tasks() -> None:
-    from kyoso import realtime
-    from kyoso.realtime.transport import FULL_GC_SECONDS
-
     last_gc = time.monotonic()
-    while True:
-        try:
-            events = await asyncio.to_thread(run_once)
-            if events:
-                await realtime.publish(events)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - keep the loop alive, the next round retries
-            logger.exception("periodic task failed")
-        if time.monotonic() - last_gc >= FULL_GC_SECONDS:
-            gc.collect()
-            last_gc = time.monotonic()
-        await asyncio.sleep(INTERVAL_SECONDS)
+    # The outbox's sender runs beside this loop in every worker: rows are
+    # claimed with a lease, so workers share the work and never double it.
+    sender = asyncio.create_task(mail_sender.run_sender())
+    try:
+        while True:
+            try:
+                changed = await asyncio.to_thread(run_once)
+                if changed:
+                    await realtime.publish(changed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep the loop alive, the next round retries
+                logger.exception("periodic task failed")
+            if time.monotonic() - last_gc >= FULL_GC_SECONDS:
+                gc.collect()
+                last_gc = time.monotonic()
+            await asyncio.sleep(INTERVAL_SECONDS)
+    finally:
+        sender.cancel()

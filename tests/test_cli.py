@@ -23,6 +23,28 @@ def test_search_rebuild_restores_an_emptied_index(session: Session, capsys) -> N
     assert [h.ref_id for h in search.search(session, user, "回線費用").hits] == [message.id]
 
 
+def test_mail_test_prints_the_server_answer(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from kyoso.settings import get_settings
+    from tests.utils.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    try:
+        monkeypatch.setenv("KYOSO_SMTP_URL", server.url)
+        get_settings.cache_clear()
+        assert main(["mail", "test", "taro@city.example.lg.jp"]) == 0
+        assert "SMTP サーバーの応答: 250" in capsys.readouterr().out
+        assert server.received[0].rcpt_tos == ["taro@city.example.lg.jp"]
+    finally:
+        server.stop()
+    assert main(["mail", "test", "taro@city.example.lg.jp"]) == 1  # the server is gone
+    assert "エラー: SMTP サーバー" in capsys.readouterr().err
+    monkeypatch.delenv("KYOSO_SMTP_URL")
+    get_settings.cache_clear()
+    assert main(["mail", "test", "taro@city.example.lg.jp"]) == 1
+    assert "KYOSO_SMTP_URL を設定してください" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------
 # kyoso import slack, kyoso user link
 # ---------------------------------------------------------------------------

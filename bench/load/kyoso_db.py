@@ -110,7 +110,7 @@ def _seed_threads(session: Session, channel: Channel, user_ids: list[int]) -> No
         return
     for i in range(SEED_THREADS):
         author = session.get(User, user_ids[i % len(user_ids)])
-        msg, _ = messages.post_message(session, author, channel.id,  # type: ignore[arg-type]
+        msg = messages.post_message(session, author, channel.id,  # type: ignore[arg-type]
                                        f"準備の投稿 {i + 1}: **説明会**の資料は共有フォルダにあります。")
         for j, stamp in enumerate(("了解", "👍", "ありがとうございます")[: 1 + i % 3]):
             voter = session.get(User, user_ids[(i + j + 1) % len(user_ids)])
@@ -147,7 +147,7 @@ def prepare_briefing(db_url: str, people: BenchPeople) -> int:
     """A 説明会 that is on now, organised by the first bench member, related to
     the bench channel, emptied of questions, polls and registrations: every
     run opens the same room. Returns its id."""
-    from kyoso.models import Briefing, Poll, Question, QuestionVote, Registration
+    from kyoso.models import Briefing, Poll, BriefingQuestion, BriefingQuestionVote, Registration
 
     now = utcnow()
     with session_scope(db_url) as session:
@@ -163,9 +163,9 @@ def prepare_briefing(db_url: str, people: BenchPeople) -> int:
         session.add(briefing)
         session.flush()
         bid = briefing.id
-        questions = select(Question.id).where(Question.briefing_id == bid)
-        session.execute(sa.delete(QuestionVote).where(col(QuestionVote.question_id).in_(questions)))
-        session.execute(sa.delete(Question).where(Question.briefing_id == bid))
+        questions = select(BriefingQuestion.id).where(BriefingQuestion.briefing_id == bid)
+        session.execute(sa.delete(BriefingQuestionVote).where(col(BriefingQuestionVote.question_id).in_(questions)))
+        session.execute(sa.delete(BriefingQuestion).where(BriefingQuestion.briefing_id == bid))
         _delete_polls(session, Poll.briefing_id == bid)
         session.execute(sa.delete(Registration).where(Registration.briefing_id == bid))
         return int(bid or 0)

@@ -9,6 +9,7 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.components.ui import tid
+from kyoso.components.search import header_search
 from kyoso.realtime.bridge import live_bridge
 from kyoso.services.channels import SidebarChannel
 from kyoso.states.session import SessionState
@@ -201,8 +202,6 @@ def shell(*content: rx.Component, sidebar_sections: tuple[rx.Component, ...] = (
           main_padding: str = "1em 1.25em") -> rx.Component:
     """A members' page: header (with the search box unless ``search_box`` is
     given), sidebar, main column and an optional side panel."""
-    from kyoso.components.search import header_search
-
     return rx.box(
         rx.el.a("本文へ移動", href="#main", class_name="skip-link"),
         live_bridge(),

@@ -7,6 +7,7 @@ import reflex as rx
 from kyoso.components.polls import poll_card
 from kyoso.components.ui import tid
 from kyoso.services.messages import DELETED_TEXT, HIDDEN_TEXT, MessageView, StampView
+from kyoso.services.moderation import REPORT_REASONS
 from kyoso.states.channel import ChannelState
 from kyoso.states.session import SessionState
 from kyoso.styles import MUTED
@@ -267,8 +268,6 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
 
 
 def report_dialog() -> rx.Component:
-    from kyoso.services.moderation import REPORT_REASONS
-
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("投稿を通報する"),

@@ -6,12 +6,13 @@ import reflex as rx
 
 from kyoso.components.layout import shell
 from kyoso.components.ui import card, empty_state, form_error, notice, page_title, tid
+from kyoso.services.accounts import ApplicantView, DecisionView
 from kyoso.services.moderation import MemberRow, ReportView
-from kyoso.states.admin import AdminState, Applicant, Decision
+from kyoso.states.admin import AdminState
 from kyoso.styles import MUTED
 
 
-def _applicant(a: Applicant) -> rx.Component:
+def _applicant(a: ApplicantView) -> rx.Component:
     return card(
         rx.vstack(
             rx.hstack(
@@ -53,7 +54,7 @@ def _applicant(a: Applicant) -> rx.Component:
     )
 
 
-def _decision(d: Decision) -> rx.Component:
+def _decision(d: DecisionView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(d.at),
         rx.table.cell(d.applicant),

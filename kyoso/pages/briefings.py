@@ -8,7 +8,8 @@ from kyoso.components.layout import shell
 from kyoso.realtime.bridge import live_bridge
 from kyoso.components.polls import poll_card
 from kyoso.components.ui import card, empty_state, field, form_error, notice, page_title, tid
-from kyoso.services.briefings import BriefingView, QuestionView
+from kyoso.services.briefing_room import BriefingQuestionView
+from kyoso.services.briefings import BriefingView
 from kyoso.states.briefings import BriefingListState as L
 from kyoso.states.briefings import BriefingState as B
 from kyoso.states.session import SessionState
@@ -89,7 +90,7 @@ def briefings_page() -> rx.Component:
 # -- the room ---------------------------------------------------------------
 
 
-def _question(q: rx.Var[QuestionView], *, large: bool = False) -> rx.Component:
+def _question(q: rx.Var[BriefingQuestionView], *, large: bool = False) -> rx.Component:
     voted = B.my_votes.contains(q.id)
     return rx.hstack(
         rx.el.button(

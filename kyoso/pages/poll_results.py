@@ -6,7 +6,8 @@ import reflex as rx
 
 from kyoso.components.layout import shell
 from kyoso.components.ui import card, empty_state, form_error, page_title, tid
-from kyoso.services.polls import PrefectureCell, SplitRow
+from kyoso.services.affiliation import PrefectureCell
+from kyoso.services.poll_results import SplitRow
 from kyoso.states.poll_results import PollResultsState as S
 from kyoso.styles import MUTED
 

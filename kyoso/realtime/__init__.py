@@ -1,10 +1,17 @@
 """Live fan-out: the one module that delivers committed changes to browsers.
 
     from kyoso import realtime
-    await realtime.publish(events)                          # after the commit
-    await realtime.subscribe(state, "page", topics, session, user)
 
-``subscribe`` asks the domain (``kyoso.services.topics``) about every topic.
+    @realtime.live("channel")                                # a state that gets patches
+    class ChannelState(SessionState): ...
+
+    await realtime.subscribe(state, "page", topics, session, user)
+    await realtime.add_topic(state, "polls", topic, session, user)
+    realtime.publish_soon(events)                            # after the commit
+
+Every topic a client joins is checked with the domain
+(``kyoso.services.topics``). This package imports no state and no page:
+states register themselves (``registry``).
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from sqlmodel import Session
 from kyoso.db import assert_no_write_transaction
 from kyoso.models import User
 from kyoso.realtime.hub import hub
-from kyoso.realtime.live import publish
+from kyoso.realtime.fanout import publish
+from kyoso.realtime.registry import identity, live
 from kyoso.services import topics as topic_rules
 
-__all__ = ["hub", "publish", "publish_soon", "subscribe"]
+__all__ = ["add_topic", "drain", "hub", "identity", "live", "publish", "publish_soon", "subscribe"]
 
 _pending: set[asyncio.Task[None]] = set()
 
@@ -35,6 +43,12 @@ def publish_soon(events: list[Any]) -> None:
     task = asyncio.get_running_loop().create_task(publish(events))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
+
+
+async def drain() -> None:
+    """Wait for the publishes started by ``publish_soon`` (tests, shutdown)."""
+    while _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
 
 
 def client_sid(state: Any) -> str:
@@ -52,3 +66,12 @@ async def subscribe(state: Any, group: str, topics: Iterable[str], session: Sess
     granted = topic_rules.granted(session, user, topics)
     await hub.subscribe(client_sid(state), group, granted)
     return granted
+
+
+async def add_topic(state: Any, group: str, topic: str, session: Session, user: User) -> bool:
+    """Add one topic to the client's group, if the member may see it."""
+    assert_no_write_transaction("realtime.add_topic")
+    if not topic_rules.allowed(session, user, topic):
+        return False
+    await hub.add_topic(client_sid(state), group, topic)
+    return True

@@ -7,6 +7,8 @@ import json
 
 import reflex as rx
 
+from kyoso.realtime.registry import live_state_names, me_state_name
+
 
 class LiveBridge(rx.Fragment):
     """Put once in every members' page (the shell does)."""
@@ -19,8 +21,6 @@ class LiveBridge(rx.Fragment):
         }
 
     def add_hooks(self) -> list[str]:
-        from kyoso.realtime.registry import live_state_names, me_state_name
-
         return [
             "const kyosoStore = useContext(StateStoreContext);",
             "useEffect(() => attachLive(kyosoStore, "

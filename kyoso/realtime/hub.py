@@ -35,6 +35,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from kyoso.ops import metrics
+
 logger = logging.getLogger("kyoso.realtime")
 
 NAMESPACE = "/_event"
@@ -160,6 +162,7 @@ class Hub:
         if self.sio is None:
             return
         self.sent += 1
+        metrics.count_emit(room, self.room_size(room))
         await self.sio.emit("event", payload, room=room, namespace=NAMESPACE)
 
     def room_size(self, room: str) -> int:
@@ -281,7 +284,7 @@ class Hub:
     """
 
     def use_redis(self, url: str) -> None:
-        import redis.asyncio as aioredis
+        import redis.asyncio as aioredis  # only a deployment with Redis loads the client
 
         self._redis = aioredis.from_url(url)
         self._claim = self._redis.register_script(self._CLAIM)

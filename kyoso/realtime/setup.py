@@ -29,6 +29,7 @@ def redis_url() -> str | None:
 def make_sio() -> socketio.AsyncServer:
     """Reflex's own server settings (reflex/app.py ``_setup_state``), with
     kyoso's client manager: Redis when configured, in-process otherwise."""
+    # Reflex's internals, read when the app is built (rxconfig.py has run by then).
     from reflex.app import _sio_dumps, _sio_loads
     from reflex_base.config import get_config
     from reflex_base.environment import environment

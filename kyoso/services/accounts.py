@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
 from kyoso.models import (
     AuditLog,
     AuthSession,
+    MailToken,
     Organisation,
     ReviewDecision,
     Role,
@@ -28,9 +29,11 @@ from kyoso.models import (
 )
 from kyoso.services import ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimited
+from kyoso.services.mail import links as mail_links
 from kyoso.services.organisations import check_org_code
 from kyoso.services.security import hash_password, hash_token, new_token, verify_password
 from kyoso.services.text import clean_line, clean_text
+from kyoso.services.timefmt import jst_date, jst_datetime
 from kyoso.settings import get_settings
 
 PASSWORD_MIN = 10
@@ -146,19 +149,19 @@ def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> U
             message="短時間に多くの申請がありました。1時間ほど待ってから、もう一度お試しください。",
         )
     user = session.exec(select(User).where(User.email == email)).first()
-    if user is not None and user.status != UserStatus.unclaimed:
+    if user is not None and user.status != UserStatus.unclaimed and not _replaceable(session, user):
         raise InvalidInput(
             "このメールアドレスはすでに登録されています。ログインするか、運営にお問い合わせください。",
             field="email",
         )
-    if user is None:
-        user = User(email=email)
     # An imported member with this address (services/slack_import) becomes the
-    # application, keeping its id: once approved, its history and stamps are the
-    # applicant's.
+    # application, keeping its id: once confirmed and approved, its history and
+    # stamps are the applicant's (a rejected application gives them back: do_review).
+    user = user or User(email=email)
     user.name, user.org_code, user.department = name, org.code, department
     user.role = Role.national if org.is_agency else Role.member
-    user.status, user.password_hash = UserStatus.pending, hash_password(password)
+    # In review only once the address has confirmed the link mailed to it.
+    user.status, user.password_hash = UserStatus.unconfirmed, hash_password(password)
     user.created_at = utcnow()
     session.add(user)
     if client_key:
@@ -168,7 +171,19 @@ def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> U
     except sa.exc.IntegrityError:  # a concurrent sign-up with the same address
         session.rollback()
         raise InvalidInput("このメールアドレスはすでに登録されています。", field="email") from None
+    mail_links.queue_confirmation(session, user, org.display_name)
     return user
+
+
+def _replaceable(session: Session, user: User) -> bool:
+    """An application whose address never confirmed, and whose link has
+    expired, may be made again (a typo, or someone else's address)."""
+    if user.status != UserStatus.unconfirmed:
+        return False
+    live = session.exec(select(MailToken.id).where(
+        MailToken.user_id == user.id, MailToken.purpose == mail_links.VERIFY,
+        col(MailToken.used_at).is_(None), MailToken.expires_at > utcnow())).first()
+    return live is None
 
 
 def require_staff(user: User | None) -> User:
@@ -229,6 +244,43 @@ def review_history(session: Session, reviewer: User, *, limit: int = 50) -> list
     return list(session.exec(stmt).all())
 
 
+
+@dataclass
+class ApplicantView:
+    """A sign-up waiting for review, as 運営 sees it."""
+
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    org_name: str = ""
+    org_code: str = ""
+    department: str = ""
+    applied_at: str = ""
+
+
+@dataclass
+class DecisionView:
+    applicant: str = ""
+    reviewer: str = ""
+    decision: str = ""
+    reason: str = ""
+    at: str = ""
+
+
+def applicants(session: Session, reviewer: User) -> list[ApplicantView]:
+    return [ApplicantView(u.id or 0, u.name, u.email, o.display_name, o.code, u.department,
+                          jst_datetime(u.created_at))
+            for u, o in list_pending(session, reviewer)]
+
+
+def decisions(session: Session, reviewer: User, *, limit: int = 30) -> list[DecisionView]:
+    rows = review_history(session, reviewer, limit=limit)
+    ids = {d.applicant_id for d in rows} | {d.reviewer_id for d in rows}
+    names = dict(session.exec(select(User.id, User.name).where(col(User.id).in_(ids))).all()) if ids else {}
+    return [DecisionView(names.get(d.applicant_id, "?"), names.get(d.reviewer_id, "?"),
+                         "承認" if d.decision == "approve" else "却下", d.reason, jst_datetime(d.created_at))
+            for d in rows]
+
 def create_user(session: Session, *, email: str, password: str, name: str, org_code: str,
                 department: str = "", role: str = Role.member) -> User:
     """An active account without review (the ``kyoso user add`` command, demo data)."""
@@ -286,6 +338,8 @@ def authenticate(session: Session, email: str, password: str, *, client_key: str
         user.password_hash = new_hash
     if user.status == UserStatus.unclaimed:  # no password: never reached, but never let in
         raise InvalidInput(LOGIN_FAILED, field="password")
+    if user.status == UserStatus.unconfirmed:
+        raise NotAllowed("メールアドレスの確認が済んでいません。申請したアドレスに届いたメールのリンクを開いてください。")
     if user.status == UserStatus.pending:
         raise NotAllowed("アカウントは運営の承認待ちです。承認まで数日かかることがあります。")
     if user.status == UserStatus.rejected:
@@ -421,8 +475,6 @@ def get_profile(session: Session, viewer: User, user_id: int) -> ProfileView:
                        and not viewer.is_staff):
         raise NotFound("このメンバーは見つかりませんでした。")
     user, org = row
-    from kyoso.services.timefmt import jst_date
-
     return ProfileView(
         id=user.id, name=user.name, org_name=org.display_name,  # type: ignore[arg-type]
         prefecture=org.prefecture, department=user.department, role=user.role,

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import utcnow
 from kyoso.models import (
     Announcement,
@@ -16,14 +17,16 @@ from kyoso.models import (
     AnnouncementRead,
     Channel,
     Membership,
+    Message,
     Organisation,
     Role,
     User,
 )
 from kyoso.services import channels as channel_rules
-from kyoso.services import markup
+from kyoso.services import markup, messages
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import AnnouncementPublished, Event, MessageChanged
+from kyoso.services.events import AnnouncementPublished, MessageChanged, record
+from kyoso.services.mail import jobs as mail_jobs
 from kyoso.services.text import clean_line, clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -64,7 +67,7 @@ def can_publish(user: User) -> bool:
     return user.is_staff or user.role == Role.national
 
 
-def publish(session: Session, user: User, data: AnnouncementInput) -> tuple[Announcement, list[Event]]:
+def publish(session: Session, user: User, data: AnnouncementInput) -> Announcement:
     channel_rules.require_active(user)
     if not can_publish(user):
         raise NotAllowed("お知らせを出せるのは国の職員と運営だけです。")
@@ -92,22 +95,22 @@ def publish(session: Session, user: User, data: AnnouncementInput) -> tuple[Anno
     )
     session.add(announcement)
     session.flush()
-    from kyoso.services import messages
-
-    events: list[Event] = []
     mark = "【重要】" if data.importance == "high" else ""
     text = f"📢 {mark}**{title}**（{CATEGORIES[data.category]}）\n\n{body}"
     for channel in targets:
         # Announcements go out even to announcement channels: the publisher is allowed there.
-        message, more = messages.post_message(session, user, channel.id or 0, text, rate_limited=False)
+        message = messages.post_message(session, user, channel.id or 0, text, rate_limited=False)
         session.add(AnnouncementChannel(announcement_id=announcement.id, channel_id=channel.id,  # type: ignore[arg-type]
                                         message_id=message.id))
-        events += more
-    events.append(AnnouncementPublished(announcement.id or 0, tuple(channel_ids)))
-    return announcement, events
+    if announcement.importance == "high":  # 重要: a mail to every member, in this transaction
+        session.flush()
+        mail_jobs.queue_announcement(session, announcement)
+    record(session, AnnouncementPublished(announcement.id or 0, tuple(channel_ids)))
+    return announcement
 
 
-def _views(session: Session, user: User, rows: list[Announcement]) -> list[AnnouncementView]:
+def views(session: Session, user: User, rows: list[Announcement]) -> list[AnnouncementView]:
+    """Views of announcements for ``user`` (read or unread by them)."""
     if not rows:
         return []
     ids = [a.id for a in rows]
@@ -126,7 +129,7 @@ def _views(session: Session, user: User, rows: list[Announcement]) -> list[Annou
     for a in rows:
         u, o = authors.get(a.author_id, (None, None))
         places = where.get(a.id or 0, [])
-        link = f"/c/{places[0][0].slug}?m={places[0][1].message_id}" if places else "/"
+        link = routes.message(places[0][0].slug, places[0][1].message_id or 0) if places else routes.HOME
         out.append(AnnouncementView(
             id=a.id or 0, title=a.title, body_html=a.body_html, category=a.category,
             category_label=CATEGORIES.get(a.category, ""), important=a.importance == "high",
@@ -151,7 +154,7 @@ def feed(session: Session, user: User, *, limit: int = 30) -> list[AnnouncementV
             sa.or_(col(Announcement.expires_at).is_(None), col(Announcement.expires_at) > now))
         .order_by(col(Announcement.created_at).desc(), col(Announcement.id).desc()).limit(limit)
     ).all()
-    return _views(session, user, list(rows))
+    return views(session, user, list(rows))
 
 
 def unread_count(session: Session, user: User) -> int:
@@ -172,7 +175,7 @@ def mark_read(session: Session, user: User, announcement_id: int) -> None:
 
 
 def set_pinned(session: Session, user: User, announcement_id: int, channel_id: int,
-               pinned: bool) -> list[Event]:
+               pinned: bool) -> None:
     channel_rules.require_active(user)
     if not can_publish(user):
         raise NotAllowed("ピン留めできるのは国の職員と運営だけです。")
@@ -182,14 +185,29 @@ def set_pinned(session: Session, user: User, announcement_id: int, channel_id: i
     placement.pinned = bool(pinned)
     session.add(placement)
     if placement.message_id:
-        from kyoso.models import Message
-
         message = session.get(Message, placement.message_id)
         if message is not None:
             message.rev += 1
             session.add(message)
-            return [MessageChanged(channel_id, message.id or 0, None, "edited")]
-    return []
+            record(session, MessageChanged(channel_id, message.id or 0, None, "edited"))
+
+
+def set_pinned_everywhere(session: Session, user: User, announcement_id: int, pinned: bool) -> None:
+    """Pin (or unpin) an お知らせ at the top of every channel it went to."""
+    for channel_id in channel_ids_of(session, announcement_id):
+        set_pinned(session, user, announcement_id, channel_id, pinned)
+
+
+def broadcast_view(session: Session, announcement_id: int) -> tuple[AnnouncementView, str, tuple[int, ...]] | None:
+    """A new お知らせ as every receiver sees it (unread), with its importance
+    and channels: what the live home feed is sent."""
+    a = session.get(Announcement, announcement_id)
+    author = session.get(User, a.author_id) if a is not None else None
+    if a is None or author is None:
+        return None
+    view = views(session, author, [a])[0]
+    view.unread = True
+    return view, a.importance, tuple(channel_ids_of(session, announcement_id))
 
 
 def channel_ids_of(session: Session, announcement_id: int) -> list[int]:
@@ -202,7 +220,7 @@ def pinned_in(session: Session, user: User, channel_id: int) -> list[Announcemen
         select(Announcement).join(AnnouncementChannel, AnnouncementChannel.announcement_id == Announcement.id)  # type: ignore[arg-type]
         .where(AnnouncementChannel.channel_id == channel_id, AnnouncementChannel.pinned == True)  # noqa: E712
         .order_by(col(Announcement.created_at).desc())).all()
-    return _views(session, user, list(rows))
+    return views(session, user, list(rows))
 
 
 def announcement_channels(session: Session, user: User) -> list[tuple[int, str]]:

@@ -1,9 +1,9 @@
-"""説明会 (briefings): registration with a waiting list, a live room with a poll
-and questions (Slido-like), a calendar file, a reminder, and an archive thread.
+"""説明会 (briefings): organising, registration with a waiting list, a
+calendar file and a reminder. The live room (poll, questions, attendance,
+the archive thread) is ``briefing_room``.
 
 Every active member may enter a briefing's room (lurking is welcome); only
-the organiser and 運営 manage it: the live poll, answering and hiding
-questions, archiving.
+the organiser and 運営 manage it.
 """
 
 from __future__ import annotations
@@ -15,31 +15,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
-from kyoso.models import (
-    AuditLog,
-    Briefing,
-    Notification,
-    Organisation,
-    Poll,
-    Question,
-    QuestionVote,
-    Registration,
-    Role,
-    User,
-    UserStatus,
-)
+from kyoso import routes
+from kyoso.models import Briefing, Notification, Organisation, Registration, Role, User, UserStatus
 from kyoso.services import channels as channel_rules
-from kyoso.services import ratelimit
-from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import BriefingChanged, Event, InboxChanged, PollChanged
+from kyoso.services.events import BriefingChanged, Event, InboxChanged, record
 from kyoso.services.text import clean_line, clean_text
 from kyoso.services.timefmt import JST, jst_datetime
 
 REGISTERED, WAITLISTED, CANCELLED, WALK_IN = "registered", "waitlisted", "cancelled", "walk_in"
 STATUS_LABELS = {REGISTERED: "申込済み", WAITLISTED: "キャンセル待ち", CANCELLED: "キャンセル済み",
                  WALK_IN: "当日参加"}
-TOP_QUESTIONS = 50
 
 
 @dataclass
@@ -75,17 +61,6 @@ class BriefingView:
     archived: bool
 
 
-@dataclass
-class QuestionView:
-    id: int
-    body: str
-    author: str
-    votes: int
-    answered: bool
-    answer: str
-    rev: int
-
-
 # ---------------------------------------------------------------------------
 # Reading and rules
 # ---------------------------------------------------------------------------
@@ -113,23 +88,11 @@ def require_manager(user: User, briefing: Briefing) -> None:
 
 # What each arrival in the room reads (a 1,000-person join burst runs each a
 # thousand times): built once, run on the session's connection.
-_REG_T, _QUESTION_T, _QVOTE_T = (
-    Registration.__table__, Question.__table__, QuestionVote.__table__)  # type: ignore[attr-defined]
+_REG_T = Registration.__table__  # type: ignore[attr-defined]
 _COUNTS = (sa.select(_REG_T.c.status, sa.func.count())
            .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing")).group_by(_REG_T.c.status))
-_ATTENDANCE = sa.select(sa.func.count()).select_from(_REG_T).where(
-    _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.attended_at.is_not(None))
 _MY_STATUS = sa.select(_REG_T.c.status).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
-_QUESTIONS_VERSION = sa.select(sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)).where(
-    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
-_MY_VOTES = (sa.select(_QVOTE_T.c.question_id)
-             .join(_QUESTION_T, _QUESTION_T.c.id == _QVOTE_T.c.question_id)
-             .where(_QVOTE_T.c.user_id == sa.bindparam("p_user"),
-                    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")))
-_MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
-    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user"))
-
 
 def _counts(session: Session, briefing_id: int) -> dict[str, int]:
     rows = core(session).execute(_COUNTS, {"p_briefing": briefing_id}).all()
@@ -220,7 +183,7 @@ def create_briefing(session: Session, user: User, data: BriefingInput) -> Briefi
 # ---------------------------------------------------------------------------
 
 
-def register(session: Session, user: User, briefing_id: int) -> tuple[str, list[Event]]:
+def register(session: Session, user: User, briefing_id: int) -> str:
     """申込: registered, or on the waiting list when the briefing is full."""
     channel_rules.require_active(user)
     briefing = get_briefing(session, briefing_id)
@@ -231,7 +194,7 @@ def register(session: Session, user: User, briefing_id: int) -> tuple[str, list[
     reg = session.exec(select(Registration).where(
         Registration.briefing_id == briefing_id, Registration.user_id == user.id)).first()
     if reg is not None and reg.status in (REGISTERED, WAITLISTED):
-        return reg.status, []
+        return reg.status
     taken = _counts(session, briefing_id).get(REGISTERED, 0)
     status = WAITLISTED if briefing.capacity and taken >= briefing.capacity else REGISTERED
     now = utcnow()
@@ -244,10 +207,11 @@ def register(session: Session, user: User, briefing_id: int) -> tuple[str, list[
             reg.created_at = now  # back of the queue
     session.add(reg)
     session.flush()
-    return status, [BriefingChanged(briefing_id, "registrations")]
+    record(session, BriefingChanged(briefing_id, "registrations"))
+    return status
 
 
-def cancel(session: Session, user: User, briefing_id: int) -> list[Event]:
+def cancel(session: Session, user: User, briefing_id: int) -> None:
     """Cancel; the first on the waiting list takes the freed seat and is told so."""
     channel_rules.require_active(user)
     briefing = get_briefing(session, briefing_id)
@@ -271,38 +235,11 @@ def cancel(session: Session, user: User, briefing_id: int) -> list[Event]:
             session.add(nxt)
             session.add(Notification(
                 user_id=nxt.user_id, kind="reminder", text=f"キャンセル待ちだった「{briefing.title}」の参加が確定しました。",
-                link=f"/briefings/{briefing_id}"))
+                link=routes.briefing(briefing_id)))
             events.append(InboxChanged(nxt.user_id))
-    return events
+    record(session, *events)
 
-
-def mark_attended(session: Session, user: User, briefing_id: int) -> list[Event]:
-    """Opening the room while the briefing is on counts as attending. The
-    room's attendance count changes on a member's first visit only."""
-    briefing = session.get(Briefing, briefing_id)
-    if briefing is None or user.status != UserStatus.active:
-        return []
-    now = utcnow()
-    if not (briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30)):
-        return []
-    reg = session.exec(select(Registration).where(
-        Registration.briefing_id == briefing_id, Registration.user_id == user.id)).first()
-    if reg is None:
-        session.add(Registration(briefing_id=briefing_id, user_id=user.id, status=WALK_IN,  # type: ignore[arg-type]
-                                 attended_at=now))
-    elif reg.attended_at is None:
-        reg.attended_at = now
-        session.add(reg)
-    else:
-        return []
-    return [BriefingChanged(briefing_id, what="attendance")]
-
-
-def attendance(session: Session, briefing_id: int) -> int:
-    return int(core(session).execute(_ATTENDANCE, {"p_briefing": briefing_id}).scalar_one())
-
-
-def send_reminders(session: Session, now: datetime | None = None) -> list[Event]:
+def send_reminders(session: Session, now: datetime | None = None) -> int:
     """The day before: a reminder in the inbox of everyone registered (once)."""
     now = now or utcnow()
     due = session.exec(select(Briefing).where(
@@ -315,11 +252,12 @@ def send_reminders(session: Session, now: datetime | None = None) -> list[Event]
             session.add(Notification(
                 user_id=reg.user_id, kind="reminder",
                 text=f"明日の説明会「{briefing.title}」（{jst_datetime(briefing.starts_at)}）のお知らせです。",
-                link=f"/briefings/{briefing.id}"))
+                link=routes.briefing(briefing.id or 0)))
             events.append(InboxChanged(reg.user_id))
         briefing.reminder_sent_at = now
         session.add(briefing)
-    return events
+    record(session, *events)
+    return len(due)
 
 
 # ---------------------------------------------------------------------------
@@ -369,175 +307,3 @@ def ics(session: Session, user: User, briefing_id: int, host: str = "kyoso") -> 
         lines.append(f"URL:{b.online_url}")
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
-
-
-# ---------------------------------------------------------------------------
-# The live room: poll and questions
-# ---------------------------------------------------------------------------
-
-
-def set_live_poll(session: Session, user: User, briefing_id: int, poll_id: int | None) -> list[Event]:
-    briefing = get_briefing(session, briefing_id)
-    require_manager(user, briefing)
-    if poll_id:
-        poll = session.get(Poll, poll_id)
-        if poll is None or poll.briefing_id != briefing_id:
-            raise NotFound("この説明会のアンケートではありません。")
-    briefing.live_poll_id = poll_id or None
-    session.add(briefing)
-    events: list[Event] = [BriefingChanged(briefing_id, "room")]
-    if poll_id:
-        events.append(PollChanged(poll_id, None, briefing_id))
-    return events
-
-
-def briefing_polls(session: Session, briefing_id: int) -> list[Poll]:
-    return list(session.exec(select(Poll).where(Poll.briefing_id == briefing_id).order_by(Poll.id)).all())  # type: ignore[arg-type]
-
-
-def ask(session: Session, user: User, briefing_id: int, body: str, *, anonymous: bool = False) -> tuple[Question, list[Event]]:
-    channel_rules.require_active(user)
-    get_briefing(session, briefing_id)
-    text = clean_text(body, label="質問", max_len=1000)
-    ratelimit.check(session, [f"ask:{user.id}"], limit=10, within=timedelta(minutes=1),
-                    message="短時間に多くの質問がありました。少し待ってから、もう一度お試しください。")
-    ratelimit.hit(session, f"ask:{user.id}")
-    question = Question(briefing_id=briefing_id, author_id=user.id, anonymous=bool(anonymous), body=text)  # type: ignore[arg-type]
-    session.add(question)
-    session.flush()
-    return question, [BriefingChanged(briefing_id, "questions")]
-
-
-def toggle_upvote(session: Session, user: User, question_id: int) -> tuple[bool, list[Event]]:
-    """One vote per person per question (a primary key); a second click takes it back."""
-    channel_rules.require_active(user)
-    question = session.get(Question, question_id)
-    if question is None or question.hidden_at is not None:
-        raise NotFound("質問が見つかりません。")
-    removed = session.execute(sa.delete(QuestionVote).where(
-        QuestionVote.question_id == question_id, QuestionVote.user_id == user.id)).rowcount
-    added = False
-    if not removed:
-        try:
-            with session.begin_nested():
-                session.add(QuestionVote(question_id=question_id, user_id=user.id))  # type: ignore[arg-type]
-            added = True
-        except sa.exc.IntegrityError:
-            session.execute(sa.delete(QuestionVote).where(
-                QuestionVote.question_id == question_id, QuestionVote.user_id == user.id))
-    count = session.exec(select(sa.func.count()).select_from(QuestionVote).where(
-        QuestionVote.question_id == question_id)).one()
-    session.execute(sa.update(Question).where(Question.id == question_id).values(
-        votes=int(count), rev=Question.rev + 1))
-    return added, [BriefingChanged(question.briefing_id, "questions")]
-
-
-def answer_question(session: Session, user: User, question_id: int, answer: str = "",
-                    *, answered: bool = True) -> list[Event]:
-    question = session.get(Question, question_id)
-    if question is None:
-        raise NotFound("質問が見つかりません。")
-    require_manager(user, get_briefing(session, question.briefing_id))
-    question.answered_at = utcnow() if answered else None
-    question.answer = clean_text(answer, label="回答", max_len=2000, required=False)
-    question.rev += 1
-    session.add(question)
-    return [BriefingChanged(question.briefing_id, "questions")]
-
-
-def hide_question(session: Session, user: User, question_id: int) -> list[Event]:
-    question = session.get(Question, question_id)
-    if question is None:
-        raise NotFound("質問が見つかりません。")
-    require_manager(user, get_briefing(session, question.briefing_id))
-    question.hidden_at = utcnow()
-    question.rev += 1
-    session.add(question)
-    session.add(AuditLog(actor_id=user.id, action="question.hide", target_type="question",
-                         target_id=question.id, detail=question.body[:200]))
-    return [BriefingChanged(question.briefing_id, "questions")]
-
-
-def questions(session: Session, briefing_id: int, *, limit: int = TOP_QUESTIONS) -> list[QuestionView]:
-    """Visible questions, most votes first, unanswered before answered. The
-    author of an anonymous question is never in the view."""
-    rows = session.exec(
-        select(Question, User, Organisation)
-        .join(User, User.id == Question.author_id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
-        .where(Question.briefing_id == briefing_id, col(Question.hidden_at).is_(None))
-        .order_by(col(Question.answered_at).is_not(None), col(Question.votes).desc(), Question.id)  # type: ignore[arg-type]
-        .limit(limit)
-    ).all()
-    return [
-        QuestionView(q.id or 0, q.body, "匿名の参加者" if q.anonymous else f"{u.name}（{o.display_name}）",
-                     q.votes, q.answered_at is not None, q.answer, q.rev)
-        for q, u, o in rows
-    ]
-
-
-# The question list is the same for everyone in the room: arrivals share it
-# while no question changed (each change bumps a rev or adds a row, so the
-# version grows).
-ROOM_CACHE_SECONDS = 30.0
-_questions_cache: SharedViews[list[QuestionView]] = SharedViews(ROOM_CACHE_SECONDS)
-
-
-def room_questions(session: Session, briefing_id: int) -> tuple[list[QuestionView], int]:
-    """``questions`` and ``questions_version`` together, shared by arrivals."""
-    version = questions_version(session, briefing_id)
-    views = _questions_cache.get_or_make(briefing_id, version, lambda: questions(session, briefing_id))
-    return list(views), version
-
-
-def questions_version(session: Session, briefing_id: int) -> int:
-    """Grows with every change to the briefing's questions (each bumps a rev or
-    adds one), so a browser keeps the newest list it was sent."""
-    return int(core(session).execute(_QUESTIONS_VERSION, {"p_briefing": briefing_id}).scalar_one())
-
-
-def my_question_votes(session: Session, user: User, briefing_id: int) -> list[int]:
-    return list(core(session).execute(
-        _MY_VOTES, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
-
-
-def my_questions(session: Session, user: User, briefing_id: int) -> list[int]:
-    return list(core(session).execute(
-        _MY_QUESTIONS, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
-
-
-# ---------------------------------------------------------------------------
-# Afterwards
-# ---------------------------------------------------------------------------
-
-
-def archive(session: Session, user: User, briefing_id: int) -> list[Event]:
-    """Post the attendance, the poll results and the questions with their
-    answers as a thread in the related channel, so the discussion lives on."""
-    from kyoso.services import messages, polls
-
-    briefing = get_briefing(session, briefing_id)
-    require_manager(user, briefing)
-    if not briefing.channel_id:
-        raise InvalidInput("まとめを投稿するチャンネルが設定されていません。")
-    if briefing.archived_message_id is not None:
-        raise InvalidInput("この説明会のまとめはすでに投稿されています。")
-    lines = [f"**説明会「{briefing.title}」のまとめ**", f"日時: {view(session, briefing).when}",
-             f"参加者数: {attendance(session, briefing_id)}人"]
-    for poll in briefing_polls(session, briefing_id):
-        t = polls.tally(session, poll)
-        labels = [o.label for o in polls.view(session, poll).options]
-        lines.append(f"\n📊 {poll.question}（回答 {t.voters}人）")
-        lines += [f"- {label}: {c}票（{p}%）" for label, c, p in zip(labels, t.counts, t.percents)]
-    parent, events = messages.post_message(session, user, briefing.channel_id, "\n".join(lines),
-                                           rate_limited=False)
-    for q in reversed(questions(session, briefing_id, limit=200)):
-        body = f"**質問**（👍 {q.votes}）: {q.body}"
-        if q.answered:
-            body += f"\n\n**回答**: {q.answer or '説明会の中で回答しました。'}"
-        _, more = messages.post_message(session, user, briefing.channel_id, body, parent_id=parent.id,
-                                        rate_limited=False)
-        events += more
-    briefing.archived_message_id = parent.id
-    session.add(briefing)
-    return events + [BriefingChanged(briefing_id, "room")]

@@ -18,7 +18,7 @@ from kyoso.db import core, utcnow
 from kyoso.models import AuditLog, Channel, ChannelKind, Membership, Message, Role, User, UserStatus
 from kyoso.services.accounts import require_staff  # noqa: F401 - rules of 運営, shared
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import ChannelChanged, Event
+from kyoso.services.events import ChannelChanged, record
 from kyoso.services.text import clean_line, clean_text
 from kyoso.services.timefmt import jst_short
 
@@ -119,6 +119,28 @@ def directory(session: Session, user: User, query: str = "", *,
 
 
 @dataclass
+class ChannelHeader:
+    """What every reader of a channel sees of it (the same for all)."""
+
+    id: int = 0
+    slug: str = ""
+    name: str = ""
+    description: str = ""
+    kind: str = "topic"
+    member_count: int = 0
+    archived: bool = False
+    allow_replies: bool = True
+
+
+def header(channel: Channel) -> ChannelHeader:
+    return ChannelHeader(
+        id=channel.id or 0, slug=channel.slug, name=channel.name, description=channel.description,
+        kind=channel.kind, member_count=channel.member_count,
+        archived=channel.archived_at is not None, allow_replies=channel.allow_replies,
+    )
+
+
+@dataclass
 class SidebarChannel:
     id: int
     slug: str
@@ -198,30 +220,30 @@ def _latest_top_level_id(session: Session, channel_id: int) -> int:
     return int(core(session).execute(_LATEST_THREAD_ID, {"p_channel": channel_id}).scalar_one())
 
 
-def join(session: Session, user: User, channel_id: int) -> list[Event]:
+def join(session: Session, user: User, channel_id: int) -> None:
     require_active(user)
     channel = get_channel(session, channel_id)
     if channel.archived_at is not None:
         raise InvalidInput("アーカイブされたチャンネルには参加できません。")
     if session.get(Membership, (channel_id, user.id)) is not None:
-        return []
+        return
     session.add(Membership(channel_id=channel_id, user_id=user.id,  # type: ignore[arg-type]
                            last_read_id=_latest_top_level_id(session, channel_id)))
     session.flush()
     _recount(session, channel)
-    return [ChannelChanged(channel_id)]
+    record(session, ChannelChanged(channel_id))
 
 
-def leave(session: Session, user: User, channel_id: int) -> list[Event]:
+def leave(session: Session, user: User, channel_id: int) -> None:
     require_active(user)
     channel = get_channel(session, channel_id)
     membership = session.get(Membership, (channel_id, user.id))
     if membership is None:
-        return []
+        return
     session.delete(membership)
     session.flush()
     _recount(session, channel)
-    return [ChannelChanged(channel_id)]
+    record(session, ChannelChanged(channel_id))
 
 
 def _recount(session: Session, channel: Channel) -> None:
@@ -307,7 +329,7 @@ def create_channel(session: Session, actor: User, *, slug: str, name: str, descr
 
 
 def update_channel(session: Session, actor: User, channel_id: int, *, name: str, description: str,
-                   allow_replies: bool) -> list[Event]:
+                   allow_replies: bool) -> None:
     require_staff(actor)
     channel = get_channel(session, channel_id)
     _, channel.name, channel.description = _check_fields(channel.slug, name, description)
@@ -315,14 +337,20 @@ def update_channel(session: Session, actor: User, channel_id: int, *, name: str,
     session.add(channel)
     session.add(AuditLog(actor_id=actor.id, action="channel.update", target_type="channel",
                          target_id=channel.id, detail=channel.name))
-    return [ChannelChanged(channel_id)]
+    record(session, ChannelChanged(channel_id))
 
 
-def set_archived(session: Session, actor: User, channel_id: int, archived: bool) -> list[Event]:
+def set_archived(session: Session, actor: User, channel_id: int, archived: bool) -> None:
     require_staff(actor)
     channel = get_channel(session, channel_id)
     channel.archived_at = utcnow() if archived else None
     session.add(channel)
     session.add(AuditLog(actor_id=actor.id, action="channel.archive" if archived else "channel.unarchive",
                          target_type="channel", target_id=channel.id, detail=channel.slug))
-    return [ChannelChanged(channel_id)]
+    record(session, ChannelChanged(channel_id))
+
+
+def name_options(session: Session) -> list[tuple[str, str]]:
+    """(slug, name) of every channel, archived ones last: a filter's choices."""
+    return [(slug, name) for slug, name in session.exec(
+        select(Channel.slug, Channel.name).order_by(col(Channel.archived_at).is_not(None), Channel.name)).all()]

@@ -12,7 +12,18 @@ from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import Message, Role, User
-from kyoso.services import accounts, channels, messages, search, stamps
+from kyoso.services import (
+    accounts,
+    announcements,
+    briefing_room,
+    briefings,
+    channels,
+    messages,
+    polls,
+    search,
+    stamps,
+)
+from kyoso.services.timefmt import JST
 
 DEMO_PASSWORD = "kyoso-demo-2026"
 
@@ -128,12 +139,12 @@ def load_demo(session: Session) -> bool:
     now = utcnow()
     for slug, author, text, replies, stamp_list, minutes_ago in CONVERSATIONS:
         channel = chans[slug]
-        msg, _ = messages.post_message(session, people[author], channel.id, text)  # type: ignore[arg-type]
+        msg = messages.post_message(session, people[author], channel.id, text)  # type: ignore[arg-type]
         _backdate(session, msg, now - timedelta(minutes=minutes_ago))
         for i, (who, body) in enumerate(replies):
             if who not in people or not body:
                 continue
-            reply, _ = messages.post_message(session, people[who], channel.id, body,  # type: ignore[arg-type]
+            reply = messages.post_message(session, people[who], channel.id, body,  # type: ignore[arg-type]
                                              parent_id=msg.id)
             _backdate(session, reply, now - timedelta(minutes=minutes_ago - 10 * (i + 1)))
         for stamp, keys in stamp_list:
@@ -152,10 +163,7 @@ def load_demo(session: Session) -> bool:
 
 def _demo_poll_announcement_briefing(session: Session, people: dict[str, User], chans: dict,  # type: ignore[type-arg]
                                      now: datetime) -> None:
-    from kyoso.services import announcements, briefings, polls
-    from kyoso.services.timefmt import JST
-
-    poll, _ = polls.create_poll(session, people["digital"], chans["hyojunka"].id, polls.PollInput(
+    poll = polls.create_poll(session, people["digital"], chans["hyojunka"].id, polls.PollInput(
         question="標準準拠システムへの移行が完了する見込みの時期はいつですか？",
         options=["2025年度中", "2026年度中", "2027年度以降", "未定"], allow_other=True,
         anonymous=True, visibility="always"))
@@ -172,7 +180,7 @@ def _demo_poll_announcement_briefing(session: Session, people: dict[str, User], 
         channel_id=chans["gov-cloud"].id))
     for key in ("sapporo", "yokohama", "osaka", "naha", "kochi"):
         briefings.register(session, people[key], briefing.id or 0)
-    briefings.ask(session, people["sapporo"], briefing.id or 0,
+    briefing_room.ask(session, people["sapporo"], briefing.id or 0,
                   "回線費用を複数団体で按分する場合の考え方を教えてください。")
     announcements.publish(session, people["digital"], announcements.AnnouncementInput(
         title="ガバメントクラウド移行説明会（第3回）のご案内",

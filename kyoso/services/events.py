@@ -1,24 +1,45 @@
 """Domain events: what a committed change means for the people watching.
 
-A ``do_*`` function returns the events its change caused. The caller publishes
-them through the realtime module after the transaction has committed, never
-before (a rolled-back change must not reach anyone). Each event names its
-audience as topics; the domain decides who may subscribe to a topic
-(``kyoso.services.topics``).
+A change records the events it caused on its session (``record``), as
+Zulip's ``send_event_on_commit`` does; whoever committed the transaction
+takes them (``take``) and hands them to the realtime module, never before the
+commit (a rolled-back change must reach no one). Which rooms an event reaches
+is decided in ``kyoso.realtime.fanout`` from the database at send time; who may
+be in a room is decided by ``kyoso.services.topics``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import Session
+
+_KEY = "kyoso.events"
+
 
 @dataclass(frozen=True)
 class Event:
-    """Base class. ``topics`` are the audiences this event is delivered to."""
+    """Base class of the domain's events."""
 
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return ()
+
+def record(session: Session, *events: Event) -> None:
+    """Note events caused by a change made in ``session``."""
+    session.info.setdefault(_KEY, []).extend(events)
+
+
+def count(session: Session) -> int:
+    """How many events ``session`` has recorded so far (a place for ``insert``)."""
+    return len(session.info.get(_KEY, ()))
+
+
+def insert(session: Session, index: int, event: Event) -> None:
+    """Record ``event`` at ``index``: delivered before those recorded after that point."""
+    session.info.setdefault(_KEY, []).insert(index, event)
+
+
+def take(session: Session) -> list[Event]:
+    """The events recorded in ``session``, once (after its commit)."""
+    return session.info.pop(_KEY, [])
 
 
 @dataclass(frozen=True)
@@ -28,11 +49,7 @@ class MessageChanged(Event):
     channel_id: int
     message_id: int
     parent_id: int | None
-    change: str  # posted | edited | deleted | hidden | restored | marked
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"channel:{self.channel_id}",)
+    change: str  # posted | edited | deleted | hidden | restored | marked | replied
 
 
 @dataclass(frozen=True)
@@ -40,11 +57,7 @@ class StampsChanged(Event):
     channel_id: int
     message_id: int
     parent_id: int | None
-    user_id: int  # whose stamps changed (their other tabs learn it too)
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"channel:{self.channel_id}", f"user:{self.user_id}")
+    user_id: int  # whose stamps changed
 
 
 @dataclass(frozen=True)
@@ -52,10 +65,6 @@ class ChannelChanged(Event):
     """A channel's name, description, archive state or membership changed."""
 
     channel_id: int
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"channel:{self.channel_id}",)
 
 
 @dataclass(frozen=True)
@@ -66,18 +75,10 @@ class UnreadChanged(Event):
     message_id: int
     author_id: int
 
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"unread:{self.channel_id}",)
-
 
 @dataclass(frozen=True)
 class InboxChanged(Event):
     user_id: int
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"user:{self.user_id}",)
 
 
 @dataclass(frozen=True)
@@ -88,25 +89,12 @@ class PollChanged(Event):
     channel_id: int | None
     briefing_id: int | None = None
 
-    @property
-    def topics(self) -> tuple[str, ...]:
-        t = (f"poll:{self.poll_id}",)
-        if self.channel_id:
-            t += (f"channel:{self.channel_id}",)
-        if self.briefing_id:
-            t += (f"briefing:{self.briefing_id}",)
-        return t
-
 
 @dataclass(frozen=True)
 class TallyChanged(Event):
     """A ballot was cast or changed. Delivered only to those allowed to see results."""
 
     poll_id: int
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"poll-results:{self.poll_id}",)
 
 
 @dataclass(frozen=True)
@@ -116,17 +104,8 @@ class BriefingChanged(Event):
     briefing_id: int
     what: str = "room"  # room | questions | registrations | attendance
 
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return (f"briefing:{self.briefing_id}",)
-
 
 @dataclass(frozen=True)
 class AnnouncementPublished(Event):
     announcement_id: int
     channel_ids: tuple[int, ...]
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        # Members of those channels (their sidebar rooms); everyone if important.
-        return tuple(f"unread:{c}" for c in self.channel_ids) + ("all",)

@@ -14,14 +14,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import core, utcnow
-from kyoso.models import AuditLog, Channel, Message, Notification, Organisation, Stamp, User, UserStatus
+from kyoso.models import AuditLog, Channel, Message, Notification, Organisation, Poll, Stamp, Survey, User, UserStatus
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit
 from kyoso.services import search as search_index
 from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, InboxChanged, MessageChanged, UnreadChanged
+from kyoso.services.events import Event, InboxChanged, MessageChanged, UnreadChanged, record
 from kyoso.services.text import clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -118,6 +119,14 @@ def _repliers(session: Session, parent_ids: list[int]) -> dict[int, str]:
     return {pid: "、".join(names) for pid, names in out.items()}
 
 
+def _attached(session: Session, model: type[Poll] | type[Survey], message_ids: list[int]) -> dict[int, int]:
+    """message id -> id of the poll (or survey) posted as that message."""
+    if not message_ids:
+        return {}
+    rows = session.exec(select(model.message_id, model.id).where(col(model.message_id).in_(message_ids))).all()
+    return {mid: pid for mid, pid in rows if mid is not None and pid is not None}
+
+
 def views(session: Session, messages: list[Message]) -> list[MessageView]:
     """Views of messages in the given order, with authors, stamps and repliers."""
     if not messages:
@@ -142,12 +151,8 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
         ).all():
             if aid:
                 answer_of[pid] = aid  # type: ignore[index]
-    from kyoso.services import polls as poll_rules
-
-    poll_ids = poll_rules.poll_ids_for_messages(session, ids)
-    from kyoso.services import surveys as survey_rules
-
-    survey_ids = survey_rules.survey_ids_for_messages(session, ids)
+    poll_ids = _attached(session, Poll, ids)
+    survey_ids = _attached(session, Survey, ids)
     now = utcnow()
     out = []
     for m in messages:
@@ -286,7 +291,7 @@ def _resolve_mentions(session: Session, body: str, mention_ids: dict[str, int] |
 def post_message(session: Session, user: User, channel_id: int, body: str, *,
                  parent_id: int | None = None,
                  mention_ids: dict[str, int] | None = None,
-                 rate_limited: bool = True, client_key: str = "") -> tuple[Message, list[Event]]:
+                 rate_limited: bool = True, client_key: str = "") -> Message:
     """Post a message, or a reply in a thread when ``parent_id`` is given."""
     channel_rules.require_active(user)
     channel = channel_rules.get_channel(session, channel_id)
@@ -347,10 +352,11 @@ def post_message(session: Session, user: User, channel_id: int, body: str, *,
     for uid, (kind, line) in notify.items():
         session.add(Notification(
             user_id=uid, kind=kind, message_id=message.id, channel_id=channel_id, actor_id=user.id,
-            text=line[:300], link=f"/c/{channel.slug}?thread={thread_id}&m={message.id}", created_at=now,
+            text=line[:300], link=routes.message(channel.slug, message.id or 0, thread_id), created_at=now,
         ))
         events.append(InboxChanged(uid))
-    return message, events
+    record(session, *events)
+    return message
 
 
 def _own_message(session: Session, user: User, message_id: int) -> Message:
@@ -364,7 +370,7 @@ def _own_message(session: Session, user: User, message_id: int) -> Message:
 
 
 def edit_message(session: Session, user: User, message_id: int, body: str,
-                 mention_ids: dict[str, int] | None = None) -> list[Event]:
+                 mention_ids: dict[str, int] | None = None) -> None:
     message = _own_message(session, user, message_id)
     if message.hidden_at is not None:
         raise NotAllowed("運営により非表示になったメッセージは編集できません。")
@@ -373,19 +379,19 @@ def edit_message(session: Session, user: User, message_id: int, body: str,
         raise NotAllowed("アーカイブされたチャンネルのメッセージは編集できません。")
     text = clean_text(body, label="メッセージ", max_len=MAX_BODY)
     if text == message.body:
-        return []
+        return
     message.body = text
     message.body_html = markup.render(text, _resolve_mentions(session, text, mention_ids))
     message.edited_at = utcnow()
     message.rev += 1
     session.add(message)
     search_index.sync_message(session, message)
-    return [MessageChanged(message.channel_id, message.id, message.parent_id, "edited")]  # type: ignore[arg-type]
+    record(session, MessageChanged(message.channel_id, message.id or 0, message.parent_id, "edited"))
 
 
-def _after_removal(session: Session, message: Message) -> list[Event]:
+def _after_removal(session: Session, message: Message, change: str) -> None:
     search_index.sync_message(session, message)
-    events: list[Event] = [MessageChanged(message.channel_id, message.id, message.parent_id, "deleted")]  # type: ignore[arg-type]
+    events: list[Event] = [MessageChanged(message.channel_id, message.id or 0, message.parent_id, change)]
     if message.parent_id:
         parent = session.get(Message, message.parent_id)
         if parent is not None:
@@ -400,10 +406,10 @@ def _after_removal(session: Session, message: Message) -> list[Event]:
             parent.rev += 1
             session.add(parent)
             events.append(MessageChanged(parent.channel_id, parent.id, None, "replied"))  # type: ignore[arg-type]
-    return events
+    record(session, *events)
 
 
-def delete_message(session: Session, user: User, message_id: int) -> list[Event]:
+def delete_message(session: Session, user: User, message_id: int) -> None:
     """Delete one's own message. A thread's first message with replies stays as
     a placeholder (「このメッセージは削除されました」)."""
     message = _own_message(session, user, message_id)
@@ -411,16 +417,16 @@ def delete_message(session: Session, user: User, message_id: int) -> list[Event]
     message.rev += 1
     session.add(message)
     session.flush()
-    return _after_removal(session, message)
+    _after_removal(session, message, "deleted")
 
 
-def hide_message(session: Session, moderator: User, message_id: int, reason: str = "") -> list[Event]:
+def hide_message(session: Session, moderator: User, message_id: int, reason: str = "") -> None:
     channel_rules.require_staff(moderator)
     message = session.get(Message, message_id)
     if message is None or message.deleted_at is not None:
         raise NotFound("メッセージが見つかりません。")
     if message.hidden_at is not None:
-        return []
+        return
     message.hidden_at = utcnow()
     message.hidden_by_id = moderator.id
     message.rev += 1
@@ -428,11 +434,10 @@ def hide_message(session: Session, moderator: User, message_id: int, reason: str
     session.add(AuditLog(actor_id=moderator.id, action="message.hide", target_type="message",
                          target_id=message.id, detail=reason[:2000]))
     session.flush()
-    events = _after_removal(session, message)
-    return [MessageChanged(message.channel_id, message.id, message.parent_id, "hidden"), *events[1:]]  # type: ignore[arg-type]
+    _after_removal(session, message, "hidden")
 
 
-def restore_message(session: Session, moderator: User, message_id: int) -> list[Event]:
+def restore_message(session: Session, moderator: User, message_id: int) -> None:
     channel_rules.require_staff(moderator)
     message = session.get(Message, message_id)
     if message is None or message.deleted_at is not None or message.hidden_at is None:
@@ -444,8 +449,7 @@ def restore_message(session: Session, moderator: User, message_id: int) -> list[
     session.add(AuditLog(actor_id=moderator.id, action="message.restore", target_type="message",
                          target_id=message.id))
     session.flush()
-    events = _after_removal(session, message)
-    return [MessageChanged(message.channel_id, message.id, message.parent_id, "restored"), *events[1:]]  # type: ignore[arg-type]
+    _after_removal(session, message, "restored")
 
 
 def get_message(session: Session, user: User, message_id: int) -> Message:

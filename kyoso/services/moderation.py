@@ -11,10 +11,9 @@ from sqlmodel import Session, col, select
 
 from kyoso.db import utcnow
 from kyoso.models import AuditLog, Channel, Message, Organisation, Report, Role, User, UserStatus
-from kyoso.services import accounts, markup, ratelimit
+from kyoso.services import accounts, markup, messages, ratelimit
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event
 from kyoso.services.text import clean_text
 from kyoso.services.timefmt import jst_datetime
 
@@ -116,18 +115,15 @@ def queue(session: Session, moderator: User) -> list[ReportView]:
     return list(by_message.values())
 
 
-def close_reports(session: Session, moderator: User, message_id: int, *, hide: bool) -> list[Event]:
+def close_reports(session: Session, moderator: User, message_id: int, *, hide: bool) -> None:
     """Handle every open report of a post: hide it, or dismiss the reports."""
-    from kyoso.services import messages
-
     accounts.require_staff(moderator)
     reports = session.exec(select(Report).where(
         Report.message_id == message_id, Report.status == "open")).all()
     if not reports:
         raise NotFound("対応待ちの通報はありません。画面を更新してください。")
-    events: list[Event] = []
     if hide:
-        events = messages.hide_message(session, moderator, message_id, reason="通報により非表示")
+        messages.hide_message(session, moderator, message_id, reason="通報により非表示")
     now = utcnow()
     for r in reports:
         r.status = "resolved" if hide else "dismissed"
@@ -135,7 +131,6 @@ def close_reports(session: Session, moderator: User, message_id: int, *, hide: b
         session.add(r)
     session.add(AuditLog(actor_id=moderator.id, action="report.resolve" if hide else "report.dismiss",
                          target_type="message", target_id=message_id, detail=f"{len(reports)}件"))
-    return events
 
 
 def set_suspended(session: Session, moderator: User, user_id: int, suspended: bool, reason: str = "") -> None:

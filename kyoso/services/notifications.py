@@ -11,7 +11,8 @@ from kyoso.db import core, utcnow
 from kyoso.models import Notification, User
 from kyoso.services.timefmt import jst_short
 
-KIND_LABELS = {"mention": "メンション", "reply": "返信", "reminder": "リマインダー", "announcement": "お知らせ"}
+KIND_LABELS = {"mention": "メンション", "reply": "返信", "reminder": "リマインダー", "announcement": "お知らせ",
+               "answer": "回答", "question": "質問"}
 
 
 @dataclass

@@ -114,3 +114,10 @@ def check_org_code(session: Session, code: str) -> Organisation:
     if org is None or org.kind == OrgKind.unset:
         raise InvalidInput(f"団体コード {norm} に当たる団体が見つかりません。", field="org")
     return org
+
+
+def prefecture_options(session: Session) -> list[tuple[str, str]]:
+    """(prefecture code, name) of the 47 prefectures, in code order: a filter's choices."""
+    return [(code, name) for code, name in session.exec(
+        select(Organisation.prefecture_code, Organisation.name)
+        .where(Organisation.kind == "prefecture").order_by(Organisation.prefecture_code)).all()]

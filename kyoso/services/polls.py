@@ -1,16 +1,17 @@
-"""Polls (アンケート): one-click answers, live results, results by affiliation.
+"""Polls (アンケート): the rules, one-click voting, live tallies.
 
 A poll is posted as a message in a channel or thread, or run live in a 説明会.
 Who may see its results is the poll's ``visibility``; every read of a tally
 goes through ``can_see_results``, so a browser that may not see them is never
 sent a count. An anonymous poll never exposes a voter: no view, event or
-export of it carries who voted.
+export of it carries who voted. Results by affiliation and the export are in
+``poll_results``.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -23,18 +24,15 @@ from kyoso.models import (
     BallotChoice,
     Channel,
     Message,
-    Organisation,
-    OrgKind,
     Poll,
     PollOption,
     ResultsVisibility,
     User,
     UserStatus,
 )
-from kyoso.orgdata import PREFECTURES, REGIONS
-from kyoso.services import markup, ratelimit
+from kyoso.services import briefings, events, markup, messages, ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, MessageChanged, PollChanged, TallyChanged
+from kyoso.services.events import Event, MessageChanged, PollChanged, TallyChanged, record
 from kyoso.services.text import clean_line
 from kyoso.services.timefmt import jst_datetime
 
@@ -46,9 +44,6 @@ VISIBILITY_LABELS = {
     ResultsVisibility.after_close: "締め切り後に公開",
     ResultsVisibility.owner: "作成者と運営だけ",
 }
-
-# How the results are split by affiliation.
-GROUP_LABELS = {"prefecture": "都道府県", "municipality": "市区町村", "national": "国"}
 
 
 @dataclass
@@ -99,38 +94,6 @@ class TallyView:
     percents: list[int]
 
 
-@dataclass
-class SplitRow:
-    label: str
-    voters: int
-    counts: list[int]
-
-
-@dataclass
-class PrefectureCell:
-    code: str
-    name: str
-    short: str
-    region: str
-    voters: int
-    row: int
-    col: int
-
-
-@dataclass
-class AffiliationResults:
-    """Results by affiliation: never who, only how many from where."""
-
-    splits_by_group: list[SplitRow]
-    splits_by_region: list[SplitRow]
-    splits_by_prefecture: list[SplitRow]
-    organisations_answered: int
-    prefectures_silent: list[str]
-    tiles: list[PrefectureCell]
-    other_texts: list[tuple[str, str]] = field(default_factory=list)  # (団体, text)
-    voters_by_option: list[list[str]] = field(default_factory=list)  # named polls only
-
-
 # ---------------------------------------------------------------------------
 # Rules
 # ---------------------------------------------------------------------------
@@ -158,8 +121,6 @@ def can_view(session: Session, user: User, poll: Poll) -> bool:
     if user.status != UserStatus.active:
         return False
     if poll.briefing_id:
-        from kyoso.services import briefings
-
         return briefings.can_view(session, user, poll.briefing_id)
     message = _poll_message(session, poll)
     if message is None or not message.is_visible:
@@ -251,13 +212,13 @@ def _add_options(session: Session, poll: Poll, options: list[str], allow_other: 
 
 
 def create_poll(session: Session, user: User, channel_id: int, data: PollInput, *,
-                parent_id: int | None = None) -> tuple[Poll, list[Event]]:
+                parent_id: int | None = None) -> Poll:
     """Post a poll as a message in a channel (or in a thread)."""
-    from kyoso.services import messages
-
     question, options, max_choices = _check_input(data)
+    # The message's event must carry the poll: the poll's goes out first.
+    first = events.count(session)
     body = f"📊 アンケート: {question}"
-    message, events = messages.post_message(session, user, channel_id, body, parent_id=parent_id)
+    message = messages.post_message(session, user, channel_id, body, parent_id=parent_id)
     poll = Poll(
         message_id=message.id, channel_id=channel_id, author_id=user.id,  # type: ignore[arg-type]
         question=question, multiple=data.multiple, max_choices=max_choices,
@@ -267,14 +228,12 @@ def create_poll(session: Session, user: User, channel_id: int, data: PollInput, 
     session.flush()
     _add_options(session, poll, options, data.allow_other)
     session.flush()
-    # The message event must carry the poll: publish the poll first.
-    return poll, [PollChanged(poll.id, channel_id), *events]  # type: ignore[arg-type]
+    events.insert(session, first, PollChanged(poll.id or 0, channel_id))
+    return poll
 
 
 def create_briefing_poll(session: Session, user: User, briefing_id: int,
-                         data: PollInput) -> tuple[Poll, list[Event]]:
-    from kyoso.services import briefings
-
+                         data: PollInput) -> Poll:
     briefing = briefings.get_briefing(session, briefing_id)
     briefings.require_manager(user, briefing)
     question, options, max_choices = _check_input(data)
@@ -287,10 +246,11 @@ def create_briefing_poll(session: Session, user: User, briefing_id: int,
     session.flush()
     _add_options(session, poll, options, data.allow_other)
     session.flush()
-    return poll, [PollChanged(poll.id, None, briefing_id)]  # type: ignore[arg-type]
+    record(session, PollChanged(poll.id or 0, None, briefing_id))
+    return poll
 
 
-def edit_poll(session: Session, user: User, poll_id: int, data: PollInput) -> list[Event]:
+def edit_poll(session: Session, user: User, poll_id: int, data: PollInput) -> None:
     """The asker may change a poll until the first vote."""
     poll = get_poll(session, poll_id)
     if not can_manage(user, poll):
@@ -306,7 +266,7 @@ def edit_poll(session: Session, user: User, poll_id: int, data: PollInput) -> li
     _add_options(session, poll, options, data.allow_other)
     poll.tally_rev += 1
     session.add(poll)
-    events: list[Event] = [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id)]
+    changed: list[Event] = [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id)]
     message = _poll_message(session, poll)
     if message is not None:
         message.body = f"📊 アンケート: {question}"
@@ -314,11 +274,11 @@ def edit_poll(session: Session, user: User, poll_id: int, data: PollInput) -> li
         message.edited_at = utcnow()
         message.rev += 1
         session.add(message)
-        events.append(MessageChanged(message.channel_id, message.id or 0, message.parent_id, "edited"))
-    return events
+        changed.append(MessageChanged(message.channel_id, message.id or 0, message.parent_id, "edited"))
+    record(session, *changed)
 
 
-def set_closed(session: Session, user: User, poll_id: int, closed: bool) -> list[Event]:
+def set_closed(session: Session, user: User, poll_id: int, closed: bool) -> None:
     poll = get_poll(session, poll_id)
     if not can_manage(user, poll):
         raise NotAllowed("アンケートを締め切れるのは作成者と運営だけです。")
@@ -333,23 +293,22 @@ def set_closed(session: Session, user: User, poll_id: int, closed: bool) -> list
     if user.id != poll.author_id:
         session.add(AuditLog(actor_id=user.id, action="poll.close" if closed else "poll.reopen",
                              target_type="poll", target_id=poll.id))
-    return [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id), TallyChanged(poll.id or 0)]
+    record(session, PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id), TallyChanged(poll.id or 0))
 
 
-def close_due(session: Session) -> list[Event]:
+def close_due(session: Session) -> int:
     """Close polls whose deadline has passed (run periodically)."""
     now = utcnow()
     due = session.exec(
         select(Poll).where(col(Poll.closed_at).is_(None), col(Poll.deadline).is_not(None),
                            col(Poll.deadline) <= now)
     ).all()
-    events: list[Event] = []
     for poll in due:
         poll.closed_at = poll.deadline
         poll.tally_rev += 1
         session.add(poll)
-        events += [PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id), TallyChanged(poll.id or 0)]
-    return events
+        record(session, PollChanged(poll.id or 0, poll.channel_id, poll.briefing_id), TallyChanged(poll.id or 0))
+    return len(due)
 
 
 # ---------------------------------------------------------------------------
@@ -377,7 +336,7 @@ _BUMP_TALLY = sa.update(_POLL_T).where(_POLL_T.c.id == sa.bindparam("p_poll")).v
 
 
 def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
-         other_text: str | None = None, client_key: str = "") -> list[Event]:
+         other_text: str | None = None, client_key: str = "") -> None:
     """Cast or change the member's ballot. An empty list withdraws it."""
     poll = get_poll(session, poll_id)
     if not can_view(session, user, poll):
@@ -431,7 +390,7 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
     for obj in list(session.identity_map.values()):
         if isinstance(obj, (Ballot, BallotChoice)):
             session.expire(obj)
-    return [TallyChanged(poll_id)]
+    record(session, TallyChanged(poll_id))
 
 
 def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, list[int]]:
@@ -451,13 +410,6 @@ def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, l
 # ---------------------------------------------------------------------------
 # Views
 # ---------------------------------------------------------------------------
-
-
-def poll_ids_for_messages(session: Session, message_ids: list[int]) -> dict[int, int]:
-    if not message_ids:
-        return {}
-    rows = session.exec(select(Poll.message_id, Poll.id).where(col(Poll.message_id).in_(message_ids))).all()
-    return {mid: pid for mid, pid in rows if mid is not None and pid is not None}
 
 
 def view(session: Session, poll: Poll) -> PollView:
@@ -511,129 +463,6 @@ def views_for(session: Session, user: User, poll_ids: list[int]) -> tuple[
     return polls, tallies
 
 
-def _group_of(org: Organisation) -> str:
-    if org.kind == OrgKind.agency:
-        return "national"
-    if org.kind == OrgKind.prefecture:
-        return "prefecture"
-    return "municipality"
-
-
-# A tile grid of Japan (row, column) for the 47 prefectures, north-east to south-west.
-TILES: dict[str, tuple[int, int]] = {
-    "01": (0, 11), "02": (1, 10), "03": (2, 11), "05": (2, 10), "04": (3, 11), "06": (3, 10),
-    "07": (4, 11), "15": (4, 9), "09": (5, 10), "10": (5, 9), "08": (5, 11), "16": (5, 8),
-    "17": (5, 7), "20": (6, 9), "11": (6, 10), "12": (6, 11), "18": (6, 7), "19": (7, 9),
-    "13": (7, 10), "14": (7, 11), "21": (7, 8), "25": (7, 7), "26": (7, 6), "28": (7, 5),
-    "31": (6, 4), "32": (6, 3), "35": (6, 2), "22": (8, 9), "23": (8, 8), "24": (8, 7),
-    "29": (8, 6), "27": (8, 5), "33": (7, 4), "34": (7, 3), "40": (7, 1), "30": (9, 6),
-    "37": (9, 4), "38": (9, 3), "36": (10, 4), "39": (10, 3), "44": (8, 1), "41": (7, 0),
-    "42": (8, 0), "43": (9, 1), "45": (9, 2), "46": (10, 1), "47": (11, 0),
-}
-
-
-def affiliation_results(session: Session, user: User, poll_id: int) -> AffiliationResults:
-    poll = get_poll(session, poll_id)
-    if not can_see_results(session, user, poll):
-        raise NotAllowed("このアンケートの結果はまだ公開されていません。")
-    n_options = int(session.exec(
-        select(sa.func.count()).select_from(PollOption).where(PollOption.poll_id == poll.id)
-    ).one())
-    rows = session.exec(
-        select(Ballot.id, Ballot.other_text, User.name, Organisation)
-        .join(User, User.id == Ballot.user_id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
-        .where(Ballot.poll_id == poll_id)
-    ).all()
-    choices: dict[int, list[int]] = defaultdict(list)
-    for bid, pos in session.exec(
-        select(BallotChoice.ballot_id, BallotChoice.position).where(BallotChoice.poll_id == poll_id)
-    ).all():
-        choices[bid].append(pos)
-
-    def split(key_of, labels: list[tuple[str, str]]) -> list[SplitRow]:  # type: ignore[no-untyped-def]
-        voters: Counter[str] = Counter()
-        counts: dict[str, list[int]] = {k: [0] * n_options for k, _ in labels}
-        for bid, _, _, org in rows:
-            key = key_of(org)
-            if key not in counts:
-                continue
-            voters[key] += 1
-            for p in choices.get(bid, []):
-                if 0 <= p < n_options:
-                    counts[key][p] += 1
-        return [SplitRow(label, voters[k], counts[k]) for k, label in labels]
-
-    by_group = split(_group_of, list(GROUP_LABELS.items()))
-    by_region = split(lambda o: o.region, [(r, r) for r in (*REGIONS, "国")])
-    by_pref = split(lambda o: o.prefecture_code, [(code, name) for code, name, _ in PREFECTURES])
-    answered_prefs = {r.label for r in by_pref if r.voters}
-    tiles = [
-        PrefectureCell(code, name, name if name == "北海道" else name[:-1], region,
-                       next(r.voters for r in by_pref if r.label == name), *TILES[code])
-        for code, name, region in PREFECTURES
-    ]
-    options = session.exec(select(PollOption).where(PollOption.poll_id == poll_id)).all()
-    other_positions = {o.position for o in options if o.is_other}
-    other_texts = [
-        (org.display_name, text) for bid, text, _, org in rows
-        if text and other_positions & set(choices.get(bid, []))
-    ]
-    voters_by_option: list[list[str]] = []
-    if not poll.anonymous:
-        voters_by_option = [[] for _ in range(n_options)]
-        for bid, _, name, org in rows:
-            for p in choices.get(bid, []):
-                if 0 <= p < n_options:
-                    voters_by_option[p].append(f"{name}（{org.display_name}）")
-    return AffiliationResults(
-        splits_by_group=by_group, splits_by_region=by_region, splits_by_prefecture=by_pref,
-        organisations_answered=len({org.code for *_, org in rows}),
-        prefectures_silent=[name for _, name, _ in PREFECTURES if name not in answered_prefs],
-        tiles=tiles, other_texts=other_texts, voters_by_option=voters_by_option,
-    )
-
-
-def ballots_for_export(session: Session, user: User, poll_id: int) -> tuple[Poll, list[str], list[list[str]]]:
-    """Rows for the CSV: one per ballot for a named poll, aggregated for an anonymous one."""
-    poll = get_poll(session, poll_id)
-    if not can_manage(user, poll):
-        raise NotAllowed("エクスポートできるのは作成者と運営だけです。")
-    options = session.exec(
-        select(PollOption).where(PollOption.poll_id == poll_id).order_by(PollOption.position)  # type: ignore[arg-type]
-    ).all()
-    labels = [o.label for o in options]
-    if poll.anonymous:
-        t = tally(session, poll)
-        results = affiliation_results(session, user, poll_id)
-        header = ["区分", "回答者数", *labels]
-        rows = [["全体", str(t.voters), *map(str, t.counts)]]
-        rows += [[f"区分: {r.label}", str(r.voters), *map(str, r.counts)] for r in results.splits_by_group]
-        rows += [[f"地方: {r.label}", str(r.voters), *map(str, r.counts)] for r in results.splits_by_region]
-        rows += [[f"都道府県: {r.label}", str(r.voters), *map(str, r.counts)]
-                 for r in results.splits_by_prefecture]
-        return poll, header, rows
-    header = ["回答日時", "氏名", "団体", "都道府県", "部課名", *labels, "その他の内容"]
-    # Every choice of the poll in one query, not one per ballot.
-    chosen_by_ballot: dict[int, set[int]] = defaultdict(set)
-    for ballot_id, position in session.exec(
-            select(BallotChoice.ballot_id, BallotChoice.position).where(BallotChoice.poll_id == poll_id)).all():
-        chosen_by_ballot[ballot_id].add(position)
-    rows = []
-    for ballot, u, org in session.exec(
-        select(Ballot, User, Organisation)
-        .join(User, User.id == Ballot.user_id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
-        .where(Ballot.poll_id == poll_id).order_by(Ballot.id)  # type: ignore[arg-type]
-    ).all():
-        chosen = chosen_by_ballot.get(ballot.id or 0, set())
-        rows.append([
-            jst_datetime(ballot.updated_at), u.name, org.display_name, org.prefecture, u.department,
-            *("1" if o.position in chosen else "" for o in options), ballot.other_text,
-        ])
-    return poll, header, rows
-
-
-
 def channel_of(session: Session, poll: Poll) -> Channel | None:
     return session.get(Channel, poll.channel_id) if poll.channel_id else None
+

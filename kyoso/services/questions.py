@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import utcnow
-from kyoso.models import Channel, Message, Organisation, User
+from kyoso.models import Channel, Message, Notification, Organisation, User
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, MessageChanged
+from kyoso.services.events import Event, InboxChanged, MessageChanged, record
 from kyoso.services.timefmt import jst_datetime, jst_short
 
 PAGE_SIZE = 30
@@ -49,7 +50,7 @@ def _changed(message: Message) -> MessageChanged:
     return MessageChanged(message.channel_id, message.id, message.parent_id, "marked")  # type: ignore[arg-type]
 
 
-def mark_question(session: Session, user: User, message_id: int, question: bool = True) -> list[Event]:
+def mark_question(session: Session, user: User, message_id: int, question: bool = True) -> None:
     """The author marks a thread as a question, or takes the mark back (which
     also drops its answer)."""
     channel_rules.require_active(user)
@@ -58,7 +59,7 @@ def mark_question(session: Session, user: User, message_id: int, question: bool 
         raise NotAllowed("質問にできるのは、スレッドを始めた人だけです。")
     _check_open(session, thread)
     if thread.is_question == question:
-        return []
+        return
     events: list[Event] = [_changed(thread)]
     if not question and thread.answer_id:
         old = session.get(Message, thread.answer_id)
@@ -71,10 +72,10 @@ def mark_question(session: Session, user: User, message_id: int, question: bool 
     thread.rev += 1
     session.add(thread)
     session.flush()
-    return events
+    record(session, *events)
 
 
-def choose_answer(session: Session, user: User, reply_id: int) -> list[Event]:
+def choose_answer(session: Session, user: User, reply_id: int) -> None:
     """Mark a reply as the answer to its thread's question (解決済み)."""
     channel_rules.require_active(user)
     reply = session.get(Message, reply_id)
@@ -87,7 +88,7 @@ def choose_answer(session: Session, user: User, reply_id: int) -> list[Event]:
         raise NotAllowed("回答を選べるのは、質問した人と運営だけです。")
     _check_open(session, thread)
     if thread.answer_id == reply.id:
-        return []
+        return
     events: list[Event] = [_changed(thread), _changed(reply)]
     if thread.answer_id:
         old = session.get(Message, thread.answer_id)
@@ -102,11 +103,20 @@ def choose_answer(session: Session, user: User, reply_id: int) -> list[Event]:
         if m is not None and m.id != thread.id:
             m.rev += 1
             session.add(m)
+    # The asker (when 運営 chose) and the one who answered hear of it (mailed if unread).
+    channel = session.get(Channel, thread.channel_id)
+    link = routes.message(channel.slug if channel else "", reply.id or 0, thread.id)
+    for uid, line in ((thread.author_id, f"あなたの質問に回答が選ばれました: {markup.plain_text(thread.body, 80)}"),
+                      (reply.author_id, f"あなたの返信が質問の回答に選ばれました: {markup.plain_text(thread.body, 80)}")):
+        if uid != user.id:
+            session.add(Notification(user_id=uid, kind="answer", message_id=reply.id, channel_id=thread.channel_id,
+                                     actor_id=user.id, text=line[:300], link=link))
+            events.append(InboxChanged(uid))
     session.flush()
-    return events
+    record(session, *events)
 
 
-def clear_answer(session: Session, user: User, thread_id: int) -> list[Event]:
+def clear_answer(session: Session, user: User, thread_id: int) -> None:
     """Take back the chosen answer: the question is unresolved again."""
     channel_rules.require_active(user)
     thread = _thread_starter(session, thread_id)
@@ -114,7 +124,7 @@ def clear_answer(session: Session, user: User, thread_id: int) -> list[Event]:
         raise NotAllowed("回答を選べるのは、質問した人と運営だけです。")
     _check_open(session, thread)
     if not thread.answer_id:
-        return []
+        return
     events: list[Event] = [_changed(thread)]
     old = session.get(Message, thread.answer_id)
     if old is not None:
@@ -125,7 +135,7 @@ def clear_answer(session: Session, user: User, thread_id: int) -> list[Event]:
     thread.rev += 1
     session.add(thread)
     session.flush()
-    return events
+    record(session, *events)
 
 
 # ---------------------------------------------------------------------------
@@ -193,7 +203,7 @@ def unresolved_counts(session: Session, user: User) -> list[ChannelQuestionCount
 
 def question_views(session: Session, messages: list[Message]) -> list[QuestionView]:
     if not messages:
-        return []
+        return
     people = {
         u.id: (u, o) for u, o in session.exec(
             select(User, Organisation).join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
@@ -211,6 +221,6 @@ def question_views(session: Session, messages: list[Message]) -> list[QuestionVi
             excerpt=markup.plain_text(m.body, 140), author_name=user.name if user else "",
             org_name=org.display_name if org else "", time=jst_short(m.created_at, now),
             time_full=jst_datetime(m.created_at), reply_count=m.reply_count,
-            link=f"/c/{channel.slug}?thread={m.id}&m={m.id}", resolved=m.answer_id is not None,
+            link=routes.thread(channel.slug, m.id or 0), resolved=m.answer_id is not None,
         ))
     return out

@@ -16,7 +16,7 @@ from kyoso.models import AuditLog, CustomStamp, Message, Stamp, User
 from kyoso.services import channels as channel_rules
 from kyoso.services import ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, StampsChanged
+from kyoso.services.events import StampsChanged, record
 from kyoso.services.text import clean_line
 
 # Japanese workplace text stamps first, then emoji (product.md).
@@ -60,10 +60,10 @@ def allowed(session: Session, stamp: str) -> bool:
     return session.exec(select(CustomStamp.id).where(CustomStamp.label == stamp)).first() is not None
 
 
-def toggle(session: Session, user: User, message_id: int, stamp: str) -> tuple[bool, list[Event]]:
+def toggle(session: Session, user: User, message_id: int, stamp: str) -> bool:
     """Add the stamp if the member has not pressed it, remove it if they have.
 
-    Returns (added, events). Concurrent toggles by the same person serialize on
+    Returns whether it was added. Concurrent toggles by the same person serialize on
     the unique constraint: the loser sees the winner's row and removes it, the
     same result as two clicks one after the other.
     """
@@ -98,7 +98,8 @@ def toggle(session: Session, user: User, message_id: int, stamp: str) -> tuple[b
                                        Stamp.stamp == stamp)
             )
     session.execute(sa.update(Message).where(Message.id == message_id).values(rev=Message.rev + 1))
-    return added, [StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0)]
+    record(session, StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0))
+    return added
 
 
 

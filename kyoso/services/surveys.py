@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import (
     Organisation,
-    OrgKind,
     Survey,
     SurveyAnswer,
     SurveyQuestion,
@@ -22,11 +21,9 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.orgdata import REGIONS
+from kyoso.services import affiliation, messages
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event
-from kyoso.services.polls import GROUP_LABELS
 from kyoso.services.text import clean_line, clean_text
 from kyoso.services.timefmt import jst_datetime
 
@@ -105,14 +102,6 @@ class QuestionResult:
     texts: list[TextAnswer]
 
 
-def _group(org: Organisation) -> str:
-    if org.kind == OrgKind.agency:
-        return GROUP_LABELS["national"]
-    if org.kind == OrgKind.prefecture:
-        return GROUP_LABELS["prefecture"]
-    return GROUP_LABELS["municipality"]
-
-
 def get_survey(session: Session, survey_id: int) -> Survey:
     survey = session.get(Survey, survey_id)
     if survey is None:
@@ -158,11 +147,9 @@ def _check(data: SurveyInput) -> SurveyInput:
     return SurveyInput(title, description, questions, data.deadline, bool(data.anonymous))
 
 
-def create_survey(session: Session, user: User, channel_id: int, data: SurveyInput) -> tuple[Survey, list[Event]]:
-    from kyoso.services import messages
-
+def create_survey(session: Session, user: User, channel_id: int, data: SurveyInput) -> Survey:
     data = _check(data)
-    message, events = messages.post_message(session, user, channel_id, f"📝 意見募集: {data.title}")
+    message = messages.post_message(session, user, channel_id, f"📝 意見募集: {data.title}")
     survey = Survey(message_id=message.id, channel_id=channel_id, author_id=user.id,  # type: ignore[arg-type]
                     title=data.title, description=data.description, deadline=data.deadline,
                     anonymous=data.anonymous)
@@ -172,14 +159,7 @@ def create_survey(session: Session, user: User, channel_id: int, data: SurveyInp
         session.add(SurveyQuestion(survey_id=survey.id, position=i, kind=q.kind, prompt=q.prompt,  # type: ignore[arg-type]
                                    choices="\n".join(q.choices), required=q.required))
     session.flush()
-    return survey, events
-
-
-def survey_ids_for_messages(session: Session, message_ids: list[int]) -> dict[int, int]:
-    if not message_ids:
-        return {}
-    rows = session.exec(select(Survey.message_id, Survey.id).where(col(Survey.message_id).in_(message_ids))).all()
-    return {m: s for m, s in rows if m is not None and s is not None}
+    return survey
 
 
 def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
@@ -309,12 +289,12 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
         texts: list[TextAnswer] = []
         groups: dict[str, list[tuple[SurveyAnswer, Organisation]]] = defaultdict(list)
         for a, org in answers:
-            groups[_group(org)].append((a, org))
+            groups[affiliation.group_label(org)].append((a, org))
         if q.kind in ("single", "multiple"):
             counts: Counter[int] = Counter(int(p) for a, _ in answers for p in a.choices.split(",") if p)
             total = len(answers) or 1
             choices = [ChoiceResult(label, counts[i], round(100 * counts[i] / total)) for i, label in enumerate(labels)]
-            for g in GROUP_LABELS.values():
+            for g in affiliation.GROUP_LABELS.values():
                 gc: Counter[int] = Counter(int(p) for a, _ in groups.get(g, []) for p in a.choices.split(",") if p)
                 top = labels[gc.most_common(1)[0][0]] if gc else "—"
                 by_group.append([g, str(len(groups.get(g, []))), f"最多: {top}"])
@@ -324,15 +304,15 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
             total = len(values) or 1
             choices = [ChoiceResult(SCALE_LABELS[i - 1], dist[i], round(100 * dist[i] / total)) for i in range(1, 6)]
             average = f"{sum(values) / len(values):.2f}" if values else "—"
-            for g in GROUP_LABELS.values():
+            for g in affiliation.GROUP_LABELS.values():
                 gv = [a.scale for a, _ in groups.get(g, []) if a.scale is not None]
                 by_group.append([g, str(len(gv)), f"平均 {sum(gv) / len(gv):.2f}" if gv else "—"])
         else:
-            texts = [TextAnswer(org.display_name, org.prefecture, _group(org), a.text)
+            texts = [TextAnswer(org.display_name, org.prefecture, affiliation.group_label(org), a.text)
                      for a, org in sorted(answers, key=lambda x: (x[1].prefecture_code, x[1].code))
                      if a.text and (not needle or needle in a.text or needle in org.display_name
-                                    or needle == _group(org))]
-            for g in GROUP_LABELS.values():
+                                    or needle == affiliation.group_label(org))]
+            for g in affiliation.GROUP_LABELS.values():
                 by_group.append([g, str(len(groups.get(g, []))), ""])
         out.append(QuestionResult(q.id or 0, q.prompt, q.kind, len(answers), choices, average, by_group, texts))
     return out
@@ -346,7 +326,7 @@ def respondents_by_region(session: Session, survey_id: int) -> list[list[str]]:
         .where(SurveyResponse.survey_id == survey_id).group_by(Organisation.region)
     ).all()
     counts = dict(rows)
-    return [[r, str(counts.get(r, 0))] for r in (*REGIONS, "国")]
+    return [[r, str(counts.get(r, 0))] for r in affiliation.REGION_LABELS]
 
 
 def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str], list[list[str]]]:
@@ -385,5 +365,5 @@ def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str]
             else:
                 cells.append(a.text)
         out.append([jst_datetime(response.updated_at)] + ([] if survey.anonymous else [u.name])
-                   + [org.display_name, org.prefecture, _group(org)] + cells)
+                   + [org.display_name, org.prefecture, affiliation.group_label(org)] + cells)
     return header, out

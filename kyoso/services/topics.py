@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from kyoso.db import core
 from kyoso.models import Channel, Membership, User, UserStatus
+from kyoso.services import briefings, polls
 
 
 _MEMBERSHIP_T = Membership.__table__  # type: ignore[attr-defined]
@@ -53,11 +54,7 @@ def allowed(session: Session, user: User, topic: str) -> bool:
     if kind == "unread":
         return session.get(Membership, (ident, user.id)) is not None
     if kind in ("poll", "poll-results"):
-        from kyoso.services import polls
-
         return polls.can_subscribe(session, user, ident, results=kind == "poll-results")
     if kind == "briefing":
-        from kyoso.services import briefings
-
         return briefings.can_view(session, user, ident)
     return False

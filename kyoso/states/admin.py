@@ -1,43 +1,21 @@
-"""運営's page: the review queue of sign-ups (moderation joins it later)."""
+"""運営's page: the review queue of sign-ups, reports, members, stamps, the audit log."""
 
 from __future__ import annotations
 
-import dataclasses
+from typing import Any
 
 import reflex as rx
 
-from kyoso import realtime
-from kyoso.models import Role, User
+from kyoso import routes
+from kyoso.models import Role
 from kyoso.services import accounts, moderation, stamps
-from kyoso.services.errors import DomainError, NotAuthenticated
-from kyoso.services.timefmt import jst_datetime
 from kyoso.states.session import SessionState
-
-
-@dataclasses.dataclass
-class Applicant:
-    id: int = 0
-    name: str = ""
-    email: str = ""
-    org_name: str = ""
-    org_code: str = ""
-    department: str = ""
-    applied_at: str = ""
-
-
-@dataclasses.dataclass
-class Decision:
-    applicant: str = ""
-    reviewer: str = ""
-    decision: str = ""
-    reason: str = ""
-    at: str = ""
 
 
 class AdminState(SessionState):
     tab: str = "signups"
-    applicants: list[Applicant] = []
-    decisions: list[Decision] = []
+    applicants: list[accounts.ApplicantView] = []
+    decisions: list[accounts.DecisionView] = []
     reports: list[moderation.ReportView] = []
     members: list[moderation.MemberRow] = []
     member_query: str = ""
@@ -49,123 +27,69 @@ class AdminState(SessionState):
     error: str = ""
     notice: str = ""
 
-    def _load(self) -> None:
-        with self._reading() as (session, user):
-            self.is_admin = user.role == Role.admin
-            self.custom_stamps = stamps.custom_labels(session)
-            self.reports = moderation.queue(session, user)
-            self.members = moderation.find_members(session, user, self.member_query)
-            self.audit = moderation.audit_log(session, user, limit=100) if self.is_admin else []
-            rows = accounts.list_pending(session, user)
-            self.applicants = [
-                Applicant(u.id or 0, u.name, u.email, o.display_name, o.code, u.department,
-                          jst_datetime(u.created_at))
-                for u, o in rows
-            ]
-            names: dict[int, str] = {}
+    def _load(self, session: Any, user: Any) -> None:
+        self.is_admin = user.role == Role.admin
+        self.custom_stamps = stamps.custom_labels(session)
+        self.reports = moderation.queue(session, user)
+        self.members = moderation.find_members(session, user, self.member_query)
+        self.audit = moderation.audit_log(session, user, limit=100) if self.is_admin else []
+        self.applicants = accounts.applicants(session, user)
+        self.decisions = accounts.decisions(session, user, limit=30)
 
-            def name(uid: int) -> str:
-                if uid not in names:
-                    other = session.get(User, uid)
-                    names[uid] = other.name if other else "?"
-                return names[uid]
-
-            self.decisions = [
-                Decision(name(d.applicant_id), name(d.reviewer_id),
-                         "承認" if d.decision == "approve" else "却下", d.reason,
-                         jst_datetime(d.created_at))
-                for d in accounts.review_history(session, user, limit=30)
-            ]
+    async def _reload(self, _: Any = None) -> Any:
+        return await self._read(self._load, error="")
 
     @rx.event
     async def open_admin(self):
-        self.error = ""
         self.notice = ""
         self.reject_id = 0
-        redirect = await self._load_shell()
+        redirect = await self._open()
         if redirect is not None:
             return redirect
         if not self.me.is_staff:
-            return rx.redirect("/", replace=True)
-        try:
-            self._load()
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-        return None
+            return rx.redirect(routes.HOME, replace=True)
+        return await self._read(self._load)
 
     @rx.event
     def set_tab(self, tab: str):
-        self.tab = str(tab)
+        self.tab = str(tab)[:20]
 
     @rx.event
     async def close_reports(self, message_id: int, hide: bool):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                events = moderation.close_reports(session, user, int(message_id), hide=bool(hide))
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.notice = "投稿を非表示にしました。" if hide else "通報を却下しました。"
-        await realtime.publish(events)
+        return await self._change(moderation.close_reports, int(message_id), hide=bool(hide),
+                                  notice="投稿を非表示にしました。" if hide else "通報を却下しました。",
+                                  then=self._reload)
 
     @rx.event
-    def add_stamp(self, form: dict):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                label = stamps.add_custom(session, user, str(form.get("label", ""))).label
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        self.notice = f"スタンプ「{label}」を追加しました。"
-        return rx.set_value("stamp-label", "")
+    async def add_stamp(self, form: dict):
+        async def added(label: str) -> Any:
+            self.notice = f"スタンプ「{label}」を追加しました。"
+            await self._reload()
+            return rx.set_value("stamp-label", "")
+
+        return await self._change(
+            lambda session, user: stamps.add_custom(session, user, str(form.get("label", ""))).label,
+            then=added)
 
     @rx.event
-    def remove_stamp(self, label: str):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                stamps.remove_custom(session, user, str(label))
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
+    async def remove_stamp(self, label: str):
+        return await self._change(stamps.remove_custom, str(label), then=self._reload)
 
     @rx.event
-    def search_members(self, value: str):
+    async def search_members(self, value: str):
         self.member_query = str(value)[:50]
-        try:
-            with self._reading() as (session, user):
-                self.members = moderation.find_members(session, user, self.member_query)
-        except DomainError as exc:
-            self.error = exc.message
+        return await self._read(moderation.find_members, self.member_query,
+                                then=lambda rows: setattr(self, "members", rows))
 
     @rx.event
-    def set_suspended(self, user_id: int, suspended: bool):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                moderation.set_suspended(session, user, int(user_id), bool(suspended))
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.notice = "利用停止にしました。" if suspended else "利用を再開しました。"
+    async def set_suspended(self, user_id: int, suspended: bool):
+        return await self._change(moderation.set_suspended, int(user_id), bool(suspended),
+                                  notice="利用停止にしました。" if suspended else "利用を再開しました。",
+                                  then=self._reload)
 
     @rx.event
-    def approve(self, applicant_id: int):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                applicant = accounts.do_review(session, user, int(applicant_id), approve=True)
-                self.notice = f"{applicant.name}さんの申請を承認しました。"
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
+    async def approve(self, applicant_id: int):
+        return await self._review(int(applicant_id), approve=True)
 
     @rx.event
     def start_reject(self, applicant_id: int):
@@ -179,17 +103,19 @@ class AdminState(SessionState):
 
     @rx.event
     def set_reject_reason(self, value: str):
-        self.reject_reason = value
+        self.reject_reason = str(value)[:1000]
 
     @rx.event
-    def reject(self):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                applicant = accounts.do_review(session, user, self.reject_id, approve=False,
-                                               reason=self.reject_reason)
-                self.notice = f"{applicant.name}さんの申請を却下しました。"
+    async def reject(self):
+        return await self._review(self.reject_id, approve=False, reason=self.reject_reason)
+
+    async def _review(self, applicant_id: int, *, approve: bool, reason: str = "") -> Any:
+        async def reviewed(name: str) -> Any:
+            self.notice = f"{name}さんの申請を{'承認' if approve else '却下'}しました。"
             self.reject_id = 0
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
+            return await self._reload()
+
+        return await self._change(
+            lambda session, user: accounts.do_review(session, user, applicant_id, approve=approve,
+                                                     reason=reason).name,
+            then=reviewed)

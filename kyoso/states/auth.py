@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
 
-from kyoso.db import session_scope
+from kyoso import routes
+from kyoso.db import read_scope
 from kyoso.services import accounts, organisations
-from kyoso.services.errors import DomainError
 from kyoso.states.session import SessionState
 
 
 def _safe_next(value: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
+        return routes.HOME
     return value
 
 
@@ -28,29 +29,28 @@ class LoginState(SessionState):
         self.error = ""
         self.busy = False
         # Already logged in: go home.
-        with session_scope() as session:
+        with read_scope() as session:
             if accounts.user_for_token(session, self.token) is not None:
-                return rx.redirect("/", replace=True)
+                return rx.redirect(routes.HOME, replace=True)
         return None
 
     @rx.event
-    def submit(self, form: dict):
-        self.error = ""
-        email = str(form.get("email", ""))
-        password = str(form.get("password", ""))
+    async def submit(self, form: dict):
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
         if not email.strip() or not password:
             self.error = "メールアドレスとパスワードを入力してください。"
             return None
-        try:
-            with session_scope() as session:
-                user = accounts.authenticate(session, email, password, client_key=self._client_key())
-                token = accounts.create_session(session, user)
-                self._refresh_me(session, user)
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        self.token = token
-        return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")), replace=True)
+
+        def log_in(session: Any) -> str:
+            user = accounts.authenticate(session, email, password, client_key=self._client_key())
+            self._refresh_me(session, user)
+            return accounts.create_session(session, user)
+
+        def logged_in(token: str) -> Any:
+            self.token = token
+            return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")), replace=True)
+
+        return await self._public(log_in, then=logged_in)
 
 
 @dataclasses.dataclass
@@ -110,22 +110,19 @@ class SignupState(SessionState):
         self.org_options = []
 
     @rx.event
-    def submit(self, form: dict):
-        self.error = ""
+    async def submit(self, form: dict):
         self.error_field = ""
-        org = self.org_code or str(form.get("org", ""))
         data = accounts.SignupInput(
-            email=str(form.get("email", "")), name=str(form.get("name", "")), org_code=org,
+            email=str(form.get("email", "")), name=str(form.get("name", "")),
+            org_code=self.org_code or str(form.get("org", "")),
             department=str(form.get("department", "")), password=str(form.get("password", "")),
             accepted_rules=str(form.get("rules", "")).lower() in ("on", "true", "1", "yes"),
         )
-        try:
-            with session_scope() as session:
-                user = accounts.do_signup(session, data, client_key=self._client_key())
-                email = user.email
-        except DomainError as exc:
-            self.error = exc.message
-            self.error_field = exc.field or ""
-            return
-        self.done = True
-        self.done_email = email
+
+        def applied(email: str) -> None:
+            self.done = True
+            self.done_email = email
+
+        return await self._public(
+            lambda session: accounts.do_signup(session, data, client_key=self._client_key()).email,
+            then=applied)

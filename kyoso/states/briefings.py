@@ -11,10 +11,9 @@ from typing import Any
 
 import reflex as rx
 
-from kyoso import realtime
-from kyoso.services import announcements, briefings, polls
-from kyoso.services.errors import DomainError, InvalidInput, NotAuthenticated
-from kyoso.services.events import Event
+from kyoso import realtime, routes
+from kyoso.services import announcements, briefing_room, briefings, polls
+from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
 from kyoso.states.polls import PollState, poll_input
 from kyoso.states.session import SessionState
@@ -27,6 +26,24 @@ def _local(value: str, label: str) -> datetime:
         raise InvalidInput(f"{label}を入力してください（日本時間）。") from None
 
 
+def _capacity(value: object) -> int:
+    try:
+        return int(str(value or 0))
+    except ValueError:
+        raise InvalidInput("定員は数字で入力してください。", field="capacity") from None
+
+
+def briefing_input(form: dict[str, Any]) -> briefings.BriefingInput:
+    return briefings.BriefingInput(
+        title=str(form.get("title", "")), description=str(form.get("description", "")),
+        starts_at=_local(str(form.get("starts_at", "")), "開始日時"),
+        ends_at=_local(str(form.get("ends_at", "")), "終了日時"),
+        online_url=str(form.get("online_url", "")), place=str(form.get("place", "")),
+        capacity=_capacity(form.get("capacity")),
+        channel_id=_capacity(form.get("channel_id")) or None,
+    )
+
+
 class BriefingListState(SessionState):
     upcoming: list[briefings.BriefingView] = []
     past: list[briefings.BriefingView] = []
@@ -36,16 +53,11 @@ class BriefingListState(SessionState):
 
     @rx.event
     async def open_list(self):
-        self.error = ""
-        if (redirect := await self._load_shell()) is not None:
-            return redirect
-        try:
-            with self._reading() as (session, user):
-                self.upcoming, self.past = briefings.lists(session, user)
-                self.channels = [[str(i), n] for i, n in announcements.announcement_channels(session, user)]
-        except NotAuthenticated:
-            return self._login_redirect()
-        return None
+        return await self._open(self._load)
+
+    def _load(self, session: Any, user: Any) -> None:
+        self.upcoming, self.past = briefings.lists(session, user)
+        self.channels = [[str(i), n] for i, n in announcements.announcement_channels(session, user)]
 
     @rx.event
     def toggle_create(self):
@@ -53,30 +65,17 @@ class BriefingListState(SessionState):
         self.error = ""
 
     @rx.event
-    def create(self, form: dict):
-        self.error = ""
-        try:
-            data = briefings.BriefingInput(
-                title=str(form.get("title", "")), description=str(form.get("description", "")),
-                starts_at=_local(str(form.get("starts_at", "")), "開始日時"),
-                ends_at=_local(str(form.get("ends_at", "")), "終了日時"),
-                online_url=str(form.get("online_url", "")), place=str(form.get("place", "")),
-                capacity=int(str(form.get("capacity") or 0)),
-                channel_id=int(str(form.get("channel_id") or 0)) or None,
-            )
-            with self._acting() as (session, user):
-                briefing = briefings.create_briefing(session, user, data)
-                bid = briefing.id
-        except ValueError:
-            self.error = "定員は数字で入力してください。"
-            return None
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        self.creating = False
-        return rx.redirect(f"/briefings/{bid}")
+    async def create(self, form: dict):
+        def created(briefing_id: int) -> Any:
+            self.creating = False
+            return rx.redirect(routes.briefing(briefing_id))
+
+        return await self._change(
+            lambda session, user: briefings.create_briefing(session, user, briefing_input(form)).id,
+            then=created)
 
 
+@realtime.live("briefing")
 class BriefingState(SessionState):
     briefing: briefings.BriefingView | None = None
     not_found: bool = False
@@ -85,7 +84,7 @@ class BriefingState(SessionState):
     can_manage: bool = False
     live_poll_id: int = 0
     room_polls: list[list[str]] = []  # [id, question] of the briefing's polls (managers)
-    questions: list[briefings.QuestionView] = []
+    questions: list[briefing_room.BriefingQuestionView] = []
     questions_rev: int = 0
     my_votes: list[int] = []
     my_questions: list[int] = []
@@ -99,125 +98,100 @@ class BriefingState(SessionState):
     def _id(self) -> int:
         return self._route_int("id")
 
-    async def _load(self, *, live: bool = False) -> None:
-        """Read the room fresh. Called outside any writing transaction (it awaits).
+    @rx.event
+    async def open_room(self):
+        self.notice = ""
+        redirect = await self._change(briefing_room.mark_attended, self._id())
+        if redirect is not None:
+            return redirect
+        return await self._open(self._load_room, shell=False, missing=self._missing)
 
-        After an action only this member's own vars are re-read (``live``
-        False): the shared ones (the header, the questions, the live poll)
-        come to everyone, this member included, by the room's rev-guarded live
-        update. A plain re-read here could reach the browser after a newer live
-        update and put an older list back on screen."""
-        with self._reading() as (session, user):
-            await self._load_in(session, user, live=live)
+    def _missing(self) -> None:
+        self.not_found = True
+        self.briefing = None
 
-    async def _load_in(self, session: Any, user: Any, *, live: bool = True) -> None:
+    async def _load_room(self, session: Any, user: Any) -> None:
         briefing = briefings.get_briefing(session, self._id())
         bid = briefing.id or 0
-        if live:
-            # Subscribe first: a change committed after the reads below still
-            # reaches this client.
-            await realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
-            await self._shell(session, user)
-            self.briefing = briefings.view(session, briefing)
-            self.live_poll_id = briefing.live_poll_id or 0
-            self.questions, self.questions_rev = briefings.room_questions(session, bid)
-            self.attendance = briefings.attendance(session, bid)
+        # Subscribe first: a change committed after the reads below still
+        # reaches this client.
+        await realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
+        await self._shell(session, user)
+        self.not_found = False
+        self.briefing = briefings.view(session, briefing)
+        self.live_poll_id = briefing.live_poll_id or 0
+        self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
+        self.attendance = briefing_room.attendance(session, bid)
+        room_polls = self._load_mine(session, user)
+        live_poll = briefing.live_poll_id or 0
+        shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
+        await (await self.get_state(PollState))._load(session, user, shown)
+
+    def _load_mine(self, session: Any, user: Any) -> list[Any]:
+        """This member's own part of the room. After an action only this is
+        re-read: the shared parts (the header, the questions, the live poll)
+        come to everyone, this member included, by the room's rev-guarded
+        live update; a plain re-read here could reach the browser after a
+        newer live update and put an older list back on screen."""
+        bid = self._id()
+        briefing = briefings.get_briefing(session, bid)
         self.status = briefings.registration_status(session, user, bid)
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")
         self.can_manage = briefings.can_manage(user, briefing)
-        self.my_votes = briefings.my_question_votes(session, user, bid)
-        self.my_questions = briefings.my_questions(session, user, bid)
-        room_polls = briefings.briefing_polls(session, bid)
+        self.my_votes = briefing_room.my_question_votes(session, user, bid)
+        self.my_questions = briefing_room.my_questions(session, user, bid)
+        room_polls = briefing_room.briefing_polls(session, bid)
         self.room_polls = [[str(p.id), p.question] for p in room_polls] if self.can_manage else []
-        if live:
-            poll_state = await self.get_state(PollState)
-            live_poll = briefing.live_poll_id or 0
-            shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
-            await poll_state._load(session, user, shown)
+        return room_polls
 
-    @rx.event
-    async def open_room(self):
-        self.error = ""
-        self.notice = ""
-        try:
-            with self._acting() as (session, user):
-                events = briefings.mark_attended(session, user, self._id())
-            await self._load(live=True)
-            self.not_found = False
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError:
-            self.not_found = True
-            self.briefing = None
-            return None
-        realtime.publish_soon(events)
-        return None
+    async def _act(self, change: Any, *args: Any, notice: str = "", then: Any = None, **kwargs: Any) -> Any:
+        """A change in the room, then this member's own part read again."""
+        async def done(value: Any) -> Any:
+            await self._read(self._load_mine)
+            self.notice = notice
+            return then(value) if then is not None else None
 
-    async def _do(self, fn, *args: Any, notice: str = "") -> bool:  # type: ignore[no-untyped-def]
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                result = fn(session, user, *args)
-                events: list[Event] = result[1] if isinstance(result, tuple) else result
-            await self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return False
-        self.notice = notice
-        realtime.publish_soon(events)
-        return True
+        return await self._change(change, *args, then=done, **kwargs)
 
     @rx.event
     async def register(self):
-        await self._do(briefings.register, self._id(), notice="申し込みました。")
-        if self.status == briefings.WAITLISTED:
-            self.notice = "定員に達しているため、キャンセル待ちで受け付けました。"
+        def registered(status: str) -> None:
+            if status == briefings.WAITLISTED:
+                self.notice = "定員に達しているため、キャンセル待ちで受け付けました。"
+
+        return await self._act(briefings.register, self._id(), notice="申し込みました。", then=registered)
 
     @rx.event
     async def cancel(self):
-        await self._do(briefings.cancel, self._id(), notice="申し込みをキャンセルしました。")
+        return await self._act(briefings.cancel, self._id(), notice="申し込みをキャンセルしました。")
 
     @rx.event
-    def download_ics(self):
-        try:
-            with self._reading() as (session, user):
-                text = briefings.ics(session, user, self._id(), host=self.router.headers.host or "kyoso")
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        return rx.download(data=text.encode("utf-8"), filename=f"briefing-{self._id()}.ics",
-                           mime_type="text/calendar")
+    async def download_ics(self):
+        host = self.router.headers.host or "kyoso"
+        return await self._read(briefings.ics, self._id(), host=host, then=lambda text: rx.download(
+            data=text.encode("utf-8"), filename=f"briefing-{self._id()}.ics", mime_type="text/calendar"))
 
     @rx.event
     async def submit_question(self, form: dict):
-        body = str(form.get("body", ""))
-        anonymous = bool(form.get("anonymous"))
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                _, events = briefings.ask(session, user, self._id(), body, anonymous=anonymous)
-            await self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        realtime.publish_soon(events)
-        return rx.set_value("question-input", "")
+        return await self._act(briefing_room.ask, self._id(), str(form.get("body", "")),
+                               anonymous=bool(form.get("anonymous")),
+                               then=lambda _: rx.set_value("question-input", ""))
 
     @rx.event
     async def upvote(self, question_id: int):
-        await self._do(briefings.toggle_upvote, int(question_id))
+        return await self._act(briefing_room.toggle_upvote, int(question_id))
 
     @rx.event
     async def mark_answered(self, question_id: int, answered: bool):
-        await self._do(lambda s, u, q: briefings.answer_question(s, u, q, answered=answered), int(question_id))
+        return await self._act(briefing_room.answer_question, int(question_id), "", answered=bool(answered))
 
     @rx.event
     async def hide_question(self, question_id: int):
-        await self._do(briefings.hide_question, int(question_id))
+        return await self._act(briefing_room.hide_question, int(question_id))
 
     @rx.event
     async def show_poll(self, poll_id: int):
-        await self._do(briefings.set_live_poll, self._id(), int(poll_id) or None)
+        return await self._act(briefing_room.set_live_poll, self._id(), int(poll_id) or None)
 
     @rx.event
     def toggle_poll_form(self):
@@ -230,20 +204,15 @@ class BriefingState(SessionState):
 
     @rx.event
     async def create_poll(self, form: dict):
-        self.error = ""
-        try:
-            data = poll_input(form, self.poll_form_options)
-            with self._acting() as (session, user):
-                poll, events = polls.create_briefing_poll(session, user, self._id(), data)
-                events += briefings.set_live_poll(session, user, self._id(), poll.id)
-            await self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.poll_form_open = False
-        await realtime.publish(events)
+        bid, count = self._id(), self.poll_form_options
+
+        def change(session: Any, user: Any) -> None:
+            poll = polls.create_briefing_poll(session, user, bid, poll_input(form, count))
+            briefing_room.set_live_poll(session, user, bid, poll.id)
+
+        return await self._act(change, then=lambda _: setattr(self, "poll_form_open", False))
 
     @rx.event
     async def archive(self):
-        await self._do(briefings.archive, self._id(),
-                       notice="まとめを関連チャンネルのスレッドとして投稿しました。")
+        return await self._act(briefing_room.archive, self._id(),
+                               notice="まとめを関連チャンネルのスレッドとして投稿しました。")

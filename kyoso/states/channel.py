@@ -13,15 +13,16 @@ from typing import Any
 import reflex as rx
 
 from kyoso import realtime
-from kyoso.realtime.live import ChannelHeader, channel_header
-from kyoso.services import announcements, channels, messages, questions, search, stamps
-from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
-from kyoso.services.events import Event
+from kyoso.services import announcements, channels, messages, moderation, people, questions, search, stamps
+from kyoso.services.errors import DomainError
+from kyoso.states.polls import PollState
 from kyoso.states.session import SessionState
+from kyoso.states.sidebar import SidebarState
 
 
+@realtime.live("channel")
 class ChannelState(SessionState):
-    channel: ChannelHeader = ChannelHeader()
+    channel: channels.ChannelHeader = channels.ChannelHeader()
     not_found: bool = False
     joined: bool = False
     can_post: bool = False
@@ -45,6 +46,7 @@ class ChannelState(SessionState):
     mention_target: str = ""
     _mentions: dict[str, int] = {}
     _drafts: dict[str, str] = {}
+    _unseen: bool = False  # the open channel has threads newer than my reading position
     # Writing a new thread as a question (質問), and similar past threads.
     ask_question: bool = False
     ask_key: int = 0
@@ -63,80 +65,62 @@ class ChannelState(SessionState):
 
     # -- loading -----------------------------------------------------------
 
-    def _slug(self) -> str:
-        return self._route_param("slug")
-
-    def _query_int(self, name: str) -> int:
-        try:
-            return int(self.router.url.query_parameters.get(name, 0) or 0)
-        except (TypeError, ValueError):
-            return 0
-
     @rx.event
     async def open_channel(self):
         """on_load: the newest threads, the unread divider, live subscription."""
-        self.error = ""
-        self.thread_error = ""
-        self.notice = ""
-        self.report_id = 0
-        self.editing_id = 0
+        self.thread_error = self.notice = ""
+        self.report_id = self.editing_id = 0
         self.mention_options = []
         self.ask_question = False
         self.ask_key += 1
         self.similar = []
-        try:
-            # Reading only: no await may happen inside a writing transaction,
-            # or another client's write would block the event loop on the lock.
-            with self._reading() as (session, user):
-                channel = channels.get_channel_by_slug(session, self._slug())
-                channels.check_can_read(user, channel)
-                cid = channel.id or 0
-                # Subscribe before reading: a change committed after the reads
-                # below still reaches this client.
-                await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
-                self.channel = channel_header(channel)
-                self.not_found = False
-                self.can_post = channels.can_start_thread(user, channel)
-                self.can_reply = channels.can_reply(user, channel)
-                self.messages, self.has_older = messages.newest_page(session, user, cid)
-                last_read = channels.last_read_id(session, user, cid)
-                self.joined = last_read is not None
-                self.first_unread_id = next(
-                    (m.id for m in self.messages
-                     if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
-                newest = self.messages[-1].id if self.messages else 0
-                # One read scope for the whole page (each costs a token check).
-                await self._shell(session, user, reading=cid)
-                self.palette = stamps.palette(session, user)
-                self.pinned = announcements.pinned_in(session, user, cid)
-                self.editing_channel = False
-                thread_id = self._query_int("thread")
-                if thread_id:
-                    self._load_thread(thread_id, session, user)
-                else:
-                    self.thread_open_id = 0
-                    self.thread_parent = None
-                    self.thread_replies = []
-                await self._load_polls(session, user)
+        self.editing_channel = False
+        self._unseen = False
+        redirect = await self._open(self._load_page, shell=False, missing=self._missing)
+        if redirect is None and self._unseen:
             # Only a member who has not seen the newest thread writes (after the
             # reading: nothing may be awaited inside a writing transaction).
-            if last_read is not None and newest > last_read:
-                with self._acting() as (session, user):
-                    channels.mark_read(session, user, cid)
-        except NotAuthenticated:
-            return self._login_redirect()
-        except NotFound:
-            self.not_found = True
-            self.channel = ChannelHeader()
-            self.messages = []
-            return await self._load_shell()
+            await self._change(channels.mark_read, self.channel.id)
         self.focus_id = self._query_int("m") or self._query_int("thread")
-        return None
+        return redirect
+
+    async def _load_page(self, session: Any, user: Any) -> None:
+        channel = channels.get_channel_by_slug(session, self._route_param("slug"))
+        channels.check_can_read(user, channel)
+        cid = channel.id or 0
+        # Subscribe before reading: a change committed after the reads below
+        # still reaches this client.
+        await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
+        self.channel = channels.header(channel)
+        self.not_found = False
+        self.can_post = channels.can_start_thread(user, channel)
+        self.can_reply = channels.can_reply(user, channel)
+        self.messages, self.has_older = messages.newest_page(session, user, cid)
+        last_read = channels.last_read_id(session, user, cid)
+        self.joined = last_read is not None
+        self.first_unread_id = next(
+            (m.id for m in self.messages
+             if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
+        newest = self.messages[-1].id if self.messages else 0
+        self._unseen = last_read is not None and newest > last_read
+        await self._shell(session, user, reading=cid)
+        self.palette = stamps.palette(session, user)
+        self.pinned = announcements.pinned_in(session, user, cid)
+        thread_id = self._query_int("thread")
+        if thread_id:
+            self._load_thread(thread_id, session, user)
+        else:
+            self._close_thread()
+        await self._load_polls(session, user)
+
+    async def _missing(self):  # type: ignore[no-untyped-def]
+        self.not_found = True
+        self.channel = channels.ChannelHeader()
+        self.messages = []
+        return await self._open()
 
     async def _load_polls(self, session: Any, user: Any) -> None:
         """The polls among the shown messages, for PollState to render."""
-        from kyoso.states.polls import PollState
-
         ids = [m.poll_id for m in [*self.messages, *self.thread_replies] if m.poll_id]
         poll_state = await self.get_state(PollState)
         await poll_state._load(session, user, ids)
@@ -144,27 +128,22 @@ class ChannelState(SessionState):
     @rx.event
     async def load_older(self):
         if not self.messages or not self.has_older or self.loading_older:
-            return
+            return None
         self.loading_older = True
-        try:
-            with self._reading() as (session, user):
-                older, more = messages.channel_page(session, user, self.channel.id,
-                                                    before_id=self.messages[0].id)
-                # Re-read the loaded window too: the browser may hold newer copies
-                # than this server-side list, and a plain assignment must not
-                # bring back stale ones.
-                current, _ = messages.channel_page(
-                    session, user, self.channel.id, before_id=None,
-                    limit=max(len(self.messages), messages.PAGE_SIZE))
-        except DomainError as exc:
-            self.error = exc.message
-            self.loading_older = False
-            return
+        await self._read(self._load_older)
+        self.loading_older = False
+        return None
+
+    async def _load_older(self, session: Any, user: Any) -> None:
+        older, more = messages.channel_page(session, user, self.channel.id, before_id=self.messages[0].id)
+        # Re-read the loaded window too: the browser may hold newer copies than
+        # this server-side list, and a plain assignment must not bring back
+        # stale ones.
+        current, _ = messages.channel_page(session, user, self.channel.id, before_id=None,
+                                           limit=max(len(self.messages), messages.PAGE_SIZE))
         self.messages = older + [m for m in current if not older or m.id > older[-1].id]
         self.has_older = more
-        self.loading_older = False
-        with self._reading() as (session, user):
-            await self._load_polls(session, user)
+        await self._load_polls(session, user)
 
     def _load_thread(self, parent_id: int, session: Any, user: Any) -> None:
         self.thread_error = ""
@@ -172,94 +151,73 @@ class ChannelState(SessionState):
             parent, replies = messages.thread(session, user, parent_id)
         except DomainError as exc:
             self.thread_error = exc.message
-            self.thread_open_id = 0
-            self.thread_parent = None
-            self.thread_replies = []
+            self._close_thread()
             return
         if parent.channel_id != self.channel.id:
-            self.thread_open_id = 0
+            self._close_thread()
             return
         self.thread_open_id = parent.id
         self.thread_parent = parent
         self.thread_replies = replies
 
-    @rx.event
-    async def open_thread(self, parent_id: int):
-        try:
-            with self._reading() as (session, user):
-                self._load_thread(int(parent_id), session, user)
-                await self._load_polls(session, user)
-        except NotAuthenticated:
-            return self._login_redirect()
-        return None
-
-    @rx.event
-    def close_thread(self):
+    def _close_thread(self) -> None:
         self.thread_open_id = 0
         self.thread_parent = None
         self.thread_replies = []
 
-    # -- changes -----------------------------------------------------------
+    @rx.event
+    async def open_thread(self, parent_id: int):
+        async def load(session: Any, user: Any) -> None:
+            self._load_thread(int(parent_id), session, user)
+            await self._load_polls(session, user)
 
-    async def _publish(self, events: list[Event]) -> None:
-        # The author's own update goes out first; the room's follows.
-        realtime.publish_soon(events)
+        return await self._read(load, error="thread_error")
+
+    @rx.event
+    def close_thread(self):
+        self._close_thread()
+
+    # -- posting -----------------------------------------------------------
 
     @rx.event
     async def post(self, form: dict):
         """Start a thread. The composer keeps its text unless the post succeeds."""
-        self.error = ""
-        body = str(form.get("body", ""))
-        try:
-            with self._acting() as (session, user):
-                message, events = messages.post_message(
-                    session, user, self.channel.id, body, mention_ids=self._mentions)
-                if self.ask_question:
-                    events += questions.mark_question(session, user, message.id or 0)
-                channels.mark_read(session, user, self.channel.id, message.id)
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        self._mentions = {}
-        if self.ask_question:
-            self.ask_question = False
-            self.ask_key += 1
-        self.similar = []
-        await self._publish(events)
-        return rx.set_value("composer", "")
+        body, ask = str(form.get("body", "")), self.ask_question
+
+        def change(session: Any, user: Any) -> None:
+            message = messages.post_message(session, user, self.channel.id, body, mention_ids=self._mentions)
+            if ask:
+                questions.mark_question(session, user, message.id or 0)
+            channels.mark_read(session, user, self.channel.id, message.id)
+
+        def posted(_: Any) -> Any:
+            self._mentions = {}
+            if self.ask_question:
+                self.ask_question = False
+                self.ask_key += 1
+            self.similar = []
+            return rx.set_value("composer", "")
+
+        return await self._change(change, then=posted)
 
     @rx.event
     async def reply(self, form: dict):
-        self.thread_error = ""
-        body = str(form.get("body", ""))
-        try:
-            with self._acting() as (session, user):
-                _, events = messages.post_message(
-                    session, user, self.channel.id, body, parent_id=self.thread_open_id,
-                    mention_ids=self._mentions)
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.thread_error = exc.message
-            return None
-        self._mentions = {}
-        await self._publish(events)
-        return rx.set_value("thread-composer", "")
+        def sent(_: Any) -> Any:
+            self._mentions = {}
+            return rx.set_value("thread-composer", "")
+
+        return await self._change(messages.post_message, self.channel.id, str(form.get("body", "")),
+                                  parent_id=self.thread_open_id, mention_ids=self._mentions,
+                                  error="thread_error", then=sent)
 
     @rx.event
-    def start_edit(self, message_id: int):
-        self.error = ""
-        try:
-            with self._reading() as (session, user):
-                message = messages.get_message(session, user, int(message_id))
-                if message.author_id != user.id:
-                    return
-                self.editing_id = message.id or 0
-                self.edit_text = message.body
-        except DomainError as exc:
-            self.error = exc.message
+    async def start_edit(self, message_id: int):
+        def load(session: Any, user: Any) -> None:
+            message = messages.get_message(session, user, int(message_id))
+            if message.author_id == user.id:
+                self.editing_id, self.edit_text = message.id or 0, message.body
+
+        return await self._read(load)
 
     @rx.event
     def cancel_edit(self):
@@ -267,88 +225,43 @@ class ChannelState(SessionState):
 
     @rx.event
     async def save_edit(self, form: dict):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                events = messages.edit_message(session, user, self.editing_id,
-                                               str(form.get("body", "")), self._mentions)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.editing_id = 0
-        await self._publish(events)
+        return await self._change(messages.edit_message, self.editing_id, str(form.get("body", "")),
+                                  self._mentions, then=lambda _: setattr(self, "editing_id", 0))
 
     @rx.event
     async def delete(self, message_id: int):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                events = messages.delete_message(session, user, int(message_id))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await self._publish(events)
+        return await self._change(messages.delete_message, int(message_id))
 
     @rx.event
     async def hide(self, message_id: int):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                events = messages.hide_message(session, user, int(message_id))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await self._publish(events)
+        return await self._change(messages.hide_message, int(message_id))
 
     @rx.event
     async def toggle_stamp(self, message_id: int, stamp: str):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                _, events = stamps.toggle(session, user, int(message_id), str(stamp))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await self._publish(events)
+        return await self._change(stamps.toggle, int(message_id), str(stamp))
+
+    # -- membership ----------------------------------------------------------
 
     @rx.event
     async def join(self):
-        try:
-            with self._acting() as (session, user):
-                events = channels.join(session, user, self.channel.id)
-                self.joined = True
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        await self._publish(events)
-        from kyoso.states.sidebar import SidebarState
-
-        return SidebarState.load_sidebar
+        return await self._change(channels.join, self.channel.id, then=self._membership(True))
 
     @rx.event
     async def leave(self):
-        try:
-            with self._acting() as (session, user):
-                events = channels.leave(session, user, self.channel.id)
-                self.joined = False
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        await self._publish(events)
-        from kyoso.states.sidebar import SidebarState
+        return await self._change(channels.leave, self.channel.id, then=self._membership(False))
 
-        return SidebarState.load_sidebar
+    def _membership(self, joined: bool):  # type: ignore[no-untyped-def]
+        def done(_: Any) -> Any:
+            self.joined = joined
+            return SidebarState.load_sidebar
+
+        return done
 
     @rx.event
-    def mark_read(self):
+    async def mark_read(self):
         """When the reader leaves the page: everything shown has been seen."""
-        if not self.channel.id:
-            return
-        try:
-            with self._acting() as (session, user):
-                channels.mark_read(session, user, self.channel.id)
-        except DomainError:
-            pass
+        if self.channel.id:
+            await self._change(channels.mark_read, self.channel.id)
 
     # -- channel settings (運営) ---------------------------------------------
 
@@ -359,18 +272,10 @@ class ChannelState(SessionState):
 
     @rx.event
     async def save_channel(self, form: dict):
-        self.channel_error = ""
-        try:
-            with self._acting() as (session, user):
-                events = channels.update_channel(
-                    session, user, self.channel.id, name=str(form.get("name", "")),
-                    description=str(form.get("description", "")),
-                    allow_replies=not bool(form.get("no_replies")))
-        except DomainError as exc:
-            self.channel_error = exc.message
-            return
-        self.editing_channel = False
-        realtime.publish_soon(events)
+        return await self._change(
+            channels.update_channel, self.channel.id, name=str(form.get("name", "")),
+            description=str(form.get("description", "")), allow_replies=not bool(form.get("no_replies")),
+            error="channel_error", then=lambda _: setattr(self, "editing_channel", False))
 
     # -- reports -----------------------------------------------------------
 
@@ -384,101 +289,62 @@ class ChannelState(SessionState):
         self.report_id = 0
 
     @rx.event
-    def submit_report(self, form: dict):
-        from kyoso.services import moderation
-
-        self.report_error = ""
+    async def submit_report(self, form: dict):
         reason = " / ".join(x for x in (str(form.get("category", "")), str(form.get("detail", "")).strip()) if x)
-        try:
-            with self._acting() as (session, user):
-                moderation.report(session, user, self.report_id, reason)
-        except DomainError as exc:
-            self.report_error = exc.message
-            return
-        self.report_id = 0
-        self.notice = "通報を受け付けました。運営が確認します。"
+
+        def reported(_: Any) -> None:
+            self.report_id = 0
+
+        return await self._change(moderation.report, self.report_id, reason, error="report_error",
+                                  notice="通報を受け付けました。運営が確認します。", then=reported)
 
     # -- questions ---------------------------------------------------------
 
     @rx.event
-    def set_ask_question(self, value: bool):
+    async def set_ask_question(self, value: bool):
         """The composer's 「質問として投稿」: similar past threads follow the draft."""
         self.ask_question = bool(value)
-        self._suggest_similar(self._drafts.get("composer", ""))
+        await self._suggest_similar(self._drafts.get("composer", ""))
 
-    def _suggest_similar(self, text: str) -> None:
-        if not self.ask_question:
-            self.similar = []
-            return
-        try:
-            with self._reading() as (session, user):
-                self.similar = search.similar_threads(session, user, text)
-        except DomainError:
-            self.similar = []
+    async def _suggest_similar(self, text: str) -> None:
+        self.similar = []
+        if self.ask_question:
+            await self._read(search.similar_threads, text, error="",
+                             then=lambda found: setattr(self, "similar", found))
 
     @rx.event
     async def mark_question(self, message_id: int, question: bool):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                events = questions.mark_question(session, user, int(message_id), bool(question))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await self._publish(events)
+        return await self._change(questions.mark_question, int(message_id), bool(question))
 
     @rx.event
     async def choose_answer(self, reply_id: int):
-        self.thread_error = ""
-        try:
-            with self._acting() as (session, user):
-                events = questions.choose_answer(session, user, int(reply_id))
-        except DomainError as exc:
-            self.thread_error = exc.message
-            return
-        await self._publish(events)
+        return await self._change(questions.choose_answer, int(reply_id), error="thread_error")
 
     @rx.event
     async def clear_answer(self):
-        self.thread_error = ""
-        try:
-            with self._acting() as (session, user):
-                events = questions.clear_answer(session, user, self.thread_open_id)
-        except DomainError as exc:
-            self.thread_error = exc.message
-            return
-        await self._publish(events)
+        return await self._change(questions.clear_answer, self.thread_open_id, error="thread_error")
 
     # -- mentions ----------------------------------------------------------
 
     @rx.event
-    def draft_changed(self, target: str, text: str):
+    async def draft_changed(self, target: str, text: str):
         """Offer members to mention when the draft ends with @ and a few letters."""
-        from kyoso.services import people
-
         query = people.mention_query(text)
         self._drafts = {**self._drafts, target: text}
         self.mention_target = target
         if target == "composer":
-            self._suggest_similar(text)
-        if query is None:
-            self.mention_options = []
-            return
-        self.mention_query = query
-        try:
-            with self._reading() as (session, user):
-                self.mention_options = [
-                    {"id": str(p.id), "name": p.name, "org": p.org_name}
-                    for p in people.suggest(session, user, query)
-                ]
-        except DomainError:
-            self.mention_options = []
+            await self._suggest_similar(text)
+        self.mention_options = []
+        if query is not None:
+            self.mention_query = query
+            await self._read(people.suggest, query, error="", then=self._offer)
+
+    def _offer(self, found: list[Any]) -> None:
+        self.mention_options = [{"id": str(p.id), "name": p.name, "org": p.org_name} for p in found]
 
     @rx.event
     def choose_mention(self, user_id: str):
         """Replace the @query at the end of the draft with @[name]."""
-        from kyoso.services import people
-
         chosen = next((o for o in self.mention_options if o["id"] == str(user_id)), None)
         self.mention_options = []
         if chosen is None:

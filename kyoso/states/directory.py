@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from kyoso import realtime
+from kyoso import routes
 from kyoso.services import channels
-from kyoso.services.errors import DomainError, NotAuthenticated
 from kyoso.states.session import SessionState
+from kyoso.states.sidebar import SidebarState
 
 
 class DirectoryState(SessionState):
@@ -18,37 +20,26 @@ class DirectoryState(SessionState):
     error: str = ""
     notice: str = ""
 
-    def _load(self) -> None:
-        with self._reading() as (session, user):
-            self.entries = channels.directory(session, user, self.query,
-                                              include_archived=self.show_archived)
+    def _load(self, session: Any, user: Any) -> None:
+        self.entries = channels.directory(session, user, self.query, include_archived=self.show_archived)
+
+    async def _reload(self, _: Any = None) -> Any:
+        return await self._read(self._load)
 
     @rx.event
     async def open_directory(self):
-        self.error = ""
         self.notice = ""
-        if (redirect := await self._load_shell()) is not None:
-            return redirect
-        try:
-            self._load()
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-        return None
+        return await self._open(self._load)
 
     @rx.event
-    def search(self, value: str):
-        self.query = value
-        try:
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
+    async def search(self, value: str):
+        self.query = str(value)[:100]
+        return await self._reload()
 
     @rx.event
-    def toggle_archived(self):
+    async def toggle_archived(self):
         self.show_archived = not self.show_archived
-        self._load()
+        return await self._reload()
 
     @rx.event
     def toggle_create(self):
@@ -56,44 +47,26 @@ class DirectoryState(SessionState):
         self.error = ""
 
     @rx.event
-    def create(self, form: dict):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                channel = channels.create_channel(
-                    session, user, slug=str(form.get("slug", "")), name=str(form.get("name", "")),
-                    description=str(form.get("description", "")),
-                    announcement=bool(form.get("announcement")),
-                    allow_replies=not bool(form.get("no_replies")),
-                )
-                slug = channel.slug
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        self.creating = False
-        return rx.redirect(f"/c/{slug}")
+    async def create(self, form: dict):
+        def created(slug: str) -> Any:
+            self.creating = False
+            return rx.redirect(routes.channel(slug))
+
+        return await self._change(
+            lambda session, user: channels.create_channel(
+                session, user, slug=str(form.get("slug", "")), name=str(form.get("name", "")),
+                description=str(form.get("description", "")), announcement=bool(form.get("announcement")),
+                allow_replies=not bool(form.get("no_replies"))).slug,
+            then=created)
 
     @rx.event
     async def join(self, channel_id: int):
-        try:
-            with self._acting() as (session, user):
-                events = channels.join(session, user, int(channel_id))
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        await realtime.publish(events)
-        from kyoso.states.sidebar import SidebarState
+        async def joined(_: Any) -> Any:
+            await self._reload()
+            return SidebarState.load_sidebar
 
-        return SidebarState.load_sidebar
+        return await self._change(channels.join, int(channel_id), then=joined)
 
     @rx.event
     async def set_archived(self, channel_id: int, archived: bool):
-        try:
-            with self._acting() as (session, user):
-                events = channels.set_archived(session, user, int(channel_id), bool(archived))
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await realtime.publish(events)
+        return await self._change(channels.set_archived, int(channel_id), bool(archived), then=self._reload)

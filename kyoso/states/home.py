@@ -9,11 +9,29 @@ import reflex as rx
 
 from kyoso import realtime
 from kyoso.services import announcements
-from kyoso.services.errors import DomainError, InvalidInput, NotAuthenticated
+from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
 from kyoso.states.session import SessionState
 
 
+def announcement_input(form: dict[str, Any]) -> announcements.AnnouncementInput:
+    expires: datetime | None = None
+    raw = str(form.get("expires_at", "")).strip()
+    if raw:
+        try:
+            expires = datetime.fromisoformat(raw).replace(tzinfo=JST)
+        except ValueError:
+            raise InvalidInput("掲載期限の日時が正しくありません。") from None
+    return announcements.AnnouncementInput(
+        title=str(form.get("title", "")), body=str(form.get("body", "")),
+        category=str(form.get("category", "")), importance=str(form.get("importance", "normal")),
+        channel_ids=[int(k.removeprefix("ch_")) for k, v in form.items()
+                     if k.startswith("ch_") and k.removeprefix("ch_").isdecimal() and v],
+        expires_at=expires,
+    )
+
+
+@realtime.live("home")
 class HomeState(SessionState):
     announcements: list[announcements.AnnouncementView] = []
     channels: list[list[str]] = []  # [id, name] for the publishing form
@@ -27,41 +45,23 @@ class HomeState(SessionState):
         if announcements.can_publish(user):
             self.channels = [[str(i), n] for i, n in announcements.announcement_channels(session, user)]
 
-    @rx.event
-    async def open_home(self):
-        self.error = ""
-        try:
-            with self._reading() as (session, user):
-                await self._shell(session, user)
-                self._load(session, user)
-        except NotAuthenticated:
-            return self._login_redirect()
-        return None
+    async def _reload(self, _: Any = None) -> Any:
+        return await self._read(self._load)
 
     @rx.event
-    def mark_read(self, announcement_id: int):
-        try:
-            with self._acting() as (session, user):
-                announcements.mark_read(session, user, int(announcement_id))
-                self._load(session, user)
-        except DomainError as exc:
-            self.error = exc.message
+    async def open_home(self):
+        return await self._open(self._load)
+
+    @rx.event
+    async def mark_read(self, announcement_id: int):
+        return await self._change(announcements.mark_read, int(announcement_id), then=self._reload)
 
     @rx.event
     async def set_pinned(self, announcement_id: int, pinned: bool):
         """Pin (or unpin) an お知らせ at the top of every channel it went to."""
-        self.error = ""
-        events = []
-        try:
-            with self._acting() as (session, user):
-                for cid in announcements.channel_ids_of(session, int(announcement_id)):
-                    events += announcements.set_pinned(session, user, int(announcement_id), cid, bool(pinned))
-                self._load(session, user)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.notice = "ピン留めしました。" if pinned else "ピン留めを外しました。"
-        realtime.publish_soon(events)
+        return await self._change(announcements.set_pinned_everywhere, int(announcement_id), bool(pinned),
+                                  notice="ピン留めしました。" if pinned else "ピン留めを外しました。",
+                                  then=self._reload)
 
     @rx.event
     def toggle_compose(self):
@@ -70,29 +70,12 @@ class HomeState(SessionState):
 
     @rx.event
     async def publish(self, form: dict):
-        self.error = ""
         self.notice = ""
-        expires: datetime | None = None
-        try:
-            raw = str(form.get("expires_at", "")).strip()
-            if raw:
-                try:
-                    expires = datetime.fromisoformat(raw).replace(tzinfo=JST)
-                except ValueError:
-                    raise InvalidInput("掲載期限の日時が正しくありません。") from None
-            channel_ids = [int(k.removeprefix("ch_")) for k, v in form.items()
-                           if k.startswith("ch_") and v]
-            data = announcements.AnnouncementInput(
-                title=str(form.get("title", "")), body=str(form.get("body", "")),
-                category=str(form.get("category", "")), importance=str(form.get("importance", "normal")),
-                channel_ids=channel_ids, expires_at=expires,
-            )
-            with self._acting() as (session, user):
-                _, events = announcements.publish(session, user, data)
-                self._load(session, user)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.composing = False
-        self.notice = "お知らせを出しました。"
-        await realtime.publish(events)
+
+        async def published(_: Any) -> Any:
+            self.composing = False
+            return await self._reload()
+
+        return await self._change(
+            lambda session, user: announcements.publish(session, user, announcement_input(form)),
+            notice="お知らせを出しました。", then=published)

@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from kyoso.services import notifications
-from kyoso.services.errors import DomainError, NotAuthenticated
 from kyoso.states.session import SessionState
+from kyoso.states.sidebar import SidebarState
 
 
 class InboxState(SessionState):
     items: list[notifications.InboxItem] = []
+    error: str = ""
+
+    def _load(self, session: Any, user: Any) -> None:
+        self.items = notifications.inbox(session, user)
 
     @rx.event
     async def open_inbox(self):
-        try:
-            with self._reading() as (session, user):
-                await self._shell(session, user)
-                self.items = notifications.inbox(session, user)
-        except NotAuthenticated:
-            return self._login_redirect()
-        return None
+        return await self._open(self._load)
 
     @rx.event
-    def mark_all_read(self):
-        try:
-            with self._acting() as (session, user):
-                notifications.mark_all_read(session, user)
-                self.items = notifications.inbox(session, user)
-        except DomainError:
-            return None
-        from kyoso.states.sidebar import SidebarState
+    async def mark_all_read(self):
+        async def done(_: Any) -> Any:
+            await self._read(self._load)
+            return SidebarState.load_sidebar
 
-        return SidebarState.load_sidebar
+        return await self._change(notifications.mark_all_read, then=done)
 
     @rx.event
-    def open_item(self, notification_id: int, link: str):
-        try:
-            with self._acting() as (session, user):
-                notifications.mark_read(session, user, int(notification_id))
-        except DomainError:
-            pass
-        if not str(link).startswith("/"):
-            return None
-        return rx.redirect(str(link))
+    async def open_item(self, notification_id: int, link: str):
+        await self._change(notifications.mark_read, int(notification_id))
+        return rx.redirect(str(link)) if str(link).startswith("/") and not str(link).startswith("//") else None

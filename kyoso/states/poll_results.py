@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from kyoso.services import export, polls
-from kyoso.services.errors import DomainError, NotAllowed, NotAuthenticated, NotFound
+from kyoso.services import export, poll_results, polls
+from kyoso.services.errors import NotAllowed, NotFound
 from kyoso.states.session import SessionState
 
 
 class PollResultsState(SessionState):
     poll: polls.PollView | None = None
     tally: polls.TallyView | None = None
-    results: polls.AffiliationResults | None = None
+    results: poll_results.AffiliationResults | None = None
     can_export: bool = False
     channel_slug: str = ""
     message_id: int = 0
@@ -23,50 +25,36 @@ class PollResultsState(SessionState):
 
     @rx.event
     async def open_results(self):
-        self.error = ""
         self.poll = self.tally = self.results = None
-        try:
-            with self._reading() as (session, user):
-                await self._shell(session, user)
-                poll = polls.get_poll(session, self._poll_id())
-                if not polls.can_view(session, user, poll):
-                    raise NotFound("アンケートが見つかりません。")
-                self.poll = polls.view(session, poll)
-                self.can_export = polls.can_manage(user, poll)
-                channel = polls.channel_of(session, poll)
-                self.channel_slug = channel.slug if channel else ""
-                self.message_id = poll.message_id or 0
-                if polls.can_see_results(session, user, poll):
-                    self.tally = polls.tally(session, poll)
-                    self.results = polls.affiliation_results(session, user, poll.id or 0)
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-        return None
+        return await self._open(self._load)
+
+    def _load(self, session: Any, user: Any) -> None:
+        poll = polls.get_poll(session, self._poll_id())
+        if not polls.can_view(session, user, poll):
+            raise NotFound("アンケートが見つかりません。")
+        self.poll = polls.view(session, poll)
+        self.can_export = polls.can_manage(user, poll)
+        channel = polls.channel_of(session, poll)
+        self.channel_slug = channel.slug if channel else ""
+        self.message_id = poll.message_id or 0
+        if polls.can_see_results(session, user, poll):
+            self.tally = polls.tally(session, poll)
+            self.results = poll_results.affiliation_results(session, user, poll.id or 0)
 
     @rx.event
-    def download_csv(self):
-        try:
-            with self._reading() as (session, user):
-                poll, header, rows = polls.ballots_for_export(session, user, self._poll_id())
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        return rx.download(data=export.to_csv(header, rows), filename=f"poll-{poll.id}.csv")
+    async def download_csv(self):
+        return await self._read(poll_results.ballots_for_export, self._poll_id(), then=lambda made: rx.download(
+            data=export.to_csv(made[1], made[2]), filename=f"poll-{made[0].id}.csv"))
 
     @rx.event
-    def download_chart(self):
-        try:
-            with self._reading() as (session, user):
-                poll = polls.get_poll(session, self._poll_id())
-                if not polls.can_see_results(session, user, poll):
-                    raise NotAllowed("このアンケートの結果はまだ公開されていません。")
-                view = polls.view(session, poll)
-                tally = polls.tally(session, poll)
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        svg = export.bar_chart_svg(view.question, [o.label for o in view.options], tally.counts,
-                                   subtitle=f"回答者 {tally.voters}人")
-        return rx.download(data=svg.encode("utf-8"), filename=f"poll-{view.id}.svg")
+    async def download_chart(self):
+        def chart(session: Any, user: Any) -> str:
+            poll = polls.get_poll(session, self._poll_id())
+            if not polls.can_see_results(session, user, poll):
+                raise NotAllowed("このアンケートの結果はまだ公開されていません。")
+            view, tally = polls.view(session, poll), polls.tally(session, poll)
+            return export.bar_chart_svg(view.question, [o.label for o in view.options], tally.counts,
+                                        subtitle=f"回答者 {tally.voters}人")
+
+        return await self._read(chart, then=lambda svg: rx.download(
+            data=svg.encode("utf-8"), filename=f"poll-{self._poll_id()}.svg"))

@@ -14,11 +14,9 @@ from typing import Any
 import reflex as rx
 
 from kyoso import realtime
-from kyoso.db import read_scope
 from kyoso.models import ResultsVisibility
-from kyoso.services import polls
-from kyoso.services.errors import DomainError, InvalidInput, NotAuthenticated
-from kyoso.services.events import Event
+from kyoso.services import channels, polls
+from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
 from kyoso.states.session import SessionState
 
@@ -51,6 +49,7 @@ def poll_input(form: dict[str, Any], option_count: int) -> polls.PollInput:
     )
 
 
+@realtime.live("polls")
 class PollState(SessionState):
     polls: dict[str, polls.PollView] = {}
     tallies: dict[str, polls.TallyView] = {}
@@ -71,37 +70,31 @@ class PollState(SessionState):
         self.error = ""
         topics = set()
         for pid in self.tallies:
-            poll = polls.get_poll(session, int(pid))
-            topic = polls.results_topic(poll)
+            topic = polls.results_topic(polls.get_poll(session, int(pid)))
             if topic.startswith("poll-results:"):
                 topics.add(topic)
         await realtime.subscribe(self, "polls", topics, session, user)
 
-    def _refresh(self, session: Any, user: Any, poll_id: int) -> None:
-        """Fresh copies of one poll's view, tally and my choices."""
+    async def _refresh(self, session: Any, user: Any, poll_id: int) -> None:
+        """Fresh copies of one poll's view, tally and my choices; its results
+        room joined first when this member may now see them."""
         poll = polls.get_poll(session, poll_id)
         key = str(poll_id)
+        visible = polls.can_see_results(session, user, poll)
+        topic = polls.results_topic(poll)
+        if visible and topic.startswith("poll-results:"):
+            await realtime.add_topic(self, "polls", topic, session, user)
         self.polls = {**self.polls, key: polls.view(session, poll)}
         tallies = {k: v for k, v in self.tallies.items() if k != key}
-        if polls.can_see_results(session, user, poll):
+        if visible:
             tallies[key] = polls.tally(session, poll)
         self.tallies = tallies
         votes = {k: v for k, v in self.my_votes.items() if k != key}
         votes.update(polls.my_choices(session, user, [poll_id]))
         self.my_votes = votes
 
-    async def _after(self, events: list[Event], poll_id: int) -> None:
-        with read_scope() as session:
-            from kyoso.services import accounts
-
-            user = accounts.user_for_token(session, self.token)
-            if user is not None:
-                self._refresh(session, user, poll_id)
-                poll = polls.get_poll(session, poll_id)
-                topic = polls.results_topic(poll)
-                if topic.startswith("poll-results:") and polls.can_see_results(session, user, poll):
-                    await realtime.hub.add_topic(realtime.client_sid(self), "polls", topic)
-        await realtime.publish(events)
+    async def _after(self, poll_id: int) -> Any:
+        return await self._read(self._refresh, poll_id)
 
     # -- voting --------------------------------------------------------------
 
@@ -109,15 +102,13 @@ class PollState(SessionState):
     async def choose(self, poll_id: int, index: int):
         """One click: pick an option (single choice), or add/remove it (multiple)."""
         poll_id, index = int(poll_id), int(index)
-        self.error = ""
         current = list(self.my_votes.get(str(poll_id), []))
         view = self.polls.get(str(poll_id))
-        multiple = bool(view and view.multiple)
-        if multiple:
+        if view and view.multiple:
             chosen = [p for p in current if p != index] if index in current else current + [index]
         else:
             chosen = [] if current == [index] else [index]
-        await self._vote(poll_id, chosen)
+        return await self._vote(poll_id, chosen)
 
     @rx.event
     def set_other_draft(self, poll_id: int, text: str):
@@ -130,54 +121,38 @@ class PollState(SessionState):
         current = [p for p in self.my_votes.get(str(poll_id), []) if p != index]
         view = self.polls.get(str(poll_id))
         chosen = current + [index] if view and view.multiple else [index]
-        await self._vote(poll_id, chosen, self.other_drafts.get(str(poll_id), ""))
+        return await self._vote(poll_id, chosen, self.other_drafts.get(str(poll_id), ""))
 
-    async def _vote(self, poll_id: int, chosen: list[int], other: str | None = None) -> None:
+    async def _vote(self, poll_id: int, chosen: list[int], other: str | None = None) -> Any:
         """The hot path of a 1,000-person vote burst: one write, then only what
         this client lacks; the new tally reaches everyone (this voter too) by
         the coalesced live update."""
         key = str(poll_id)
-        try:
-            with self._acting() as (session, user):
-                # Held here, the poll is read once: vote() finds it in the session.
-                poll = polls.get_poll(session, poll_id)
-                events = polls.vote(session, user, poll_id, chosen, other_text=other,
-                                    client_key=self._client_key())
-                topic = polls.results_topic(poll)
-                # Results shown to the whole room reach this member with the
-                # room's live update; only a results room is joined and read here.
-                newly_visible = (topic.startswith("poll-results:") and key not in self.tallies
-                                 and polls.can_see_results(session, user, poll))
-        except NotAuthenticated:
-            self.error = "ログインしてください。"
-            self.error_poll = poll_id
-            return
-        except DomainError as exc:
-            self.error = exc.message
-            self.error_poll = poll_id
-            return
-        self.error = ""
-        self.my_votes = {**{k: v for k, v in self.my_votes.items() if k != key},
-                         **({key: sorted(set(chosen))} if chosen else {})}
-        if newly_visible:
-            # Join the results room first, then read: nothing newer can be missed.
-            await realtime.hub.add_topic(realtime.client_sid(self), "polls", topic)
-            with self._reading() as (session, _user):
-                self.tallies = {**self.tallies, key: polls.tally(session, polls.get_poll(session, poll_id))}
-        realtime.publish_soon(events)
+        self.error_poll = poll_id
+
+        def cast(session: Any, user: Any) -> bool:
+            # Held here, the poll is read once: vote() finds it in the session.
+            poll = polls.get_poll(session, poll_id)
+            polls.vote(session, user, poll_id, chosen, other_text=other, client_key=self._client_key())
+            # Results shown to the whole room reach this member with the
+            # room's live update; only a results room is joined and read here.
+            return (polls.results_topic(poll).startswith("poll-results:") and key not in self.tallies
+                    and polls.can_see_results(session, user, poll))
+
+        async def cast_done(newly_visible: bool) -> Any:
+            self.my_votes = {**{k: v for k, v in self.my_votes.items() if k != key},
+                             **({key: sorted(set(chosen))} if chosen else {})}
+            if newly_visible:
+                return await self._after(poll_id)
+            return None
+
+        return await self._change(cast, then=cast_done)
 
     @rx.event
     async def set_closed(self, poll_id: int, closed: bool):
-        poll_id = int(poll_id)
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                events = polls.set_closed(session, user, poll_id, bool(closed))
-        except DomainError as exc:
-            self.error = exc.message
-            self.error_poll = poll_id
-            return
-        await self._after(events, poll_id)
+        self.error_poll = int(poll_id)
+        return await self._change(polls.set_closed, int(poll_id), bool(closed),
+                                  then=lambda _: self._after(int(poll_id)))
 
     # -- the creation form ----------------------------------------------------
 
@@ -201,17 +176,15 @@ class PollState(SessionState):
 
     @rx.event
     async def create(self, form: dict):
-        from kyoso.states.channel import ChannelState
+        """A poll posted in the channel this page shows."""
+        slug, count = self._route_param("slug"), self.form_options
 
-        self.form_error = ""
-        channel_state = await self.get_state(ChannelState)
-        try:
-            data = poll_input(form, self.form_options)
-            with self._acting() as (session, user):
-                poll, events = polls.create_poll(session, user, channel_state.channel.id, data)
-                poll_id = poll.id or 0
-        except DomainError as exc:
-            self.form_error = exc.message
-            return
-        self.form_open = False
-        await self._after(events, poll_id)
+        def change(session: Any, user: Any) -> int:
+            channel = channels.get_channel_by_slug(session, slug)
+            return polls.create_poll(session, user, channel.id or 0, poll_input(form, count)).id or 0
+
+        async def created(poll_id: int) -> Any:
+            self.form_open = False
+            return await self._after(poll_id)
+
+        return await self._change(change, error="form_error", then=created)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from kyoso.services import accounts
-from kyoso.services.errors import DomainError, NotAuthenticated
 from kyoso.states.session import SessionState
 
 
@@ -18,29 +19,22 @@ class ProfileState(SessionState):
 
     @rx.event
     async def open_profile(self):
-        self.error = ""
         self.notice = ""
         self.editing = False
-        if (redirect := await self._load_shell()) is not None:
-            return redirect
+        self.profile = None
+        self.not_found = False
+        return await self._open(self._load, missing=self._missing)
+
+    def _load(self, session: Any, user: Any) -> None:
         raw = self._route_param("user_id")
-        try:
-            user_id = int(raw)
-        except (TypeError, ValueError):
-            self.not_found = True
-            self.profile = None
-            return None
-        try:
-            with self._reading() as (session, user):
-                self._refresh_me(session, user)
-                self.profile = accounts.get_profile(session, user, user_id)
-                self.not_found = False
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError:
-            self.profile = None
-            self.not_found = True
-        return None
+        if not raw.isdecimal():
+            self._missing()
+            return
+        self.profile = accounts.get_profile(session, user, int(raw))
+
+    def _missing(self) -> None:
+        self.profile = None
+        self.not_found = True
 
     @rx.event
     def start_edit(self):
@@ -53,34 +47,26 @@ class ProfileState(SessionState):
         self.error = ""
 
     @rx.event
-    def save(self, form: dict):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                accounts.update_profile(
-                    session, user, name=form.get("name", ""), department=form.get("department", ""),
-                    bio=form.get("bio", ""), interests=form.get("interests", ""),
-                )
-                self._refresh_me(session, user)
-                self.profile = accounts.get_profile(session, user, user.id or 0)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.editing = False
-        self.notice = "プロフィールを更新しました。"
+    async def save(self, form: dict):
+        def change(session: Any, user: Any) -> None:
+            accounts.update_profile(
+                session, user, name=str(form.get("name", "")), department=str(form.get("department", "")),
+                bio=str(form.get("bio", "")), interests=str(form.get("interests", "")))
+            self._refresh_me(session, user)
+            self.profile = accounts.get_profile(session, user, user.id or 0)
+
+        def saved(_: Any) -> None:
+            self.editing = False
+
+        return await self._change(change, notice="プロフィールを更新しました。", then=saved)
 
     @rx.event
-    def change_password(self, form: dict):
-        self.error = ""
-        try:
-            with self._acting() as (session, user):
-                token = accounts.change_password(
-                    session, user, str(form.get("current_password", "")),
-                    str(form.get("new_password", "")), keep_token=self.token,
-                )
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        if token:
-            self.token = token
-        self.notice = "パスワードを変更しました。ほかの端末のログインは終了しました。"
+    async def change_password(self, form: dict):
+        def changed(token: str | None) -> None:
+            if token:
+                self.token = token
+
+        return await self._change(
+            accounts.change_password, str(form.get("current_password", "")),
+            str(form.get("new_password", "")), keep_token=self.token,
+            notice="パスワードを変更しました。ほかの端末のログインは終了しました。", then=changed)

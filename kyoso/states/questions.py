@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from kyoso import routes
 from kyoso.services import channels, questions
-from kyoso.services.errors import DomainError, NotAuthenticated
 from kyoso.states.session import SessionState
 
 
@@ -25,7 +26,7 @@ class QuestionsState(SessionState):
         return bool(self.channel and self.channel_name
                     and all(c.slug != self.channel for c in self.counts))
 
-    def _channel_id(self, session) -> int | None:  # type: ignore[no-untyped-def]
+    def _channel_id(self, session: Any) -> int | None:
         if not self.channel:
             return None
         channel = channels.get_channel_by_slug(session, self.channel)
@@ -34,37 +35,28 @@ class QuestionsState(SessionState):
 
     @rx.event
     async def open_questions(self):
-        if (redirect := await self._load_shell()) is not None:
-            return redirect
-        self.error = ""
-        self.channel = str(self.router.url.query_parameters.get("channel", "") or "")[:40]
+        self.channel = self._query_param("channel", 40)
         self.channel_name = ""
-        try:
-            with self._reading() as (session, user):
-                self.counts = questions.unresolved_counts(session, user)
-                self.total = sum(c.count for c in self.counts)
-                self.items, self.more = questions.unresolved(session, user,
-                                                             channel_id=self._channel_id(session))
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-            self.items, self.more = [], False
-        return None
+        self.items, self.more = [], False
+        return await self._open(self._load)
+
+    def _load(self, session: Any, user: Any) -> None:
+        self.counts = questions.unresolved_counts(session, user)
+        self.total = sum(c.count for c in self.counts)
+        self.items, self.more = questions.unresolved(session, user, channel_id=self._channel_id(session))
 
     @rx.event
     def choose_channel(self, slug: str):
         return rx.redirect(routes.QUESTIONS + (f"?channel={slug}" if slug else ""))
 
     @rx.event
-    def load_more(self):
+    async def load_more(self):
         if not self.more or not self.items:
-            return
-        try:
-            with self._reading() as (session, user):
-                older, self.more = questions.unresolved(session, user, channel_id=self._channel_id(session),
-                                                        before_id=self.items[-1].id)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.items = self.items + older
+            return None
+
+        def older(session: Any, user: Any) -> None:
+            page, self.more = questions.unresolved(session, user, channel_id=self._channel_id(session),
+                                                   before_id=self.items[-1].id)
+            self.items = self.items + page
+
+        return await self._read(older)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from typing import Any
+
 import reflex as rx
-from sqlmodel import col, select
 
 from kyoso import routes
-from kyoso.models import Channel, Organisation
-from kyoso.services import search
-from kyoso.services.errors import DomainError, NotAuthenticated
+from kyoso.services import channels, organisations, search
 from kyoso.states.session import SessionState
 
 # URL parameter ↔ form field.
@@ -56,13 +55,12 @@ class SearchState(SessionState):
         return {"q": self.query, "channel": self.channel, "org": self.org, "pref": self.prefecture,
                 "from": self.date_from, "to": self.date_to, "resolved": "1" if self.resolved_only else ""}
 
-    def _run(self, *, more: bool = False) -> None:
-        with self._reading() as (session, user):
-            filters = search.make_filters(
-                session, channel=self.channel, org=self.org, prefecture=self.prefecture,
-                date_from=self.date_from, date_to=self.date_to, resolved_only=self.resolved_only)
-            page = search.search(session, user, self.query, filters,
-                                 before_id=self._next_before if more else None)
+    def _run(self, session: Any, user: Any, *, more: bool = False) -> None:
+        filters = search.make_filters(
+            session, channel=self.channel, org=self.org, prefecture=self.prefecture,
+            date_from=self.date_from, date_to=self.date_to, resolved_only=self.resolved_only)
+        page = search.search(session, user, self.query, filters,
+                             before_id=self._next_before if more else None)
         self.hits = (self.hits + page.hits) if more else page.hits
         self.more = page.more
         self._next_before = page.next_before
@@ -70,35 +68,21 @@ class SearchState(SessionState):
     @rx.event
     async def open_search(self):
         """on_load: read the words and filters from the URL and search."""
-        if (redirect := await self._load_shell()) is not None:
-            return redirect
         p = self._params()
         self.query, self.channel, self.org = p["q"], p["channel"], p["org"]
         self.prefecture, self.date_from, self.date_to = p["pref"], p["from"], p["to"]
         self.resolved_only = p["resolved"] == "1"
-        self.error = ""
         self.form_key = search_url(p)
-        try:
-            with self._reading() as (session, _):
-                self.channel_options = [
-                    {"slug": slug, "name": name} for slug, name in session.exec(
-                        select(Channel.slug, Channel.name).order_by(col(Channel.archived_at).is_not(None),
-                                                                    Channel.name)).all()]
-                self.prefecture_options = [
-                    {"code": code, "name": name} for code, name in session.exec(
-                        select(Organisation.prefecture_code, Organisation.name)
-                        .where(Organisation.kind == "prefecture").order_by(Organisation.prefecture_code)).all()]
-            self.searched = any(v for k, v in p.items())
-            if self.searched:
-                self._run()
-            else:
-                self.hits, self.more = [], False
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-            self.hits, self.more = [], False
-        return None
+        self.searched = any(p.values())
+        self.hits, self.more = [], False
+        return await self._open(self._load)
+
+    def _load(self, session: Any, user: Any) -> None:
+        self.channel_options = [{"slug": slug, "name": name} for slug, name in channels.name_options(session)]
+        self.prefecture_options = [{"code": code, "name": name}
+                                   for code, name in organisations.prefecture_options(session)]
+        if self.searched:
+            self._run(session, user)
 
     @rx.event
     def submit(self, form: dict):
@@ -119,12 +103,10 @@ class SearchState(SessionState):
         return rx.redirect(search_url({"q": str(form.get("q", "")).strip()}))
 
     @rx.event
-    def load_more(self):
+    async def load_more(self):
         if not self.more or self.loading_more:
-            return
+            return None
         self.loading_more = True
-        try:
-            self._run(more=True)
-        except DomainError as exc:
-            self.error = exc.message
+        await self._read(self._run, more=True)
         self.loading_more = False
+        return None

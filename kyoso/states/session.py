@@ -1,27 +1,51 @@
-"""The logged-in member, shared by every page's state.
+"""The logged-in member, and the one shape every handler has.
 
 The session token lives in the browser's localStorage and is checked against
-the database on every event that reads or changes data: a handler never trusts
-what it was told before. Page states derive from ``SessionState`` and use
-``self._acting()`` (or ``self._reading()``) to get a database session together
-with the member the token belongs to. Never ``await`` inside ``_acting()``: the
-write lock would be held while other clients' handlers run (the realtime
-module refuses to run there); publish after the block.
+the database on every event: a handler never trusts what it was told before.
+Page states derive from ``SessionState`` and write their handlers with three
+helpers, each a token check, a transaction and the error handling in one:
+
+    @rx.event
+    async def open_channel(self):                       # an on_load
+        return await self._open(self._load_page)
+
+    @rx.event
+    async def delete(self, message_id: int):            # an action
+        return await self._change(messages.delete_message, int(message_id))
+
+``_open`` reads the shell (me, the sidebar) and the page in one read scope;
+``_change`` runs a domain change in a writing transaction and publishes the
+events it recorded after the commit; ``_read`` runs a read. Each clears the
+page's error var first, shows a ``DomainError``'s message in it, and answers
+an expired session with a redirect to the login page. The change itself is a
+plain function of ``(session, user, *args)``: nothing can be awaited inside a
+writing transaction (the write lock would be held while other clients'
+handlers run; the realtime module refuses to run there).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 from sqlmodel import Session
 
+from kyoso import realtime, routes
 from kyoso.db import read_scope, session_scope
 from kyoso.models import Organisation, Role, User
-from kyoso.services import accounts
-from kyoso.services.errors import NotAuthenticated
+from kyoso.services import accounts, events
+from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
+
+# A domain read or change: (session, user, *args) -> value.
+Work = Callable[..., Any]
+# What a handler does after a change or read succeeded: value -> events to send back.
+Then = Callable[[Any], Any]
+
+# States loaded with every members' page (the sidebar): see ``shell_part``.
+_SHELL_PARTS: list[type[SessionState]] = []
 
 
 @dataclasses.dataclass
@@ -48,6 +72,18 @@ def me_view(user: User, org: Organisation | None) -> Me:
     )
 
 
+def shell_part(cls: type[SessionState]) -> type[SessionState]:
+    """Class decorator: a state every members' page loads with its shell. It
+    has ``async def _load_in(self, session, user, *, reading: int)``."""
+    _SHELL_PARTS.append(cls)
+    return cls
+
+
+async def _settle(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+@realtime.identity
 class SessionState(rx.State):
     token: str = rx.LocalStorage("", name="kyoso_session", sync=True)
     me: Me = Me()
@@ -56,24 +92,103 @@ class SessionState(rx.State):
     def logged_in(self) -> bool:
         return self.me.id > 0
 
-    # -- helpers for page states (not event handlers: leading underscore) --
+    # -- the handler shape ---------------------------------------------------
 
-    @contextmanager
-    def _acting(self) -> Iterator[tuple[Session, User]]:
-        """A writing transaction and the member behind this browser's token."""
-        with session_scope() as session:
-            user = accounts.user_for_token(session, self.token)
-            if user is None:
-                raise NotAuthenticated()
-            yield session, user
+    def _user(self, session: Session) -> User:
+        user = accounts.user_for_token(session, self.token)
+        if user is None:
+            raise NotAuthenticated()
+        return user
 
-    @contextmanager
-    def _reading(self) -> Iterator[tuple[Session, User]]:
-        with read_scope() as session:
-            user = accounts.user_for_token(session, self.token)
-            if user is None:
-                raise NotAuthenticated()
-            yield session, user
+    def _show(self, error: str, message: str) -> None:
+        if error:
+            setattr(self, error, message)
+
+    def _expired(self) -> rx.event.EventSpec:
+        self.me = Me()
+        return self._login_redirect()
+
+    async def _open(self, load: Work | None = None, *, error: str = "error", shell: bool = True,
+                    missing: Callable[[], Any] | None = None) -> Any:
+        """An on_load: the token, the shell (me, the sidebar) and ``load(session,
+        user)`` (which may await, e.g. to subscribe) in one read scope.
+        ``missing`` is called when the page's thing was not found (a
+        ``NotFound``); other domain errors show in ``error``."""
+        self._show(error, "")
+        try:
+            with read_scope() as session:
+                user = self._user(session)
+                if shell:
+                    await self._shell(session, user)
+                if load is not None:
+                    await _settle(load(session, user))
+        except NotAuthenticated:
+            return self._expired()
+        except NotFound as exc:
+            if missing is None:
+                self._show(error, exc.message)
+                return None
+            return await _settle(missing())
+        except DomainError as exc:
+            self._show(error, exc.message)
+        return None
+
+    async def _change(self, change: Work, *args: Any, error: str = "error", then: Then | None = None,
+                      notice: str | None = None, **kwargs: Any) -> Any:
+        """An action: ``change(session, user, *args, **kwargs)`` in a writing
+        transaction; after the commit its events are published, ``notice``
+        shown and ``then(value)`` called; its result is what the handler
+        sends back."""
+        self._show(error, "")
+        try:
+            with session_scope() as session:
+                value = change(session, self._user(session), *args, **kwargs)
+                if inspect.isawaitable(value):
+                    raise TypeError("a change must not await inside its transaction")
+            published = events.take(session)
+        except NotAuthenticated:
+            return self._expired()
+        except DomainError as exc:
+            self._show(error, exc.message)
+            return None
+        realtime.publish_soon(published)
+        if notice is not None:
+            self.notice = notice  # type: ignore[attr-defined]
+        return await _settle(then(value)) if then is not None else None
+
+    async def _public(self, change: Work, *args: Any, error: str = "error", then: Then | None = None,
+                      **kwargs: Any) -> Any:
+        """An action before login (log in, sign up): ``change(session, *args,
+        **kwargs)`` in a writing transaction, no token needed."""
+        self._show(error, "")
+        try:
+            with session_scope() as session:
+                value = change(session, *args, **kwargs)
+            published = events.take(session)
+        except DomainError as exc:
+            self._show(error, exc.message)
+            if exc.field and hasattr(self, "error_field"):
+                self.error_field = exc.field
+            return None
+        realtime.publish_soon(published)
+        return await _settle(then(value)) if then is not None else None
+
+    async def _read(self, read: Work, *args: Any, error: str = "error", then: Then | None = None,
+                    **kwargs: Any) -> Any:
+        """A read outside a page load: ``read(session, user, *args, **kwargs)``
+        in a read scope (it may await, e.g. to subscribe), then ``then(value)``."""
+        self._show(error, "")
+        try:
+            with read_scope() as session:
+                value = await _settle(read(session, self._user(session), *args, **kwargs))
+        except NotAuthenticated:
+            return self._expired()
+        except DomainError as exc:
+            self._show(error, exc.message)
+            return None
+        return await _settle(then(value)) if then is not None else None
+
+    # -- what every page shares ------------------------------------------------
 
     def _route_param(self, name: str) -> str:
         """A dynamic segment of this page's route, e.g. ``slug`` of ``/c/[slug]``."""
@@ -84,6 +199,15 @@ class SessionState(rx.State):
     def _route_int(self, name: str) -> int:
         try:
             return int(self._route_param(name))
+        except ValueError:
+            return 0
+
+    def _query_param(self, name: str, max_len: int = 200) -> str:
+        return str(self.router.url.query_parameters.get(name, "") or "")[:max_len]
+
+    def _query_int(self, name: str) -> int:
+        try:
+            return int(self._query_param(name, 20) or 0)
         except ValueError:
             return 0
 
@@ -99,31 +223,19 @@ class SessionState(rx.State):
 
     async def _shell(self, session: Session, user: User, *, reading: int = 0) -> None:
         """What every members' page shows around its content: who I am, and
-        the sidebar. Page loaders call it inside their read scope, so a page
-        load is one event rather than three (the 1,000-person join burst)."""
-        from kyoso.states.sidebar import SidebarState
-
+        the sidebar. Loaded inside the page's own read scope, so a page load
+        is one event rather than three (the 1,000-person join burst)."""
         self._refresh_me(session, user)
-        sidebar = self if isinstance(self, SidebarState) else await self.get_state(SidebarState)
-        await sidebar._load_in(session, user, reading=reading)
-
-    async def _load_shell(self) -> rx.event.EventSpec | None:
-        """The shell in its own read scope; a redirect to /login when the
-        token is not (or no longer) valid."""
-        try:
-            with self._reading() as (session, user):
-                await self._shell(session, user)
-        except NotAuthenticated:
-            self.me = Me()
-            return self._login_redirect()
-        return None
+        for cls in _SHELL_PARTS:
+            part = self if isinstance(self, cls) else await self.get_state(cls)
+            await part._load_in(session, user, reading=reading)  # type: ignore[attr-defined]
 
     def _login_redirect(self) -> rx.event.EventSpec:
-        path = self.router.url.path or "/"
-        target = "/login" if path in ("/", "/login") else f"/login?next={path}"
+        path = self.router.url.path or routes.HOME
+        target = routes.LOGIN if path in (routes.HOME, routes.LOGIN) else f"{routes.LOGIN}?next={path}"
         return rx.redirect(target, replace=True)
 
-    # -- event handlers --
+    # -- event handlers ----------------------------------------------------------
 
     @rx.event
     def logout(self):
@@ -132,15 +244,12 @@ class SessionState(rx.State):
                 accounts.end_session(session, self.token)
         self.token = ""
         self.me = Me()
-        return rx.redirect("/login", replace=True)
+        return rx.redirect(routes.LOGIN, replace=True)
 
     @rx.event
-    def logout_everywhere(self):
-        try:
-            with self._acting() as (session, user):
-                accounts.end_all_sessions(session, user)
-        except NotAuthenticated:
-            pass
+    async def logout_everywhere(self):
+        await self._change(accounts.end_all_sessions, error="")
         self.token = ""
         self.me = Me()
-        return rx.redirect("/login", replace=True)
+        return rx.redirect(routes.LOGIN, replace=True)
+

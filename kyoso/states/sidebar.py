@@ -10,10 +10,11 @@ import reflex as rx
 
 from kyoso import realtime
 from kyoso.services import channels, notifications
-from kyoso.services.errors import NotAuthenticated
-from kyoso.states.session import SessionState
+from kyoso.states.session import SessionState, shell_part
 
 
+@shell_part
+@realtime.live("sidebar")
 class SidebarState(SessionState):
     channels: list[channels.SidebarChannel] = []
     inbox_unread: int = 0
@@ -34,8 +35,4 @@ class SidebarState(SessionState):
     async def load_sidebar(self):
         """Reload after joining or leaving a channel. Page loads do the same
         through ``SessionState._shell`` in their own on_load event."""
-        try:
-            with self._reading() as (session, user):
-                await self._load_in(session, user)
-        except NotAuthenticated:
-            self.channels = []
+        return await self._read(self._load_in, error="")

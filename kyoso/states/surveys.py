@@ -6,9 +6,8 @@ from typing import Any
 
 import reflex as rx
 
-from kyoso import realtime
-from kyoso.services import export, surveys
-from kyoso.services.errors import DomainError, NotAuthenticated
+from kyoso import routes
+from kyoso.services import channels, export, surveys
 from kyoso.states.polls import parse_deadline
 from kyoso.states.session import SessionState
 
@@ -29,6 +28,22 @@ def survey_input(form: dict[str, Any], count: int) -> surveys.SurveyInput:
         questions=questions, deadline=parse_deadline(str(form.get("deadline", ""))),
         anonymous=bool(form.get("anonymous")),
     )
+
+
+def survey_answers(view: surveys.SurveyView, form: dict[str, Any]) -> dict[int, object]:
+    """The answer form's fields, by question id."""
+    answers: dict[int, object] = {}
+    for q in view.questions:
+        key = f"q{q.id}"
+        if q.kind == "multiple":
+            answers[q.id] = [int(k.rsplit("_", 1)[1]) for k, v in form.items()
+                             if k.startswith(f"{key}_") and k.rsplit("_", 1)[1].isdecimal() and v]
+        elif q.kind == "single":
+            value = str(form.get(key, ""))
+            answers[q.id] = [int(value)] if value.isdecimal() else []
+        else:
+            answers[q.id] = str(form.get(key, ""))
+    return answers
 
 
 class SurveyFormState(SessionState):
@@ -54,21 +69,18 @@ class SurveyFormState(SessionState):
 
     @rx.event
     async def create(self, form: dict):
-        from kyoso.states.channel import ChannelState
+        """A 意見募集 posted in the channel this page shows."""
+        slug, count = self._route_param("slug"), self.questions
 
-        self.error = ""
-        channel = await self.get_state(ChannelState)
-        try:
-            data = survey_input(form, self.questions)
-            with self._acting() as (session, user):
-                survey, events = surveys.create_survey(session, user, channel.channel.id, data)
-                sid = survey.id
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        self.open = False
-        await realtime.publish(events)
-        return rx.redirect(f"/surveys/{sid}")
+        def change(session: Any, user: Any) -> int:
+            channel = channels.get_channel_by_slug(session, slug)
+            return surveys.create_survey(session, user, channel.id or 0, survey_input(form, count)).id or 0
+
+        def created(survey_id: int) -> Any:
+            self.open = False
+            return rx.redirect(routes.survey(survey_id))
+
+        return await self._change(change, then=created)
 
 
 class SurveyState(SessionState):
@@ -86,86 +98,48 @@ class SurveyState(SessionState):
     def _id(self) -> int:
         return self._route_int("id")
 
-    def _load(self) -> None:
-        from kyoso.services import channels
+    def _load(self, session: Any, user: Any) -> None:
+        s = surveys.get_survey(session, self._id())
+        self.survey = surveys.view(session, user, self._id())
+        self.answers = surveys.my_answers(session, user, self._id())
+        self.can_see_results = surveys.can_see_results(user, s)
+        self.can_manage = user.is_staff or user.id == s.author_id
+        self.channel_slug = channels.get_channel(session, s.channel_id).slug
+        if self.can_see_results:
+            self.results = surveys.results(session, user, self._id(), text_filter=self.text_filter)
+            self.regions = surveys.respondents_by_region(session, self._id())
+        else:
+            self.results, self.regions = [], []
 
-        with self._reading() as (session, user):
-            s = surveys.get_survey(session, self._id())
-            self.survey = surveys.view(session, user, self._id())
-            self.answers = surveys.my_answers(session, user, self._id())
-            self.can_see_results = surveys.can_see_results(user, s)
-            self.can_manage = user.is_staff or user.id == s.author_id
-            self.channel_slug = channels.get_channel(session, s.channel_id).slug
-            if self.can_see_results:
-                self.results = surveys.results(session, user, self._id(), text_filter=self.text_filter)
-                self.regions = surveys.respondents_by_region(session, self._id())
-            else:
-                self.results, self.regions = [], []
+    async def _reload(self, _: Any = None) -> Any:
+        return await self._read(self._load)
 
     @rx.event
     async def open_survey(self):
-        self.error = ""
         self.notice = ""
         self.text_filter = ""
-        if (redirect := await self._load_shell()) is not None:
-            return redirect
-        try:
-            self._load()
-        except NotAuthenticated:
-            return self._login_redirect()
-        except DomainError as exc:
-            self.error = exc.message
-            self.survey = None
-        return None
+        self.survey = None
+        return await self._open(self._load)
 
     @rx.event
-    def submit(self, form: dict):
-        self.error = ""
+    async def submit(self, form: dict):
         if self.survey is None:
-            return
-        answers: dict[int, object] = {}
-        for q in self.survey.questions:
-            key = f"q{q.id}"
-            if q.kind == "multiple":
-                answers[q.id] = [int(k.rsplit("_", 1)[1]) for k, v in form.items()
-                                 if k.startswith(f"{key}_") and v]
-            elif q.kind == "single":
-                value = str(form.get(key, ""))
-                answers[q.id] = [int(value)] if value.isdigit() else []
-            else:
-                answers[q.id] = str(form.get(key, ""))
-        try:
-            with self._acting() as (session, user):
-                surveys.respond(session, user, self._id(), answers)
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.notice = "回答を送信しました。締め切りまでは何度でも変更できます。"
-
-    @rx.event
-    def filter_texts(self, value: str):
-        self.text_filter = str(value)[:50]
-        try:
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-
-    @rx.event
-    def set_closed(self, closed: bool):
-        try:
-            with self._acting() as (session, user):
-                surveys.set_closed(session, user, self._id(), bool(closed))
-            self._load()
-        except DomainError as exc:
-            self.error = exc.message
-
-    @rx.event
-    def download_csv(self):
-        try:
-            with self._reading() as (session, user):
-                header, rows = surveys.export_rows(session, user, self._id())
-        except DomainError as exc:
-            self.error = exc.message
             return None
-        return rx.download(data=export.to_csv(header, rows), filename=f"survey-{self._id()}.csv")
+        answers = survey_answers(self.survey, form)
+        return await self._change(surveys.respond, self._id(), answers,
+                                  notice="回答を送信しました。締め切りまでは何度でも変更できます。",
+                                  then=self._reload)
+
+    @rx.event
+    async def filter_texts(self, value: str):
+        self.text_filter = str(value)[:50]
+        return await self._reload()
+
+    @rx.event
+    async def set_closed(self, closed: bool):
+        return await self._change(surveys.set_closed, self._id(), bool(closed), then=self._reload)
+
+    @rx.event
+    async def download_csv(self):
+        return await self._read(surveys.export_rows, self._id(), then=lambda table: rx.download(
+            data=export.to_csv(*table), filename=f"survey-{self._id()}.csv"))

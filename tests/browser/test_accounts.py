@@ -21,6 +21,7 @@ from tests.browser.conftest import (
     shot_path,
     wait_hydrated,
 )
+from tests.utils.mail import confirm_signup
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +42,16 @@ async def test_signup_review_login_home(app: App, browser: Browser) -> None:
     await page.get_by_test_id("signup-submit").click()
     await expect(page.get_by_test_id("signup-done")).to_contain_text("申し込みを受け付けました")
 
-    # Pending: the login is refused with a message that says why.
+    # Not confirmed yet: the login says the mailed link must be opened first.
     await page.goto(app.url + "/login")
     await page.get_by_test_id("login-email").fill("kyoko.mori@city.chiyoda.lg.jp")
     await page.get_by_test_id("login-password").fill("chiyoda-password-1")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("form-error")).to_contain_text("メールアドレスの確認")
+
+    # The link from the outbox confirms the address; then it waits for review.
+    with app.session() as session:
+        confirm_signup(session, "kyoko.mori@city.chiyoda.lg.jp")
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("form-error")).to_contain_text("承認待ち")
 

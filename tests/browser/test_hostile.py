@@ -20,9 +20,10 @@ from sqlmodel import select
 
 from kyoso.db import utcnow
 from kyoso.models import Channel, Message, Notification, Role, User, UserStatus
-from kyoso.services import accounts, briefings, channels, messages, polls, surveys
+from kyoso.services import accounts, briefing_room, briefings, channels, messages, polls, surveys
 from kyoso.services.timefmt import JST
 from tests.browser.conftest import App
+from tests.utils.mail import confirm_signup
 from tests.utils.reflex_client import ReflexClient, state_name
 
 pytestmark = pytest.mark.browser
@@ -88,33 +89,34 @@ def _setup(app: App) -> World:
         pending = accounts.do_signup(s, accounts.SignupInput(
             "pending.applicant@city.naha.lg.jp", "審査待ち申請者", "472018", "課",
             "pending-password-1", True))
+        confirm_signup(s, pending.email)  # in the review queue
         zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
         oshirase = s.exec(select(Channel).where(Channel.slug == "oshirase")).one()
         archived = channels.create_channel_unchecked(s, slug="hostile-archived", name="アーカイブ済み")
         archived.archived_at = utcnow()
-        msg, _ = messages.post_message(s, alice, zatsudan.id or 0, "有栖のメッセージ")
+        msg = messages.post_message(s, alice, zatsudan.id or 0, "有栖のメッセージ")
         notice = s.exec(select(Message).where(Message.channel_id == oshirase.id,
                                               Message.parent_id.is_(None))).first()  # type: ignore[union-attr]
-        closed, _ = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput("締め切り済み", ["A", "B"]))
+        closed = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput("締め切り済み", ["A", "B"]))
         closed.closed_at = utcnow()
-        hidden, _ = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput(
+        hidden = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput(
             "結果非公開の無記名アンケート", ["はい", "いいえ"], anonymous=True, visibility="after_close"))
         s.flush()
         polls.vote(s, voter, hidden.id or 0, [1])
         start = (utcnow() + timedelta(days=4)).astimezone(JST)
         briefing = briefings.create_briefing(s, national, briefings.BriefingInput(
             "敵対テスト用説明会", "", start, start + timedelta(hours=1), channel_id=zatsudan.id))
-        question, _ = briefings.ask(s, alice, briefing.id or 0, "有栖の質問")
+        question = briefing_room.ask(s, alice, briefing.id or 0, "有栖の質問")
         note = Notification(user_id=alice.id, kind="mention", text="有栖への通知", link="/")  # type: ignore[arg-type]
         s.add(note)
-        survey, _ = surveys.create_survey(s, alice, zatsudan.id or 0, surveys.SurveyInput(
+        survey = surveys.create_survey(s, alice, zatsudan.id or 0, surveys.SurveyInput(
             "有栖の意見募集", "", [surveys.QuestionInput("text", "ご意見は？")],
             deadline=utcnow() + timedelta(days=3)))
         s.flush()
         q_id = surveys.view(s, alice, survey.id or 0).questions[0].id
         surveys.respond(s, voter, survey.id or 0, {q_id: "締め切り前の秘密の意見"})
         moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
-        hidden_msg, _ = messages.post_message(s, alice, zatsudan.id or 0, "非表示になった秘密投稿です")
+        hidden_msg = messages.post_message(s, alice, zatsudan.id or 0, "非表示になった秘密投稿です")
         messages.hide_message(s, moderator, hidden_msg.id or 0)
         s.flush()
         world = World(

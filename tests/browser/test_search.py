@@ -50,7 +50,7 @@ def post_as(app: App, email: str, slug: str, body: str, parent_id: int | None = 
     with app.session() as s:
         user = s.exec(select(User).where(User.email == email)).one()
         channel = s.exec(select(Channel).where(Channel.slug == slug)).one()
-        message, _ = messages.post_message(s, user, channel.id or 0, body, parent_id=parent_id)
+        message = messages.post_message(s, user, channel.id or 0, body, parent_id=parent_id)
         return message.id or 0
 
 

@@ -35,7 +35,7 @@ def _people(app: App, n: int) -> tuple[list[tuple[int, str]], int]:
             people.append((u.id or 0, accounts.create_session(s, u)))
         author = s.exec(select(User).where(User.email == "sato.kenji@digital.go.jp")).one()
         channel = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
-        poll, _ = polls.create_poll(s, author, channel.id or 0, polls.PollInput("耐久テスト", ["A", "B", "C"]))
+        poll = polls.create_poll(s, author, channel.id or 0, polls.PollInput("耐久テスト", ["A", "B", "C"]))
         return people, poll.id or 0
 
 

@@ -13,14 +13,19 @@ from kyoso.services import accounts
 from kyoso.services.errors import InvalidInput, NotAllowed, RateLimited
 from kyoso.services.security import hash_password, pwd_context
 from tests.utils.factories import CHIYODA, DIGITAL, PASSWORD, make_user
+from tests.utils.mail import confirm_signup
 
 
-def signup(session: Session, **over: object) -> User:
+def signup(session: Session, *, confirm: bool = True, **over: object) -> User:
+    """Apply, and (unless ``confirm=False``) open the link mailed to the address."""
     data = dict(email="hanako@city.chiyoda.lg.jp", name="共創 花子", org_code=CHIYODA,
                 department="情報政策課", password=PASSWORD, accepted_rules=True)
     data.update(over)
     user = accounts.do_signup(session, accounts.SignupInput(**data))  # type: ignore[arg-type]
     session.commit()
+    if confirm:
+        confirm_signup(session, user.email)
+        session.refresh(user)
     return user
 
 

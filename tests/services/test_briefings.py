@@ -10,23 +10,11 @@ from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import Message, Notification, Registration, Role
-from kyoso.services import announcements, briefings, channels, polls
+from kyoso.services import announcements, briefing_room, briefings, channels, events, polls
 from kyoso.services.errors import InvalidInput, NotAllowed
-from kyoso.services.events import BriefingChanged
+from kyoso.services.events import BriefingChanged, InboxChanged
 from kyoso.services.timefmt import JST
-from tests.utils.factories import make_channel, make_user
-
-
-def make_briefing(session: Session, organiser, *, capacity: int = 0, channel=None,  # type: ignore[no-untyped-def]
-                  starts: datetime | None = None) -> briefings.Briefing:
-    start = starts or (utcnow() + timedelta(days=2)).astimezone(JST).replace(
-        hour=14, minute=0, second=0, microsecond=0)
-    briefing = briefings.create_briefing(session, organiser, briefings.BriefingInput(
-        title="標準化説明会", description="説明します", starts_at=start,
-        ends_at=start + timedelta(hours=1, minutes=30), capacity=capacity,
-        channel_id=channel.id if channel else None))
-    session.commit()
-    return briefing
+from tests.utils.factories import make_briefing, make_channel, make_user
 
 
 def test_members_cannot_create_briefings_or_publish(session: Session) -> None:
@@ -45,21 +33,21 @@ def test_only_the_organiser_and_staff_manage_the_room(session: Session) -> None:
     member = make_user(session)
     moderator = make_user(session, role=Role.moderator)
     briefing = make_briefing(session, organiser)
-    question, _ = briefings.ask(session, member, briefing.id or 0, "質問です")
+    question = briefing_room.ask(session, member, briefing.id or 0, "質問です")
     data = polls.PollInput("どうですか", ["良い", "悪い"])
     for outsider in (member, other_national):
         with pytest.raises(NotAllowed):
             polls.create_briefing_poll(session, outsider, briefing.id or 0, data)
         with pytest.raises(NotAllowed):
-            briefings.answer_question(session, outsider, question.id or 0, "回答")
+            briefing_room.answer_question(session, outsider, question.id or 0, "回答")
         with pytest.raises(NotAllowed):
-            briefings.hide_question(session, outsider, question.id or 0)
+            briefing_room.hide_question(session, outsider, question.id or 0)
         with pytest.raises(NotAllowed):
-            briefings.set_live_poll(session, outsider, briefing.id or 0, None)
+            briefing_room.set_live_poll(session, outsider, briefing.id or 0, None)
         with pytest.raises(NotAllowed):
-            briefings.archive(session, outsider, briefing.id or 0)
-    poll, _ = polls.create_briefing_poll(session, organiser, briefing.id or 0, data)
-    briefings.set_live_poll(session, moderator, briefing.id or 0, poll.id)
+            briefing_room.archive(session, outsider, briefing.id or 0)
+    poll = polls.create_briefing_poll(session, organiser, briefing.id or 0, data)
+    briefing_room.set_live_poll(session, moderator, briefing.id or 0, poll.id)
     assert briefing.live_poll_id == poll.id
 
 
@@ -67,10 +55,10 @@ def test_capacity_waiting_list_and_cancellation(session: Session) -> None:
     organiser = make_user(session, role=Role.national)
     a, b, c = make_user(session), make_user(session), make_user(session)
     briefing = make_briefing(session, organiser, capacity=2)
-    assert briefings.register(session, a, briefing.id or 0)[0] == "registered"
-    assert briefings.register(session, b, briefing.id or 0)[0] == "registered"
-    assert briefings.register(session, c, briefing.id or 0)[0] == "waitlisted"
-    assert briefings.register(session, a, briefing.id or 0)[0] == "registered"  # twice: no change
+    assert briefings.register(session, a, briefing.id or 0) == "registered"
+    assert briefings.register(session, b, briefing.id or 0) == "registered"
+    assert briefings.register(session, c, briefing.id or 0) == "waitlisted"
+    assert briefings.register(session, a, briefing.id or 0) == "registered"  # twice: no change
     v = briefings.view(session, briefing)
     assert (v.registered, v.waitlisted) == (2, 1)
     briefings.cancel(session, a, briefing.id or 0)
@@ -80,7 +68,7 @@ def test_capacity_waiting_list_and_cancellation(session: Session) -> None:
     note = session.exec(select(Notification).where(Notification.user_id == c.id)).one()
     assert "参加が確定" in note.text
     # Re-registering after cancelling joins the back of the queue when full.
-    assert briefings.register(session, a, briefing.id or 0)[0] == "waitlisted"
+    assert briefings.register(session, a, briefing.id or 0) == "waitlisted"
     with pytest.raises(InvalidInput):
         briefings.cancel(session, make_user(session), briefing.id or 0)
 
@@ -109,8 +97,10 @@ def test_reminder_the_day_before_once(session: Session) -> None:
     attendee = make_user(session)
     briefing = make_briefing(session, organiser, starts=utcnow() + timedelta(hours=20))
     briefings.register(session, attendee, briefing.id or 0)
-    assert briefings.send_reminders(session)
-    assert briefings.send_reminders(session) == []
+    events.take(session)
+    assert briefings.send_reminders(session) == 1
+    assert events.take(session) == [InboxChanged(attendee.id or 0)]
+    assert briefings.send_reminders(session) == 0 and events.take(session) == []
     notes = session.exec(select(Notification).where(Notification.user_id == attendee.id)).all()
     assert len(notes) == 1 and "明日の説明会" in notes[0].text
 
@@ -119,20 +109,20 @@ def test_questions_order_votes_and_anonymity(session: Session) -> None:
     organiser = make_user(session, role=Role.national)
     a, b, c = make_user(session, name="質問者A"), make_user(session), make_user(session)
     briefing = make_briefing(session, organiser)
-    q1, _ = briefings.ask(session, a, briefing.id or 0, "一つ目", anonymous=True)
-    q2, _ = briefings.ask(session, b, briefing.id or 0, "二つ目")
-    assert [q.id for q in briefings.questions(session, briefing.id or 0)] == [q1.id, q2.id]
-    briefings.toggle_upvote(session, a, q2.id or 0)
-    briefings.toggle_upvote(session, c, q2.id or 0)
-    briefings.toggle_upvote(session, c, q2.id or 0)  # taken back
-    briefings.toggle_upvote(session, b, q2.id or 0)
-    views = briefings.questions(session, briefing.id or 0)
+    q1 = briefing_room.ask(session, a, briefing.id or 0, "一つ目", anonymous=True)
+    q2 = briefing_room.ask(session, b, briefing.id or 0, "二つ目")
+    assert [q.id for q in briefing_room.questions(session, briefing.id or 0)] == [q1.id, q2.id]
+    briefing_room.toggle_upvote(session, a, q2.id or 0)
+    briefing_room.toggle_upvote(session, c, q2.id or 0)
+    briefing_room.toggle_upvote(session, c, q2.id or 0)  # taken back
+    briefing_room.toggle_upvote(session, b, q2.id or 0)
+    views = briefing_room.questions(session, briefing.id or 0)
     assert [(q.id, q.votes) for q in views] == [(q2.id, 2), (q1.id, 0)]
     assert views[1].author == "匿名の参加者" and "質問者A" not in repr(views)
-    briefings.answer_question(session, organiser, q2.id or 0, "資料に載せます")
-    assert [q.id for q in briefings.questions(session, briefing.id or 0)] == [q1.id, q2.id]
-    briefings.hide_question(session, organiser, q1.id or 0)
-    assert [q.id for q in briefings.questions(session, briefing.id or 0)] == [q2.id]
+    briefing_room.answer_question(session, organiser, q2.id or 0, "資料に載せます")
+    assert [q.id for q in briefing_room.questions(session, briefing.id or 0)] == [q1.id, q2.id]
+    briefing_room.hide_question(session, organiser, q1.id or 0)
+    assert [q.id for q in briefing_room.questions(session, briefing.id or 0)] == [q2.id]
 
 
 def test_archive_posts_a_thread_with_results_and_answers(session: Session) -> None:
@@ -141,33 +131,37 @@ def test_archive_posts_a_thread_with_results_and_answers(session: Session) -> No
     channel = make_channel(session)
     briefing = make_briefing(session, organiser, channel=channel,
                              starts=utcnow() - timedelta(minutes=10))
-    briefings.mark_attended(session, voter, briefing.id or 0)
-    poll, _ = polls.create_briefing_poll(session, organiser, briefing.id or 0,
+    briefing_room.mark_attended(session, voter, briefing.id or 0)
+    poll = polls.create_briefing_poll(session, organiser, briefing.id or 0,
                                          polls.PollInput("理解できましたか", ["はい", "いいえ"]))
     polls.vote(session, voter, poll.id or 0, [0])
-    q, _ = briefings.ask(session, voter, briefing.id or 0, "資料はどこにありますか")
-    briefings.answer_question(session, organiser, q.id or 0, "チャンネルに掲載します")
-    briefings.archive(session, organiser, briefing.id or 0)
+    q = briefing_room.ask(session, voter, briefing.id or 0, "資料はどこにありますか")
+    briefing_room.answer_question(session, organiser, q.id or 0, "チャンネルに掲載します")
+    briefing_room.archive(session, organiser, briefing.id or 0)
     parent = session.get(Message, briefing.archived_message_id)
     assert parent is not None and "参加者数: 1人" in parent.body and "はい: 1票（100%）" in parent.body
     replies = session.exec(select(Message).where(Message.parent_id == parent.id)).all()
     assert len(replies) == 1 and "チャンネルに掲載します" in replies[0].body
     with pytest.raises(InvalidInput):
-        briefings.archive(session, organiser, briefing.id or 0)
+        briefing_room.archive(session, organiser, briefing.id or 0)
 
 
 def test_attendance_is_recorded_only_during_the_briefing(session: Session) -> None:
     organiser = make_user(session, role=Role.national)
     viewer = make_user(session)
     future = make_briefing(session, organiser)
-    assert briefings.mark_attended(session, viewer, future.id or 0) == []
-    assert briefings.attendance(session, future.id or 0) == 0
+    events.take(session)
+    briefing_room.mark_attended(session, viewer, future.id or 0)
+    assert events.take(session) == []
+    assert briefing_room.attendance(session, future.id or 0) == 0
     now = make_briefing(session, organiser, starts=utcnow() - timedelta(minutes=5))
     # The first visit changes the room's count (and says so); the next does not.
-    assert briefings.mark_attended(session, viewer, now.id or 0) == [
-        BriefingChanged(now.id or 0, what="attendance")]
-    assert briefings.mark_attended(session, viewer, now.id or 0) == []
-    assert briefings.attendance(session, now.id or 0) == 1
+    events.take(session)
+    briefing_room.mark_attended(session, viewer, now.id or 0)
+    assert events.take(session) == [BriefingChanged(now.id or 0, what="attendance")]
+    briefing_room.mark_attended(session, viewer, now.id or 0)
+    assert events.take(session) == []
+    assert briefing_room.attendance(session, now.id or 0) == 1
     assert session.exec(select(Registration)).one().status == "walk_in"
 
 
@@ -177,9 +171,9 @@ def test_announcement_feed_read_marks_and_expiry(session: Session) -> None:
     outsider = make_user(session)
     channel = make_channel(session, announcement=True)
     channels.join(session, reader, channel.id or 0)
-    a, _ = announcements.publish(session, national, announcements.AnnouncementInput(
+    a = announcements.publish(session, national, announcements.AnnouncementInput(
         "リリースのお知らせ", "新機能を公開しました", "release", [channel.id or 0]))
-    important, _ = announcements.publish(session, national, announcements.AnnouncementInput(
+    important = announcements.publish(session, national, announcements.AnnouncementInput(
         "重要なお知らせ", "必ずお読みください", "policy", [channel.id or 0], importance="high"))
     feed = announcements.feed(session, reader)
     assert [x.id for x in feed] == [important.id, a.id] and all(x.unread for x in feed)
@@ -211,7 +205,7 @@ def test_pin_in_a_channel(session: Session) -> None:
     national = make_user(session, role=Role.national)
     member = make_user(session)
     channel = make_channel(session)
-    a, _ = announcements.publish(session, national, announcements.AnnouncementInput(
+    a = announcements.publish(session, national, announcements.AnnouncementInput(
         "ピン留め", "本文", "other", [channel.id or 0]))
     with pytest.raises(NotAllowed):
         announcements.set_pinned(session, member, a.id or 0, channel.id or 0, True)
@@ -236,24 +230,24 @@ def test_arrivals_share_the_question_list_until_a_question_changes(session: Sess
     asker, voter = make_user(session), make_user(session)
     briefing = make_briefing(session, organiser, starts=utcnow() - timedelta(minutes=5))
     bid = briefing.id or 0
-    first, _ = briefings.ask(session, asker, bid, "資料はいつ公開されますか？")
-    second, _ = briefings.ask(session, asker, bid, "運用経費の試算例はありますか？")
+    first = briefing_room.ask(session, asker, bid, "資料はいつ公開されますか？")
+    second = briefing_room.ask(session, asker, bid, "運用経費の試算例はありますか？")
     session.commit()
 
     def shown() -> list[tuple[str, int, bool]]:
-        views, version = briefings.room_questions(session, bid)
-        assert version == briefings.questions_version(session, bid)
-        assert views == briefings.questions(session, bid)  # the cache never differs
+        views, version = briefing_room.room_questions(session, bid)
+        assert version == briefing_room.questions_version(session, bid)
+        assert views == briefing_room.questions(session, bid)  # the cache never differs
         return [(q.body[:2], q.votes, q.answered) for q in views]
 
     assert shown() == [("資料", 0, False), ("運用", 0, False)]
     assert shown() == [("資料", 0, False), ("運用", 0, False)]  # from the cache
-    briefings.toggle_upvote(session, voter, second.id or 0)
+    briefing_room.toggle_upvote(session, voter, second.id or 0)
     session.commit()
     assert shown() == [("運用", 1, False), ("資料", 0, False)]
-    briefings.answer_question(session, organiser, second.id or 0, "来週公開します。")
+    briefing_room.answer_question(session, organiser, second.id or 0, "来週公開します。")
     session.commit()
     assert shown() == [("資料", 0, False), ("運用", 1, True)]
-    briefings.hide_question(session, organiser, first.id or 0)
+    briefing_room.hide_question(session, organiser, first.id or 0)
     session.commit()
     assert shown() == [("運用", 1, True)]

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from kyoso.models import Membership, Message, Notification, Role
-from kyoso.services import channels, messages
+from kyoso.services import channels, events, messages
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import InboxChanged, MessageChanged, UnreadChanged
 from tests.utils.factories import make_channel, make_user, post
@@ -66,10 +66,11 @@ def test_edit_marks_edited_and_bumps_rev(session: Session) -> None:
     author = make_user(session)
     channel = make_channel(session)
     message = post(session, author, channel, "元の文")
-    events = messages.edit_message(session, author, message.id or 0, "直した文")
+    events.take(session)
+    messages.edit_message(session, author, message.id or 0, "直した文")
     view = messages.view(session, message.id or 0)
     assert view and view.edited and "直した文" in view.body_html and view.rev == 2
-    assert events == [MessageChanged(channel.id, message.id, None, "edited")]  # type: ignore[arg-type]
+    assert events.take(session) == [MessageChanged(channel.id, message.id, None, "edited")]  # type: ignore[arg-type]
 
 
 def test_deleted_parent_with_replies_stays_as_a_placeholder(session: Session) -> None:
@@ -92,12 +93,14 @@ def test_reply_updates_the_parent_and_notifies_the_thread(session: Session) -> N
     replier = make_user(session, name="返信した人")
     channel = make_channel(session)
     parent = post(session, starter, channel, "スレッド")
-    _, events = messages.post_message(session, replier, channel.id or 0, "返信です", parent_id=parent.id)
+    events.take(session)
+    messages.post_message(session, replier, channel.id or 0, "返信です", parent_id=parent.id)
+    recorded = events.take(session)
     session.refresh(parent)
     assert parent.reply_count == 1 and parent.rev == 2
     view = messages.view(session, parent.id or 0)
     assert view and view.repliers == "返信した人"
-    assert InboxChanged(starter.id) in events  # type: ignore[arg-type]
+    assert InboxChanged(starter.id) in recorded  # type: ignore[arg-type]
     note = session.exec(select(Notification).where(Notification.user_id == starter.id)).one()
     assert note.kind == "reply" and "返信した人" in note.text
 
@@ -108,8 +111,9 @@ def test_a_new_thread_moves_unread_counts(session: Session) -> None:
     channel = make_channel(session)
     channels.join(session, reader, channel.id or 0)
     channels.join(session, author, channel.id or 0)
-    _, events = messages.post_message(session, author, channel.id or 0, "新しい話題")
-    assert UnreadChanged(channel.id, _.id, author.id) in events  # type: ignore[arg-type]
+    events.take(session)
+    message = messages.post_message(session, author, channel.id or 0, "新しい話題")
+    assert UnreadChanged(channel.id, message.id, author.id) in events.take(session)  # type: ignore[arg-type]
     session.commit()
     assert channels.unread_counts(session, reader) == {channel.id: 1}
     assert channels.unread_counts(session, author) == {}
@@ -146,11 +150,12 @@ def test_mentions_are_linked_and_notified(session: Session) -> None:
     author = make_user(session)
     target = make_user(session, name="高橋 亮")
     channel = make_channel(session)
-    message, events = messages.post_message(
+    events.take(session)
+    message = messages.post_message(
         session, author, channel.id or 0, "@[高橋 亮] さん、ご確認ください",
         mention_ids={"高橋 亮": target.id or 0})
     assert f'data-user-id="{target.id}"' in message.body_html
-    assert InboxChanged(target.id) in events  # type: ignore[arg-type]
+    assert InboxChanged(target.id) in events.take(session)  # type: ignore[arg-type]
 
 
 def test_forged_mention_id_is_not_trusted(session: Session) -> None:
@@ -160,10 +165,11 @@ def test_forged_mention_id_is_not_trusted(session: Session) -> None:
     make_user(session, name="偽物A")
     channel = make_channel(session)
     # The client claims "偽物A" is the victim's id: the names do not match.
-    message, events = messages.post_message(
+    events.take(session)
+    message = messages.post_message(
         session, author, channel.id or 0, "@[偽物A] こんにちは", mention_ids={"偽物A": victim.id or 0})
     assert "mention" not in message.body_html  # two 偽物A: ambiguous, and the id lies
-    assert not [e for e in events if isinstance(e, InboxChanged)]
+    assert not [e for e in events.take(session) if isinstance(e, InboxChanged)]
 
 
 def test_length_limit_has_a_clear_error(session: Session) -> None:

@@ -14,17 +14,9 @@ from sqlmodel import Session, select
 
 from kyoso.db import utcnow
 from kyoso.models import Ballot, Poll, ResultsVisibility, Role
-from kyoso.services import export, messages, polls
+from kyoso.services import export, messages, poll_results, polls
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from tests.utils.factories import KOCHI, OSAKA, SAPPORO, SOUMU, make_channel, make_user
-
-
-def make_poll(session: Session, author, channel, **over):  # type: ignore[no-untyped-def]
-    data = dict(question="移行の時期は？", options=["今年度", "来年度", "未定"])
-    data.update(over)
-    poll, _ = polls.create_poll(session, author, channel.id, polls.PollInput(**data))  # type: ignore[arg-type]
-    session.commit()
-    return poll
+from tests.utils.factories import KOCHI, OSAKA, SAPPORO, SOUMU, make_channel, make_poll, make_user
 
 
 def test_poll_is_a_message_in_the_channel(session: Session) -> None:
@@ -120,9 +112,7 @@ def test_vote_after_close_and_after_deadline_is_refused(session: Session) -> Non
     session.commit()
     with pytest.raises(NotAllowed):
         polls.vote(session, voter, timed.id or 0, [0])
-    events = polls.close_due(session)
-    assert events and session.get(Poll, timed.id).closed_at is not None  # type: ignore[union-attr]
-
+    assert polls.close_due(session) == 1 and session.get(Poll, timed.id).closed_at is not None  # type: ignore[union-attr]
 
 def test_only_asker_and_staff_close(session: Session) -> None:
     author, other = make_user(session), make_user(session)
@@ -166,7 +156,7 @@ def test_hidden_results_are_not_in_any_view(session: Session, visibility: str) -
     blob = json.dumps(dataclasses.asdict(views[str(poll.id)]), ensure_ascii=False)
     assert "voters" not in blob and "counts" not in blob
     with pytest.raises(NotAllowed):
-        polls.affiliation_results(session, voter, poll.id or 0)
+        poll_results.affiliation_results(session, voter, poll.id or 0)
     # The asker always sees them.
     assert polls.views_for(session, author, [poll.id or 0])[1][str(poll.id)].counts == [0, 1, 0]
     polls.vote(session, voter, poll.id or 0, [0])
@@ -202,7 +192,7 @@ def test_results_by_affiliation(session: Session) -> None:
     sapporo, osaka, kochi, soumu = _people(session)
     for person, choice in ((sapporo, 0), (osaka, 0), (kochi, 1), (soumu, 2)):
         polls.vote(session, person, poll.id or 0, [choice])
-    r = polls.affiliation_results(session, author, poll.id or 0)
+    r = poll_results.affiliation_results(session, author, poll.id or 0)
     groups = {row.label: (row.voters, row.counts) for row in r.splits_by_group}
     assert groups == {"都道府県": (1, [0, 1, 0]), "市区町村": (2, [2, 0, 0]), "国": (1, [0, 0, 1])}
     regions = {row.label: row.voters for row in r.splits_by_region}
@@ -221,9 +211,9 @@ def test_anonymous_poll_never_exposes_a_voter(session: Session) -> None:
     people = _people(session)
     for person in people:
         polls.vote(session, person, poll.id or 0, [3], other_text="独自の方法で対応")
-    r = polls.affiliation_results(session, author, poll.id or 0)
+    r = poll_results.affiliation_results(session, author, poll.id or 0)
     assert r.voters_by_option == []
-    _, header, rows = polls.ballots_for_export(session, author, poll.id or 0)
+    _, header, rows = poll_results.ballots_for_export(session, author, poll.id or 0)
     everything = json.dumps([dataclasses.asdict(r), header, rows,
                              dataclasses.asdict(polls.tally(session, poll)),
                              dataclasses.asdict(polls.view(session, poll))], ensure_ascii=False)
@@ -239,12 +229,12 @@ def test_named_poll_export_one_row_per_ballot(session: Session) -> None:
     sapporo, osaka, *_ = _people(session)
     polls.vote(session, sapporo, poll.id or 0, [0])
     polls.vote(session, osaka, poll.id or 0, [2])
-    _, header, rows = polls.ballots_for_export(session, author, poll.id or 0)
+    _, header, rows = poll_results.ballots_for_export(session, author, poll.id or 0)
     assert header[:5] == ["回答日時", "氏名", "団体", "都道府県", "部課名"]
     names = [r[1] for r in rows]
     assert names == ["札幌の人", "大阪の人"]
     assert rows[0][5:8] == ["1", "", ""] and rows[1][5:8] == ["", "", "1"]
-    r = polls.affiliation_results(session, author, poll.id or 0)
+    r = poll_results.affiliation_results(session, author, poll.id or 0)
     assert r.voters_by_option[0] == ["札幌の人（北海道札幌市）"]
 
 
@@ -252,7 +242,7 @@ def test_export_is_for_the_asker_and_staff_only(session: Session) -> None:
     author, other = make_user(session), make_user(session)
     poll = make_poll(session, author, make_channel(session))
     with pytest.raises(NotAllowed):
-        polls.ballots_for_export(session, other, poll.id or 0)
+        poll_results.ballots_for_export(session, other, poll.id or 0)
 
 
 def test_csv_opens_with_japanese_and_numbers_match(session: Session) -> None:
@@ -260,7 +250,7 @@ def test_csv_opens_with_japanese_and_numbers_match(session: Session) -> None:
     poll = make_poll(session, author, make_channel(session), anonymous=True)
     for person, choice in zip(_people(session), (0, 0, 1, 2)):
         polls.vote(session, person, poll.id or 0, [choice])
-    _, header, rows = polls.ballots_for_export(session, author, poll.id or 0)
+    _, header, rows = poll_results.ballots_for_export(session, author, poll.id or 0)
     data = export.to_csv(header, rows)
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -288,7 +278,7 @@ def test_named_cell_starting_with_equals_is_neutralised_in_a_real_export(session
     poll = make_poll(session, author, make_channel(session), anonymous=False)
     evil = make_user(session, name="=cmd|' /C calc'!A0")
     polls.vote(session, evil, poll.id or 0, [0])
-    _, header, rows = polls.ballots_for_export(session, author, poll.id or 0)
+    _, header, rows = poll_results.ballots_for_export(session, author, poll.id or 0)
     table = list(csv.reader(io.StringIO(export.to_csv(header, rows).decode("utf-8-sig"))))
     assert table[1][1] == "'=cmd|' /C calc'!A0"
 

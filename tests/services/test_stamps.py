@@ -18,11 +18,11 @@ from tests.utils.factories import make_channel, make_user, post
 def test_a_stamp_toggled_twice_is_gone(session: Session) -> None:
     user = make_user(session)
     message = post(session, user, make_channel(session))
-    added, _ = stamps.toggle(session, user, message.id or 0, "了解")
+    added = stamps.toggle(session, user, message.id or 0, "了解")
     assert added
     view = messages.view(session, message.id or 0)
     assert view and [(s.stamp, s.count, s.user_ids) for s in view.stamps] == [("了解", 1, [user.id])]
-    added, _ = stamps.toggle(session, user, message.id or 0, "了解")
+    added = stamps.toggle(session, user, message.id or 0, "了解")
     assert not added
     assert session.exec(select(Stamp)).all() == []
 
@@ -62,7 +62,7 @@ def test_unknown_stamp_is_refused_and_custom_ones_work(session: Session) -> None
     with pytest.raises(NotAllowed):
         stamps.add_custom(session, user, "完全に同意")
     stamps.add_custom(session, moderator, "完全に同意")
-    added, _ = stamps.toggle(session, user, message.id or 0, "完全に同意")
+    added = stamps.toggle(session, user, message.id or 0, "完全に同意")
     assert added
     assert "完全に同意" in stamps.palette(session, user)
 

@@ -26,7 +26,7 @@ def make_survey(session: Session, author, **over):  # type: ignore[no-untyped-de
         Q("text", "ご意見をどうぞ", required=False),
     ])
     data.update(over)
-    survey, _ = surveys.create_survey(session, author, make_channel(session).id or 0,
+    survey = surveys.create_survey(session, author, make_channel(session).id or 0,
                                       surveys.SurveyInput(**data))  # type: ignore[arg-type]
     session.commit()
     return survey

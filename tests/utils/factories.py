@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from kyoso.models import Channel, Message, Role, User
-from kyoso.services import accounts, channels, messages
+from kyoso.db import utcnow
+from kyoso.models import Briefing, Channel, Message, Poll, Role, User
+from kyoso.services import accounts, briefings, channels, messages, polls
+from kyoso.services.timefmt import JST
 
 PASSWORD = "correct horse battery"
 _n = itertools.count(1)
@@ -43,7 +46,27 @@ def make_channel(session: Session, *, slug: str | None = None, announcement: boo
 
 def post(session: Session, user: User, channel: Channel, body: str = "こんにちは",
          parent: Message | None = None) -> Message:
-    message, _ = messages.post_message(session, user, channel.id or 0, body,
-                                       parent_id=parent.id if parent else None)
+    message = messages.post_message(session, user, channel.id or 0, body,
+                                    parent_id=parent.id if parent else None)
     session.commit()
     return message
+
+
+def make_poll(session: Session, author: User, channel: Channel, **over: object) -> Poll:
+    data: dict[str, object] = dict(question="移行の時期は？", options=["今年度", "来年度", "未定"])
+    data.update(over)
+    poll = polls.create_poll(session, author, channel.id or 0, polls.PollInput(**data))  # type: ignore[arg-type]
+    session.commit()
+    return poll
+
+
+def make_briefing(session: Session, organiser: User, *, capacity: int = 0, channel: Channel | None = None,
+                  starts: datetime | None = None) -> Briefing:
+    start = starts or (utcnow() + timedelta(days=2)).astimezone(JST).replace(
+        hour=14, minute=0, second=0, microsecond=0)
+    briefing = briefings.create_briefing(session, organiser, briefings.BriefingInput(
+        title="標準化説明会", description="説明します", starts_at=start,
+        ends_at=start + timedelta(hours=1, minutes=30), capacity=capacity,
+        channel_id=channel.id if channel else None))
+    session.commit()
+    return briefing

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import utcnow
 from kyoso.models import Channel, Message, Organisation, SearchDoc, User
 from kyoso.services import channels as channel_rules
@@ -86,7 +87,7 @@ class DocKind:
 
 
 def _message_link(doc: SearchDoc, slug: str) -> str:
-    return f"/c/{slug}?thread={doc.thread_id or doc.ref_id}&m={doc.ref_id}"
+    return routes.message(slug, doc.ref_id, doc.thread_id or doc.ref_id)
 
 
 KINDS: dict[str, DocKind] = {MESSAGE: DocKind("メッセージ", _message_link)}
@@ -235,7 +236,7 @@ def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[
         doc = docs.get(doc_id)
         if doc is None:
             continue
-        spec = KINDS.get(doc.kind, DocKind(doc.kind, lambda d, s: f"/c/{s}" if s else "/"))
+        spec = KINDS.get(doc.kind, DocKind(doc.kind, lambda d, s: routes.channel(s) if s else routes.HOME))
         channel = chans.get(doc.channel_id)
         hit = SearchHit(
             id=doc.id or 0, kind=doc.kind, kind_label=spec.label, ref_id=doc.ref_id,

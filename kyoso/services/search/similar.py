@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.models import Channel, Message, SearchDoc, User
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup
@@ -137,7 +138,7 @@ def similar_threads(session: Session, user: User, draft: str, *, limit: int = 5,
         out.append(SimilarThread(
             id=m.id or 0, channel_slug=c.slug, channel_name=c.name,
             excerpt=markup.plain_text(m.body, 90),
-            link=f"/c/{c.slug}?thread={m.id}&m={m.id}", reply_count=m.reply_count,
+            link=routes.thread(c.slug, m.id or 0), reply_count=m.reply_count,
             is_question=m.is_question, resolved=m.answer_id is not None,
         ))
     return out

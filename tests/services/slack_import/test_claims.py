@@ -9,12 +9,13 @@ import pytest
 from sqlmodel import Session, select
 
 from kyoso.models import UNSET_ORG_CODE, AuditLog, Membership, Message, Role, Stamp, User, UserStatus
-from kyoso.services import accounts, channels, people, topics
+from kyoso.services import account_mail, accounts, channels, people, topics
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.organisations import check_org_code
 from kyoso.services.slack_import.claims import link_unclaimed
 from tests.services.slack_import.conftest import do_import
 from tests.utils.factories import OSAKA, PASSWORD, make_user
+from tests.utils.mail import last_link, token_of
 
 
 @pytest.fixture
@@ -33,6 +34,12 @@ def _signup(session: Session, email: str) -> User:
         password=PASSWORD, accepted_rules=True))
     session.commit()
     return user
+
+
+def _confirm(session: Session, email: str) -> None:
+    """The applicant opens the link mailed to the address (it proves the address)."""
+    account_mail.confirm_email(session, token_of(last_link(session, email.lower(), "/verify")))
+    session.commit()
 
 
 def test_an_unclaimed_member_cannot_log_in_or_act(session: Session, hanako: User) -> None:
@@ -57,7 +64,10 @@ def test_signing_up_with_the_address_claims_the_history(session: Session, hanako
     applicant = _signup(session, "Hanako@Pref.Osaka.LG.JP")
     assert applicant.id == hanako.id
     assert (applicant.status, applicant.name, applicant.department) == (
-        UserStatus.pending, "佐藤 花子(新)", "スマートシティ推進課")  # NFKC, as every sign-up
+        UserStatus.unconfirmed, "佐藤 花子(新)", "スマートシティ推進課")  # NFKC, as every sign-up
+    _confirm(session, "hanako@pref.osaka.lg.jp")
+    session.refresh(applicant)
+    assert applicant.status == UserStatus.pending
     staff = make_user(session, role=Role.moderator)
     accounts.do_review(session, staff, applicant.id or 0, approve=True)
     session.commit()
@@ -124,6 +134,7 @@ def test_a_rejected_claim_gives_the_history_back(session: Session, hanako: User)
     an application, and a refused one leaves the member as imported."""
     authored = session.exec(select(Message.id).where(Message.author_id == hanako.id)).all()
     applicant = _signup(session, "hanako@pref.osaka.lg.jp")
+    _confirm(session, "hanako@pref.osaka.lg.jp")
     staff = make_user(session, role=Role.moderator)
     accounts.do_review(session, staff, applicant.id or 0, approve=False, reason="所属を確認できませんでした")
     session.commit()

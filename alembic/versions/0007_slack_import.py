@@ -1,7 +1,7 @@
 """slack import: keys of imported users, channels and messages
 
-Revision ID: 0006_slack_import
-Revises: 0005_long_vowel_fold
+Revision ID: 0007_slack_import
+Revises: 0006_mail
 Create Date: 2026-12-01 23:45:00
 
 ``kyoso import slack`` records which member each Slack user became, which
@@ -18,8 +18,8 @@ import sqlmodel
 import kyoso.models
 
 
-revision: str = '0006_slack_import'
-down_revision: Union[str, None] = '0005_long_vowel_fold'
+revision: str = '0007_slack_import'
+down_revision: Union[str, None] = '0006_mail'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

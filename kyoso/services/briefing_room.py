@@ -1,0 +1,271 @@
+"""A 説明会's live room (Slido-like): the live poll, questions with 👍 votes
+and written answers, attendance, and the archive thread posted afterwards.
+
+Organising and registration are ``briefings``; the room's rules of who may
+manage it are there too (``briefings.require_manager``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kyoso import routes
+from kyoso.db import core, utcnow
+from kyoso.models import (
+    AuditLog,
+    Briefing,
+    BriefingQuestion,
+    BriefingQuestionVote,
+    Notification,
+    Organisation,
+    Poll,
+    Registration,
+    User,
+    UserStatus,
+)
+from kyoso.services import briefings, messages, polls, ratelimit
+from kyoso.services import channels as channel_rules
+from kyoso.services.errors import InvalidInput, NotFound
+from kyoso.services.events import BriefingChanged, InboxChanged, PollChanged, record
+from kyoso.services.shared import SharedViews
+from kyoso.services.text import clean_text
+
+TOP_QUESTIONS = 50
+
+
+@dataclass
+class BriefingQuestionView:
+    """A question as everyone in the room sees it (never who asked an anonymous one)."""
+
+    id: int
+    body: str
+    author: str
+    votes: int
+    answered: bool
+    answer: str
+    rev: int
+
+
+# What each arrival in the room reads (a 1,000-person join burst runs each a
+# thousand times): built once, run on the session's connection.
+_REG_T, _QUESTION_T, _QVOTE_T = (
+    Registration.__table__, BriefingQuestion.__table__, BriefingQuestionVote.__table__)  # type: ignore[attr-defined]
+_ATTENDANCE = sa.select(sa.func.count()).select_from(_REG_T).where(
+    _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.attended_at.is_not(None))
+_QUESTIONS_VERSION = sa.select(sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)).where(
+    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
+_MY_VOTES = (sa.select(_QVOTE_T.c.question_id)
+             .join(_QUESTION_T, _QUESTION_T.c.id == _QVOTE_T.c.question_id)
+             .where(_QVOTE_T.c.user_id == sa.bindparam("p_user"),
+                    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")))
+_MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
+    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user"))
+
+
+# ---------------------------------------------------------------------------
+# Attendance
+# ---------------------------------------------------------------------------
+
+
+def mark_attended(session: Session, user: User, briefing_id: int) -> None:
+    """Opening the room while the briefing is on counts as attending. The
+    room's attendance count changes on a member's first visit only."""
+    briefing = session.get(Briefing, briefing_id)
+    if briefing is None or user.status != UserStatus.active:
+        return
+    now = utcnow()
+    if not (briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30)):
+        return
+    reg = session.exec(select(Registration).where(
+        Registration.briefing_id == briefing_id, Registration.user_id == user.id)).first()
+    if reg is None:
+        session.add(Registration(briefing_id=briefing_id, user_id=user.id, status=briefings.WALK_IN,  # type: ignore[arg-type]
+                                 attended_at=now))
+    elif reg.attended_at is None:
+        reg.attended_at = now
+        session.add(reg)
+    else:
+        return
+    record(session, BriefingChanged(briefing_id, what="attendance"))
+
+
+def attendance(session: Session, briefing_id: int) -> int:
+    return int(core(session).execute(_ATTENDANCE, {"p_briefing": briefing_id}).scalar_one())
+
+
+# ---------------------------------------------------------------------------
+# The live poll and questions
+# ---------------------------------------------------------------------------
+
+
+def set_live_poll(session: Session, user: User, briefing_id: int, poll_id: int | None) -> None:
+    briefing = briefings.get_briefing(session, briefing_id)
+    briefings.require_manager(user, briefing)
+    if poll_id:
+        poll = session.get(Poll, poll_id)
+        if poll is None or poll.briefing_id != briefing_id:
+            raise NotFound("この説明会のアンケートではありません。")
+    briefing.live_poll_id = poll_id or None
+    session.add(briefing)
+    record(session, BriefingChanged(briefing_id, "room"))
+    if poll_id:
+        record(session, PollChanged(poll_id, None, briefing_id))
+
+
+def briefing_polls(session: Session, briefing_id: int) -> list[Poll]:
+    return list(session.exec(select(Poll).where(Poll.briefing_id == briefing_id).order_by(Poll.id)).all())  # type: ignore[arg-type]
+
+
+def ask(session: Session, user: User, briefing_id: int, body: str, *, anonymous: bool = False) -> BriefingQuestion:
+    channel_rules.require_active(user)
+    briefing = briefings.get_briefing(session, briefing_id)
+    text = clean_text(body, label="質問", max_len=1000)
+    ratelimit.check(session, [f"ask:{user.id}"], limit=10, within=timedelta(minutes=1),
+                    message="短時間に多くの質問がありました。少し待ってから、もう一度お試しください。")
+    ratelimit.hit(session, f"ask:{user.id}")
+    question = BriefingQuestion(briefing_id=briefing_id, author_id=user.id, anonymous=bool(anonymous), body=text)  # type: ignore[arg-type]
+    session.add(question)
+    session.flush()
+    record(session, BriefingChanged(briefing_id, "questions"))
+    if briefing.organiser_id != user.id:  # the organiser hears of it (mailed if unread)
+        session.add(Notification(user_id=briefing.organiser_id, kind="question", text=(
+            f"説明会「{briefing.title}」に質問が届きました: {text[:80]}")[:300], link=routes.briefing(briefing_id)))
+        record(session, InboxChanged(briefing.organiser_id))
+    return question
+
+
+def toggle_upvote(session: Session, user: User, question_id: int) -> bool:
+    """One vote per person per question (a primary key); a second click takes it back."""
+    channel_rules.require_active(user)
+    question = session.get(BriefingQuestion, question_id)
+    if question is None or question.hidden_at is not None:
+        raise NotFound("質問が見つかりません。")
+    removed = session.execute(sa.delete(BriefingQuestionVote).where(
+        BriefingQuestionVote.question_id == question_id, BriefingQuestionVote.user_id == user.id)).rowcount
+    added = False
+    if not removed:
+        try:
+            with session.begin_nested():
+                session.add(BriefingQuestionVote(question_id=question_id, user_id=user.id))  # type: ignore[arg-type]
+            added = True
+        except sa.exc.IntegrityError:
+            session.execute(sa.delete(BriefingQuestionVote).where(
+                BriefingQuestionVote.question_id == question_id, BriefingQuestionVote.user_id == user.id))
+    count = session.exec(select(sa.func.count()).select_from(BriefingQuestionVote).where(
+        BriefingQuestionVote.question_id == question_id)).one()
+    session.execute(sa.update(BriefingQuestion).where(BriefingQuestion.id == question_id).values(
+        votes=int(count), rev=BriefingQuestion.rev + 1))
+    record(session, BriefingChanged(question.briefing_id, "questions"))
+    return added
+
+
+def answer_question(session: Session, user: User, question_id: int, answer: str = "",
+                    *, answered: bool = True) -> None:
+    question = session.get(BriefingQuestion, question_id)
+    if question is None:
+        raise NotFound("質問が見つかりません。")
+    briefings.require_manager(user, briefings.get_briefing(session, question.briefing_id))
+    question.answered_at = utcnow() if answered else None
+    question.answer = clean_text(answer, label="回答", max_len=2000, required=False)
+    question.rev += 1
+    session.add(question)
+    record(session, BriefingChanged(question.briefing_id, "questions"))
+
+
+def hide_question(session: Session, user: User, question_id: int) -> None:
+    question = session.get(BriefingQuestion, question_id)
+    if question is None:
+        raise NotFound("質問が見つかりません。")
+    briefings.require_manager(user, briefings.get_briefing(session, question.briefing_id))
+    question.hidden_at = utcnow()
+    question.rev += 1
+    session.add(question)
+    session.add(AuditLog(actor_id=user.id, action="question.hide", target_type="question",
+                         target_id=question.id, detail=question.body[:200]))
+    record(session, BriefingChanged(question.briefing_id, "questions"))
+
+
+def questions(session: Session, briefing_id: int, *, limit: int = TOP_QUESTIONS) -> list[BriefingQuestionView]:
+    """Visible questions, most votes first, unanswered before answered. The
+    author of an anonymous question is never in the view."""
+    rows = session.exec(
+        select(BriefingQuestion, User, Organisation)
+        .join(User, User.id == BriefingQuestion.author_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
+        .where(BriefingQuestion.briefing_id == briefing_id, col(BriefingQuestion.hidden_at).is_(None))
+        .order_by(col(BriefingQuestion.answered_at).is_not(None), col(BriefingQuestion.votes).desc(), BriefingQuestion.id)  # type: ignore[arg-type]
+        .limit(limit)
+    ).all()
+    return [
+        BriefingQuestionView(q.id or 0, q.body, "匿名の参加者" if q.anonymous else f"{u.name}（{o.display_name}）",
+                     q.votes, q.answered_at is not None, q.answer, q.rev)
+        for q, u, o in rows
+    ]
+
+
+# The question list is the same for everyone in the room: arrivals share it
+# while no question changed (each change bumps a rev or adds a row, so the
+# version grows).
+ROOM_CACHE_SECONDS = 30.0
+_questions_cache: SharedViews[list[BriefingQuestionView]] = SharedViews(ROOM_CACHE_SECONDS)
+
+
+def room_questions(session: Session, briefing_id: int) -> tuple[list[BriefingQuestionView], int]:
+    """``questions`` and ``questions_version`` together, shared by arrivals."""
+    version = questions_version(session, briefing_id)
+    views = _questions_cache.get_or_make(briefing_id, version, lambda: questions(session, briefing_id))
+    return list(views), version
+
+
+def questions_version(session: Session, briefing_id: int) -> int:
+    """Grows with every change to the briefing's questions (each bumps a rev or
+    adds one), so a browser keeps the newest list it was sent."""
+    return int(core(session).execute(_QUESTIONS_VERSION, {"p_briefing": briefing_id}).scalar_one())
+
+
+def my_question_votes(session: Session, user: User, briefing_id: int) -> list[int]:
+    return list(core(session).execute(
+        _MY_VOTES, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
+
+
+def my_questions(session: Session, user: User, briefing_id: int) -> list[int]:
+    return list(core(session).execute(
+        _MY_QUESTIONS, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
+
+
+# ---------------------------------------------------------------------------
+# Afterwards
+# ---------------------------------------------------------------------------
+
+
+def archive(session: Session, user: User, briefing_id: int) -> None:
+    """Post the attendance, the poll results and the questions with their
+    answers as a thread in the related channel, so the discussion lives on."""
+    briefing = briefings.get_briefing(session, briefing_id)
+    briefings.require_manager(user, briefing)
+    if not briefing.channel_id:
+        raise InvalidInput("まとめを投稿するチャンネルが設定されていません。")
+    if briefing.archived_message_id is not None:
+        raise InvalidInput("この説明会のまとめはすでに投稿されています。")
+    lines = [f"**説明会「{briefing.title}」のまとめ**", f"日時: {briefings.view(session, briefing).when}",
+             f"参加者数: {attendance(session, briefing_id)}人"]
+    for poll in briefing_polls(session, briefing_id):
+        t = polls.tally(session, poll)
+        labels = [o.label for o in polls.view(session, poll).options]
+        lines.append(f"\n📊 {poll.question}（回答 {t.voters}人）")
+        lines += [f"- {label}: {c}票（{p}%）" for label, c, p in zip(labels, t.counts, t.percents)]
+    parent = messages.post_message(session, user, briefing.channel_id, "\n".join(lines),
+                                           rate_limited=False)
+    for q in reversed(questions(session, briefing_id, limit=200)):
+        body = f"**質問**（👍 {q.votes}）: {q.body}"
+        if q.answered:
+            body += f"\n\n**回答**: {q.answer or '説明会の中で回答しました。'}"
+        messages.post_message(session, user, briefing.channel_id, body, parent_id=parent.id,
+                                        rate_limited=False)
+    briefing.archived_message_id = parent.id
+    session.add(briefing)
+    record(session, BriefingChanged(briefing_id, "room"))

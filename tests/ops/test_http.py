@@ -1,0 +1,135 @@
+"""/healthz, /readyz and /metrics (kyoso/ops/http.py), on the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from kyoso import db
+from kyoso.ops import http, metrics
+from kyoso.settings import get_settings
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    # TestClient's peer is "testclient": give it a real address.
+    with TestClient(http.routes(), client=("127.0.0.1", 50000)) as c:
+        yield c
+
+
+def test_healthz_answers_without_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KYOSO_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    try:
+        with TestClient(http.routes()) as c:
+            r = c.get("/healthz")
+        assert r.status_code == 200 and r.json() == {"ok": True}
+    finally:
+        get_settings.cache_clear()
+
+
+def test_readyz_ok_on_a_migrated_database(client: TestClient) -> None:
+    r = client.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"ok": True, "checks": {"database": "ok", "migrations": "ok"}}
+
+
+def test_readyz_names_missing_migrations(client: TestClient, db_url: str) -> None:
+    engine = db.get_engine(db_url)
+    with engine.begin() as conn:
+        head = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001_old'"))
+    try:
+        r = client.get("/readyz")
+    finally:  # PostgreSQL keeps alembic_version across tests
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+    assert r.status_code == 503
+    body = r.json()
+    assert body["ok"] is False and body["checks"]["database"] == "ok"
+    assert "kyoso db upgrade" in body["checks"]["migrations"]
+
+
+def test_readyz_names_an_unreachable_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KYOSO_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    try:
+        with TestClient(http.routes()) as c:
+            r = c.get("/readyz")
+    finally:
+        get_settings.cache_clear()
+    assert r.status_code == 503
+    assert r.json()["checks"]["database"].startswith("データベースに接続できません")
+
+
+def test_readyz_checks_redis_when_set(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:1/0")
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["checks"]["redis"].startswith("Redis に接続できません")
+
+
+def test_metrics_from_loopback(client: TestClient) -> None:
+    metrics.observe_event("channel_state.post_message", 0.02, ok=True)
+    metrics.count_emit("channel:12", 480)
+    metrics.set_queue_depth("set_by_hand", 3)
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    text = r.text
+    assert 'kyoso_events_total{handler="channel_state.post_message",outcome="ok"}' in text
+    assert 'kyoso_event_seconds_bucket{handler="channel_state.post_message",le="0.025"}' in text
+    assert 'kyoso_emit_recipients_total{topic="channel"}' in text
+    assert 'kyoso_queue_depth{queue="set_by_hand"} 3.0' in text
+    assert "kyoso_connected_clients" in text
+
+
+def test_metrics_refused_elsewhere_and_through_a_forged_header(db_url: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with TestClient(http.routes(), client=("198.51.100.7", 50000)) as c:
+        assert c.get("/metrics").status_code == 403
+    # A client on the network writes X-Forwarded-For: 127.0.0.1 itself; with
+    # one trusted hop nginx appends its real peer, which is what counts.
+    monkeypatch.setenv("KYOSO_TRUSTED_PROXY_HOPS", "1")
+    get_settings.cache_clear()
+    try:
+        with TestClient(http.routes(), client=("127.0.0.1", 50000)) as c:
+            forged = c.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1, 198.51.100.7"})
+            assert forged.status_code == 403
+            assert c.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    finally:
+        get_settings.cache_clear()
+
+
+def test_metrics_allow_setting(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KYOSO_METRICS_ALLOW", "10.8.0.0/16")
+    get_settings.cache_clear()
+    try:
+        with TestClient(http.routes(), client=("10.8.1.2", 50000)) as c:
+            assert c.get("/metrics").status_code == 200
+        with TestClient(http.routes(), client=("127.0.0.1", 50000)) as c:
+            assert c.get("/metrics").status_code == 403
+    finally:
+        get_settings.cache_clear()
+
+
+def test_tracked_queue_depth_and_pool_gauges(client: TestClient, db_url: str) -> None:
+    depth = {"n": 4}
+
+    def pending() -> int:
+        if depth["n"] < 0:
+            raise RuntimeError("database gone")
+        return depth["n"]
+
+    metrics.track_queue_depth("test_queue", pending)
+    try:
+        assert 'kyoso_queue_depth{queue="test_queue"} 4.0' in client.get("/metrics").text
+        depth["n"] = -1  # a failing reader keeps the last value and the page
+        r = client.get("/metrics")
+    finally:
+        metrics._trackers.pop("test_queue", None)
+    assert r.status_code == 200 and 'kyoso_queue_depth{queue="test_queue"} 4.0' in r.text
+    if db_url.startswith("postgresql"):  # SQLite has no connection pool to speak of
+        assert 'kyoso_db_pool_connections{state="size"} 10.0' in r.text
