@@ -8,6 +8,8 @@
     kyoso restore PATH --yes
     kyoso doctor
     kyoso search rebuild
+    kyoso import slack PATH [--dry-run] [--org-map CSV] [--report FILE.json]
+    kyoso user link --unclaimed ID --to EMAIL [--by STAFF_EMAIL]
     kyoso mail test ADDRESS
 """
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
 from kyoso.services.errors import DomainError
 
@@ -106,6 +110,74 @@ def _search_rebuild(_: argparse.Namespace) -> int:
     return 0
 
 
+def _import_slack(args: argparse.Namespace) -> int:
+    from kyoso.db import get_engine
+    from kyoso.services.slack_import import Options, run_import
+    from kyoso.services.slack_import.people import OrgMapError, parse_org_map
+    from kyoso.settings import get_settings
+
+    org_map: dict[str, str] = {}
+    if args.org_map:
+        try:
+            org_map = parse_org_map(Path(args.org_map).read_text(encoding="utf-8-sig"))
+        except OSError as exc:
+            print(f"エラー: --org-map のファイル {args.org_map} が読めません: {exc.strerror}", file=sys.stderr)
+            return 2
+        except OrgMapError as exc:
+            print(f"エラー: --org-map {args.org_map} の{exc.message}", file=sys.stderr)
+            return 2
+    options = Options(dry_run=args.dry_run, org_map=org_map,
+                      max_file_bytes=get_settings().slack_import_max_file_mb * 1024 * 1024)
+    progress = None
+    if sys.stdout.isatty():
+        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                            TextColumn("メッセージ {task.fields[messages]:,}"), TimeElapsedColumn(),
+                            TextColumn("残り"), TimeRemainingColumn())
+        task = progress.add_task("取り込み中", total=None, messages=0)
+        last = [0.0]
+
+        def report_progress(done: int, total: int, messages: int) -> None:
+            now = time.monotonic()
+            if now - last[0] > 0.2 or done >= total:
+                last[0] = now
+                progress.update(task, completed=done, total=total, messages=messages)
+
+        options.progress = report_progress
+        progress.start()
+    try:
+        report = run_import(get_engine(), args.path, options)
+    finally:
+        if progress is not None:
+            progress.stop()
+    print(report.to_text())
+    if args.report:
+        Path(args.report).write_text(report.to_json() + "\n", encoding="utf-8")
+        print(f"報告をJSONで書き出しました: {args.report}")
+    return 0
+
+
+def _user_link(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from kyoso.db import session_scope
+    from kyoso.models import User
+    from kyoso.services.slack_import.claims import link_unclaimed, link_unclaimed_unchecked
+
+    with session_scope() as session:
+        source = session.get(User, args.unclaimed)
+        name = source.name if source else ""
+        if args.by:
+            staff = session.exec(select(User).where(User.email == args.by.strip().lower())).first()
+            target = link_unclaimed(session, staff, args.unclaimed, args.to)  # type: ignore[arg-type]
+        else:
+            target = link_unclaimed_unchecked(session, args.unclaimed, args.to)
+        print(f"取り込んだメンバー「{name}」(id={args.unclaimed}) を {target.name} ({target.email}) に結びつけました。")
+    return 0
+
+
 def _mail_test(args: argparse.Namespace) -> int:
     from kyoso.services.mail.sender import send_test
 
@@ -131,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", default="member", choices=["member", "national", "moderator", "admin"])
     add.set_defaults(func=_user_add)
 
+    link = user.add_parser("link", help="取り込んだ未登録のメンバーを登録済みのメンバーに結びつける（投稿・スタンプを移す）")
+    link.add_argument("--unclaimed", type=int, required=True, help="未登録のメンバーのID")
+    link.add_argument("--to", required=True, help="結びつける先のメンバーのメールアドレス")
+    link.add_argument("--by", default=None, help="操作する運営のメールアドレス（監査ログに残ります）")
+    link.set_defaults(func=_user_link)
+
     channel = sub.add_parser("channel", help="チャンネル").add_subparsers(dest="channel_command", required=True)
     cadd = channel.add_parser("add", help="チャンネルを作る")
     cadd.add_argument("--slug", required=True)
@@ -146,6 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     srch = sub.add_parser("search", help="検索索引").add_subparsers(dest="search_command", required=True)
     srch.add_parser("rebuild", help="検索索引をすべて作り直す（表記ゆれの規則を変えたとき、復元の後）").set_defaults(
         func=_search_rebuild)
+
+    imp = sub.add_parser("import", help="ほかのサービスからの取り込み").add_subparsers(
+        dest="import_command", required=True)
+    slack = imp.add_parser("slack", help="Slackのワークスペースのエクスポート（zipかフォルダ）を取り込む")
+    slack.add_argument("path", help="エクスポートのzipファイル、または展開したフォルダ")
+    slack.add_argument("--dry-run", action="store_true", help="何も書き込まずに、同じ報告を表示する")
+    slack.add_argument("--org-map", default=None, help="「メールドメイン,団体コード」のCSV（組み込みの対応より優先）")
+    slack.add_argument("--report", default=None, help="報告をJSONで書き出すファイル")
+    slack.set_defaults(func=_import_slack)
 
     mail = sub.add_parser("mail", help="メール").add_subparsers(dest="mail_command", required=True)
     mtest = mail.add_parser("test", help="テストメールを1通送り、SMTP サーバーの応答を表示する")

@@ -75,6 +75,12 @@ class OrgKind(StrEnum):
     town = "town"
     village = "village"
     agency = "agency"
+    # 未設定: the 団体 of an imported member whose 団体 is not known. Never
+    # offered at sign-up (services/organisations.check_org_code).
+    unset = "unset"
+
+
+UNSET_ORG_CODE = "X00000"
 
 
 class Organisation(SQLModel, table=True):
@@ -114,6 +120,9 @@ class UserStatus(StrEnum):
     active = "active"
     rejected = "rejected"
     suspended = "suspended"
+    # Brought in by an import (Slack): shown by name and 団体, cannot log in.
+    # Claimed by signing up with its e-mail address, or linked by 運営.
+    unclaimed = "unclaimed"
 
 
 class User(SQLModel, table=True):
@@ -627,6 +636,53 @@ class BriefingMail(SQLModel, table=True):
     briefing_id: int = Field(foreign_key="briefing.id", primary_key=True)
     kind: str = Field(max_length=10, primary_key=True)
     queued_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------------------
+# Imports (services/slack_import)
+# ---------------------------------------------------------------------------
+
+
+class SlackImportUser(SQLModel, table=True):
+    """Which kyoso member a Slack user (or bot) of a workspace became."""
+
+    __tablename__ = "slack_import_user"
+
+    workspace: str = Field(primary_key=True, max_length=30)
+    slack_id: str = Field(primary_key=True, max_length=30)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(default="member", max_length=10)  # member | bot | deleted
+    # As imported: what an unclaimed member goes back to if an application
+    # that claimed it is rejected (services/accounts.do_review).
+    name: str = Field(default="", max_length=50)
+    org_code: str = Field(default="", max_length=6)
+    department: str = Field(default="", max_length=100)
+
+
+class SlackImportChannel(SQLModel, table=True):
+    """Which kyoso channel a Slack channel became; ``finished_at`` once all of
+    its messages, memberships and counts are in."""
+
+    __tablename__ = "slack_import_channel"
+
+    workspace: str = Field(primary_key=True, max_length=30)
+    slack_id: str = Field(primary_key=True, max_length=30)
+    channel_id: int = Field(foreign_key="channel.id", index=True)
+    finished_at: datetime | None = _ts_opt()
+
+
+class SlackImportMessage(SQLModel, table=True):
+    """The key of an imported message, (workspace, channel, ts): a second run
+    skips what is here, so an import is exact and resumable."""
+
+    __tablename__ = "slack_import_message"
+
+    workspace: str = Field(primary_key=True, max_length=30)
+    channel: str = Field(primary_key=True, max_length=30)
+    ts: str = Field(primary_key=True, max_length=30)
+    message_id: int = Field(foreign_key="message.id")
+    # Pinned in Slack (kyoso has no pins on messages yet: kept for later).
+    pinned: bool = Field(default=False)
 
 
 # ---------------------------------------------------------------------------

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     base_url: str = "http://localhost:3000"
     # How long a mention or reply waits unread before it is mailed.
     notify_delay_seconds: int = 600
+    # kyoso import slack: the largest file of an export read (a day of one
+    # channel, users.json); a larger one is reported and skipped.
+    slack_import_max_file_mb: int = 64
 
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True

@@ -31,7 +31,7 @@ def test_every_table_exists(db_url: str) -> None:
 def test_upgrade_loads_the_directory(db_url: str) -> None:
     with read_scope(db_url) as session:
         count = len(session.exec(select(Organisation.code)).all())
-    assert count == 47 + 1741 + 47  # prefectures, municipalities, agencies
+    assert count == 47 + 1741 + 47 + 1  # prefectures, municipalities, agencies, 未設定
 
 
 def test_the_search_migration_indexes_existing_messages(db_url: str) -> None:

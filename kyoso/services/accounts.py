@@ -23,6 +23,7 @@ from kyoso.models import (
     Organisation,
     ReviewDecision,
     Role,
+    SlackImportUser,
     User,
     UserStatus,
 )
@@ -148,16 +149,20 @@ def do_signup(session: Session, data: SignupInput, *, client_key: str = "") -> U
             message="短時間に多くの申請がありました。1時間ほど待ってから、もう一度お試しください。",
         )
     user = session.exec(select(User).where(User.email == email)).first()
-    if user is not None and not _replaceable(session, user):
+    if user is not None and user.status != UserStatus.unclaimed and not _replaceable(session, user):
         raise InvalidInput(
             "このメールアドレスはすでに登録されています。ログインするか、運営にお問い合わせください。",
             field="email",
         )
+    # An imported member with this address (services/slack_import) becomes the
+    # application, keeping its id: once confirmed and approved, its history and
+    # stamps are the applicant's (a rejected application gives them back: do_review).
     user = user or User(email=email)
     user.name, user.org_code, user.department = name, org.code, department
     user.role = Role.national if org.is_agency else Role.member
     # In review only once the address has confirmed the link mailed to it.
     user.status, user.password_hash = UserStatus.unconfirmed, hash_password(password)
+    user.created_at = utcnow()
     session.add(user)
     if client_key:
         ratelimit.hit(session, f"signup:{client_key}")
@@ -212,6 +217,15 @@ def do_review(session: Session, reviewer: User, applicant_id: int, *, approve: b
     applicant.status = UserStatus.active if approve else UserStatus.rejected
     applicant.rejection_reason = "" if approve else reason
     applicant.reviewed_at = now
+    imported = None if approve else session.exec(
+        select(SlackImportUser).where(SlackImportUser.user_id == applicant.id)).first()
+    if imported is not None:
+        # The application had claimed an imported member: refused, the history
+        # goes back to that member, unclaimed, as imported.
+        applicant.status, applicant.password_hash = UserStatus.unclaimed, ""
+        applicant.name, applicant.org_code = imported.name, imported.org_code
+        applicant.department = imported.department
+        end_all_sessions(session, applicant)
     session.add(ReviewDecision(
         applicant_id=applicant.id, reviewer_id=reviewer.id,  # type: ignore[arg-type]
         decision="approve" if approve else "reject", reason=reason, created_at=now,
@@ -322,6 +336,8 @@ def authenticate(session: Session, email: str, password: str, *, client_key: str
     ratelimit.clear(session, f"login:email:{email}")
     if new_hash:
         user.password_hash = new_hash
+    if user.status == UserStatus.unclaimed:  # no password: never reached, but never let in
+        raise InvalidInput(LOGIN_FAILED, field="password")
     if user.status == UserStatus.unconfirmed:
         raise NotAllowed("メールアドレスの確認が済んでいません。申請したアドレスに届いたメールのリンクを開いてください。")
     if user.status == UserStatus.pending:
@@ -454,7 +470,9 @@ def get_profile(session: Session, viewer: User, user_id: int) -> ProfileView:
         .join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
         .where(User.id == user_id)
     ).first()
-    if row is None or (row[0].status != UserStatus.active and not viewer.is_staff):
+    # An imported member not yet claimed is shown by name and 団体, as in the history.
+    if row is None or (row[0].status not in (UserStatus.active, UserStatus.unclaimed)
+                       and not viewer.is_staff):
         raise NotFound("このメンバーは見つかりませんでした。")
     user, org = row
     return ProfileView(

@@ -247,8 +247,10 @@ def leave(session: Session, user: User, channel_id: int) -> None:
 
 
 def _recount(session: Session, channel: Channel) -> None:
+    # Imported members not yet claimed keep their channels but are not counted.
     channel.member_count = int(session.exec(
-        select(sa.func.count()).select_from(Membership).where(Membership.channel_id == channel.id)
+        select(sa.func.count()).select_from(Membership).join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .where(Membership.channel_id == channel.id, User.status != UserStatus.unclaimed)
     ).one())
     session.add(channel)
 

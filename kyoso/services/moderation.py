@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "stamp.add": "スタンプ追加", "stamp.remove": "スタンプ削除",
     "poll.close": "アンケートを締め切り", "poll.reopen": "アンケートを再開",
     "question.hide": "質問を非表示",
+    "user.link": "取り込んだメンバーを結びつけ", "import.slack": "Slackから取り込み",
 }
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from sqlmodel import Session, select
 
-from kyoso.models import Organisation
+from kyoso.models import Organisation, OrgKind
 from kyoso.orgdata import OrgRecord, is_valid_local_code, load_organisations, normalise_code
 from kyoso.services.errors import InvalidInput
 
@@ -111,7 +111,7 @@ def check_org_code(session: Session, code: str) -> Organisation:
                 field="org",
             )
     org = session.get(Organisation, norm)
-    if org is None:
+    if org is None or org.kind == OrgKind.unset:
         raise InvalidInput(f"団体コード {norm} に当たる団体が見つかりません。", field="org")
     return org
 
