@@ -105,7 +105,8 @@ def stop_app(app: App) -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    running = start_app(tmp_path_factory.mktemp("app"))
+    # A mention waits this long unread before it is mailed (test_mail_pages).
+    running = start_app(tmp_path_factory.mktemp("app"), extra_env={"KYOSO_NOTIFY_DELAY_SECONDS": "30"})
     yield running
     stop_app(running)
 

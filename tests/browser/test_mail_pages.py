@@ -235,3 +235,57 @@ async def test_mail_pages_pass_axe(app: App, browser: Browser, axe_source: str) 
             problems[path] = found
         await ctx.close()
     assert problems == {}
+
+
+def _mention(app: App, author_id: int, target_id: int, target_name: str, text: str) -> int:
+    """A new thread in #zatsudan that mentions the target (as the composer's autocomplete would)."""
+    from kyoso.models import Channel
+    from kyoso.services import messages
+
+    with app.session() as session:
+        author = session.get(User, author_id)
+        channel = session.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        message = messages.post_message(session, author, channel.id or 0, f"@[{target_name}] {text}",
+                                        mention_ids={target_name: target_id})
+        return message.id or 0
+
+
+def _notification_mails(app: App, address: str) -> list[str]:
+    from tests.utils.mail import mails_to
+
+    with app.session() as session:
+        return [m.body_text for m in mails_to(session, address) if m.kind == "mention"]
+
+
+async def test_a_mention_is_mailed_after_the_delay_unless_read_first(app: App, browser: Browser) -> None:
+    """The mentioned member's tab is closed: one mail once the mention has
+    stayed unread for KYOSO_NOTIFY_DELAY_SECONDS (the shared app runs with a
+    short delay); a mention read in the app first is never mailed."""
+    import asyncio
+    import time
+
+    delay = int(app.env["KYOSO_NOTIFY_DELAY_SECONDS"])
+    author = _member(app, "mention.author@city.sapporo.lg.jp", "加藤 誠")
+    target_email = "mention.target@city.sapporo.lg.jp"
+    target = _member(app, target_email, "木村 彩")
+
+    # Read first: the target opens the inbox and the mention before the delay.
+    _mention(app, author, target, "木村 彩", "先に読まれる連絡です")
+    page = await open_as(browser, app, target_email, "/inbox")
+    await wait_hydrated(page)
+    item = page.get_by_test_id("inbox-item").filter(has_text="先に読まれる連絡です")
+    await item.click()
+    await page.context.close()
+
+    # Unread: the tab stays closed.
+    posted = time.monotonic()
+    _mention(app, author, target, "木村 彩", "未読のままの連絡です")
+    await asyncio.sleep(max(0.0, delay / 2 - (time.monotonic() - posted)))
+    assert _notification_mails(app, target_email) == []  # not before the delay
+    deadline = time.monotonic() + delay + 40  # the mail jobs run every 10 s
+    while time.monotonic() < deadline and not _notification_mails(app, target_email):
+        await asyncio.sleep(1)
+    await asyncio.sleep(12)  # one more round of the jobs: nothing else arrives
+    mails = _notification_mails(app, target_email)
+    assert len(mails) == 1, mails
+    assert "未読のままの連絡です" in mails[0] and "先に読まれる連絡です" not in mails[0]
