@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from kyoso import routes
+from kyoso.files_route import mount_files
 from kyoso.pages.admin import admin_page
 from kyoso.pages.auth import login_page, signup_page
 from kyoso.pages.briefings import briefing_page, briefings_page, presenter_page
@@ -49,6 +50,7 @@ app = rx.App(
 )
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
+mount_files(app)
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,

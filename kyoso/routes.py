@@ -18,6 +18,8 @@ INBOX = "/inbox"
 POLL = "/polls/[id]"
 SURVEY = "/surveys/[id]"
 QUESTIONS = "/questions"
+# Attachments, served by the backend (kyoso/files_route.py), never as static files.
+FILES = "/files"
 
 
 def channel(slug: str) -> str:
@@ -50,3 +52,11 @@ def survey(survey_id: int) -> str:
 
 def poll(poll_id: int) -> str:
     return f"/polls/{poll_id}"
+
+
+def file(attachment_id: int) -> str:
+    return f"{FILES}/{attachment_id}"
+
+
+def file_preview(attachment_id: int) -> str:
+    return f"{FILES}/{attachment_id}/preview"

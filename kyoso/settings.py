@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True
 
+    # Attachments (services/attachments). Where files are kept: a local
+    # directory (one node, the default) or "database" (in PostgreSQL or the
+    # SQLite file: several nodes share nothing but the database).
+    files_dir: Path = PROJECT_ROOT / "data" / "files"
+    files_storage: str = "local"
+    # Largest file a member may attach, and how much one member may upload in 24 hours.
+    max_upload_mb: int = 20
+    daily_upload_mb: int = 200
+    # Optional virus scan: a command given the file's path as its last
+    # argument (e.g. "clamdscan --no-summary"); a non-zero exit refuses the file.
+    scan_cmd: str = ""
+
     @field_validator("allowed_email_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:

@@ -1,5 +1,6 @@
 """Work on a clock, in each worker: polls close at their deadline, briefing
 reminders go out the day before, SQLite's write-ahead log is checkpointed,
+the text of attached files is extracted for search, unsent uploads are collected,
 expired sessions and old rate-limit counts are deleted, and the garbage
 collector's full pass runs (``realtime/transport.py`` says why on a clock). Each step is idempotent (a row changes once),
 so several workers doing it at the same time cannot double anything."""
@@ -14,7 +15,7 @@ import time
 from kyoso import realtime
 from kyoso.db import checkpoint, session_scope
 from kyoso.realtime.transport import FULL_GC_SECONDS
-from kyoso.services import accounts, briefings, events, polls, ratelimit
+from kyoso.services import accounts, attachments, briefings, events, polls, ratelimit
 from kyoso.services.events import Event
 
 logger = logging.getLogger("kyoso.tasks")
@@ -33,7 +34,11 @@ def run_once() -> list[Event]:
         if _rounds % 360 == 1:  # about hourly: rows nobody reads any more
             ratelimit.prune(session)
             accounts.purge_expired_sessions(session)
+            attachments.collect_orphans(session)
     checkpoint()
+    # Text of attached files for search: a few per round, each in a child
+    # process (a broken file fails alone), outside any transaction.
+    attachments.extract_pending(max_files=4)
     return events.take(session)
 
 
