@@ -32,7 +32,7 @@ async def test_upload_then_post_attaches_the_files(session: Session, states, tok
     member = make_user(session)
     make_channel(session, slug="general")
     token = token_of(member)
-    page = states(ChannelState, token, "/c/[slug]", slug="general")
+    page = states(ChannelState, token, "/c/[slug]", sid="sid-attachments", slug="general")
     await page.open_channel()
     files = await page.get_state(AttachmentState)
     await files.upload([_file(make_pdf(["議事録"]), "議事録.pdf"), _file(make_image(), "画面.png")], "composer")

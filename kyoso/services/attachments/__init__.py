@@ -19,6 +19,8 @@ from kyoso.services.attachments.files import (
     Prepared,
     add_upload,
     attach,
+    attach_to_announcement,
+    attach_to_briefing,
     check_can_see,
     check_quota,
     collect_orphans,
@@ -37,7 +39,7 @@ from kyoso.services.attachments.files import (
 )
 
 __all__ = [
-    "FILE", "AttachmentView", "Download", "Prepared", "add_upload", "attach", "check_can_see", "check_quota",
+    "FILE", "AttachmentView", "Download", "Prepared", "add_upload", "attach", "attach_to_announcement", "attach_to_briefing", "check_can_see", "check_quota",
     "clean_name", "collect_orphans", "detect", "extract_pending", "for_announcements", "for_briefings",
     "for_messages", "limit_bytes", "open_download", "prepare", "read_bytes", "receive", "remove_pending",
     "sync_message", "text_status",

@@ -29,7 +29,17 @@ from sqlmodel import Session, col, select
 
 from kyoso import routes
 from kyoso.db import session_scope, utcnow
-from kyoso.models import Attachment, Channel, FileBlob, Message, SearchDoc, User, UserStatus
+from kyoso.models import (
+    AnnouncementChannel,
+    Attachment,
+    Briefing,
+    Channel,
+    FileBlob,
+    Message,
+    SearchDoc,
+    User,
+    UserStatus,
+)
 from kyoso.services import briefings
 from kyoso.services import channels as channel_rules
 from kyoso.services import search as search_index
@@ -270,6 +280,36 @@ def attach(session: Session, user: User, attachment_ids: list[int], *, message: 
     if message is not None:
         sync_message(session, message)
     return sorted(mine, key=lambda a: a.id or 0)
+
+
+def attach_to_announcement(session: Session, user: User, attachment_ids: list[int],
+                           announcement_id: int) -> None:
+    """An お知らせ's files: on the お知らせ itself (the home feed) and, as
+    copies sharing the stored bytes, on the message it put in each channel
+    (so channel readers, the download rules and search treat them like any post's)."""
+    files = attach(session, user, attachment_ids, announcement_id=announcement_id)
+    if not files:
+        return
+    now = utcnow()
+    for placement in session.exec(select(AnnouncementChannel).where(
+            AnnouncementChannel.announcement_id == announcement_id)).all():
+        message = session.get(Message, placement.message_id) if placement.message_id else None
+        if message is None:
+            continue
+        for a in files:
+            session.add(Attachment(blob_id=a.blob_id, uploader_id=a.uploader_id, name=a.name,
+                                   message_id=message.id, created_at=a.created_at, attached_at=now))
+        session.flush()
+        sync_message(session, message)
+
+
+def attach_to_briefing(session: Session, user: User, attachment_ids: list[int], briefing_id: int) -> None:
+    """A 説明会's materials (slides, the 通知): only its organiser and 運営 add them."""
+    briefing = session.get(Briefing, briefing_id)
+    if briefing is None:
+        raise NotFound("説明会が見つかりません。")
+    briefings.require_manager(user, briefing)
+    attach(session, user, attachment_ids, briefing_id=briefing_id)
 
 
 # ---------------------------------------------------------------------------
