@@ -122,20 +122,22 @@ def _file_card(f: rx.Var[AttachmentView]) -> rx.Component:
     return rx.box(
         rx.cond(
             f.has_preview,
-            # Plain <a>: a file is a full request to /files, not a page of the app's router.
+            # A file is a full request to /files, not a page of the app's router:
+            # Reflex renders <a href> as React Router's Link, told so by reloadDocument.
             rx.el.a(
                 rx.image(src=f.preview_url, alt=f.name, loading="lazy", width=f.preview_width.to_string(),
                          height=f.preview_height.to_string(),
                          style={"max_width": "min(320px, 100%)", "height": "auto", "display": "block",
                                 "border_radius": "6px", "border": "1px solid var(--gray-a5)"},
                          custom_attrs=tid("attachment-preview")),
-                href=f.url, title=f.name, download="",
+                href=f.url, title=f.name, download="", custom_attrs={"reloadDocument": True},
             ),
         ),
         rx.hstack(
             rx.icon(rx.match(f.kind, ("pdf", "file_text"), ("office", "file_spreadsheet"),
                              ("image", "image"), "file"), size=16, color=MUTED),
-            rx.el.a(f.name, href=f.url, download="", custom_attrs=tid("attachment-download"),
+            rx.el.a(f.name, href=f.url, download="",
+                    custom_attrs={**tid("attachment-download"), "reloadDocument": True},
                     style={"font_size": "0.9em", "font_weight": "500", "color": "var(--accent-11)",
                            "word_break": "break-all"}),
             rx.text(f.label, " ・ ", f.size_label, size="1", color=MUTED),

@@ -416,3 +416,50 @@ def test_orphans_are_collected(session: Session, tmp_path: Path, files_dir: Path
     assert attachments.open_download(session, user, kept.id)
     assert len([p for p in files_dir.rglob("*") if p.is_file()]) == 2
     assert _stored_bytes(session, kept.id).startswith(b"%PDF")
+
+
+# -- お知らせ and 説明会 ------------------------------------------------------------
+
+
+def test_an_announcements_files_show_in_the_feed_and_on_each_channel_message(session: Session, tmp_path: Path,
+                                                                             db_url: str) -> None:
+    from kyoso.models import AnnouncementChannel  # noqa: PLC0415 - only these tests read placements
+    from kyoso.services import announcements  # noqa: PLC0415
+
+    national, reader = make_user(session, role=Role.national), make_user(session)
+    c1, c2 = make_channel(session), make_channel(session)
+    view = _upload(session, national, make_pdf(["通知の本文 事務連絡"]), "事務連絡.pdf", tmp_path)
+    ann = announcements.publish(session, national, announcements.AnnouncementInput(
+        title="移行の通知", body="資料をご確認ください", category="policy", importance="high",
+        channel_ids=[c1.id, c2.id]))
+    attachments.attach_to_announcement(session, national, [view.id], ann.id)
+    session.commit()
+    feed = announcements.feed(session, reader)
+    assert [f.name for f in feed[0].attachments] == ["事務連絡.pdf"]
+    placements = session.exec(select(AnnouncementChannel).where(AnnouncementChannel.announcement_id == ann.id)).all()
+    for p in placements:
+        files_on_post = messages.view(session, p.message_id).attachments
+        assert [f.name for f in files_on_post] == ["事務連絡.pdf"]
+        assert attachments.open_download(session, reader, files_on_post[0].id)
+    assert len(session.exec(select(FileBlob).where(FileBlob.kind == "pdf")).all()) == 1  # bytes stored once
+    session.commit()
+    attachments.extract_pending(url=db_url)
+    page = search.search(session, reader, "事務連絡", search.make_filters(session, files_only=True))
+    assert len(page.hits) == 2  # one per channel it went to
+
+
+def test_briefing_materials_only_from_its_organiser(session: Session, tmp_path: Path) -> None:
+    from tests.utils.factories import make_briefing  # noqa: PLC0415 - only this test makes a 説明会
+
+    organiser, other = make_user(session, role=Role.national), make_user(session)
+    briefing = make_briefing(session, organiser)
+    slides = _upload(session, organiser, make_pdf(["説明会資料"]), "スライド.pdf", tmp_path)
+    mine = _upload(session, other, make_pdf(["勝手に"]), "勝手.pdf", tmp_path)
+    from kyoso.services.errors import NotAllowed  # noqa: PLC0415
+
+    with pytest.raises(NotAllowed):
+        attachments.attach_to_briefing(session, other, [mine.id], briefing.id)
+    attachments.attach_to_briefing(session, organiser, [slides.id], briefing.id)
+    session.commit()
+    assert [f.name for f in attachments.for_briefings(session, [briefing.id])[briefing.id]] == ["スライド.pdf"]
+    assert attachments.open_download(session, other, slides.id).name == "スライド.pdf"
