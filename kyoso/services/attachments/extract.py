@@ -1,7 +1,7 @@
 """Text of a document for search, bounded in pages, characters and time.
 
-Runs in a child process (``python -m kyoso.services.attachments.extract
-KIND PATH``) with a time limit and a memory cap, so a hostile or broken file
+Runs in a child process (``python -I .../extract.py KIND PATH``: it
+imports nothing of kyoso) with a time limit and a memory cap, so a hostile or broken file
 can at worst fail its own extraction, never the worker that asked for it.
 Office and OpenDocument text is read straight from their XML (no DTDs:
 an entity bomb is refused), PDF text with pypdf.
