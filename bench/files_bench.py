@@ -176,20 +176,29 @@ async def run_upload(n: int, mb: int, probes: int) -> int:
     from sqlmodel import select
 
     from bench.load import kyoso_db, server
-    from bench.load.client import Page, RxClient, read_compiled
+    from bench.load.client import RxClient
+    from bench.load.profiles import TOKEN_VAR, KyosoChannel
     from kyoso.db import read_scope
     from kyoso.models import Attachment
 
     server.raise_fd_limit()
     workdir = Path("/tmp/kyoso-files-bench-upload")
-    app = server.start(workdir, port=server.free_port(), extra_env={"KYOSO_FILES_DIR": str(workdir / "files")})
+    if workdir.exists():
+        import shutil  # noqa: PLC0415 - only here: a fresh work directory
+
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    db_url = f"sqlite:///{workdir / 'kyoso.db'}"
+    os.environ["KYOSO_FILES_DIR"] = str(workdir / "files")  # the app inherits it
+    app = server.start_kyoso(db_url, workdir)
+    app.db_url = db_url  # type: ignore[attr-defined]
     try:
-        people = kyoso_db.prepare(app.db_url, n)
-        schema, hashes = read_compiled(app.web_dir)
-        page = Page(f"/c/{people.slug}", {"slug": people.slug}, schema=schema, hashes=hashes)
-        page.router_data["pathname"] = "/c/[slug]"
-        page.router_data["asPath"] = f"/c/{people.slug}"
-        clients = [RxClient(i, app.url, page, {people.token_var: tok}) for i, tok in enumerate(people.tokens)]
+        people = kyoso_db.prepare(db_url, n)
+        profile = KyosoChannel(people.slug, people.channel_id, people.tokens, people.user_ids,
+                               ROOT / ".web")
+        page = profile.page()
+        people.token_var = TOKEN_VAR  # type: ignore[attr-defined]
+        clients = [RxClient(i, app.url, page, {TOKEN_VAR: tok}) for i, tok in enumerate(people.tokens)]
         await asyncio.gather(*(c.join() for c in clients))
         print(f"{n} members joined #{people.slug}")
         handler = "reflex___state____state.kyoso___states___session____session_state." \
@@ -210,7 +219,7 @@ async def run_upload(n: int, mb: int, probes: int) -> int:
         async def probe() -> None:
             i = 0
             while not stop.is_set():
-                c = RxClient(10_000 + i, app.url, page, {people.token_var: people.tokens[i % n]})
+                c = RxClient(10_000 + i, app.url, page, {TOKEN_VAR: people.tokens[i % n]})
                 try:
                     loads.append(await c.join() * 1000)
                 finally:
