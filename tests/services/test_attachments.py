@@ -463,3 +463,10 @@ def test_briefing_materials_only_from_its_organiser(session: Session, tmp_path: 
     session.commit()
     assert [f.name for f in attachments.for_briefings(session, [briefing.id])[briefing.id]] == ["スライド.pdf"]
     assert attachments.open_download(session, other, slides.id).name == "スライド.pdf"
+
+
+def test_a_long_text_file_cut_inside_a_character_by_the_sniffer_is_still_text(tmp_path: Path) -> None:
+    # 15 kana/kanji + a newline = 46 bytes: the 64 KiB the sniffer reads ends inside a character.
+    body = ("ガバメントクラウド移行の議事録\n" * 3000).encode()
+    assert _prepare(body, "議事録.txt", tmp_path).mime.startswith("text/plain")
+    assert _prepare("件名,金額\n回線,100\n".encode("cp932") * 5000, "費用.csv", tmp_path).mime.startswith("text/csv")

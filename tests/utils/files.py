@@ -9,7 +9,7 @@ import zipfile
 from PIL import Image
 
 
-def make_pdf(pages: list[str]) -> bytes:
+def make_pdf(pages: list[str], *, pad: bytes = b"") -> bytes:
     """A PDF whose pages hold the given text (any script), extractable by
     pypdf: a Type0 font with Identity-H and a ToUnicode map, glyphs unnamed
     (a viewer draws boxes; extraction and thumbnails do not care)."""
@@ -53,6 +53,8 @@ def make_pdf(pages: list[str]) -> bytes:
     kids = b" ".join(b"%d 0 R" % p for p in page_ids)
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))) == pages_id
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    if pad:  # an unreferenced stream: a big file that is still a valid PDF
+        add(b"<< /Length %d >>\nstream\n" % len(pad) + pad + b"\nendstream")
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

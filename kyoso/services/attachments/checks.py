@@ -9,6 +9,7 @@ and its extension is made to agree with the content.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 import zipfile
@@ -164,10 +165,10 @@ def _text_type(path: Path, name: str) -> FileType:
         raise InvalidInput(REFUSED)
     if _MARKUP.match(head.lstrip(b"\xef\xbb\xbf")):
         raise InvalidInput("HTML や SVG などのファイルは添付できません。PDF に変換してから添付してください。")
-    sample = head[: len(head) - 4] if len(head) == 64 * 1024 else head  # a cut multibyte char at the end
+    whole = len(head) < 64 * 1024  # else a multibyte character may be cut at the end
     for encoding in ("utf-8", "cp932"):
         try:
-            sample.decode(encoding)
+            codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
             break
         except UnicodeDecodeError:
             continue
