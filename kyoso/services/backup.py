@@ -57,8 +57,8 @@ def backup_files(target: Path, source: Path | None = None) -> int:
         return 0
     count = 0
     for path in source.rglob("*"):
-        if not path.is_file() or path.name.startswith("."):
-            continue  # ".<hash>.tmp": a file still being written
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(source).parts):
+            continue  # ".<hash>.tmp", ".incoming/": files still being written
         dest = target / path.relative_to(source)
         dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.exists():

@@ -74,7 +74,7 @@ class AttachmentState(SessionState):
         self.error_slot = slot
         self.uploading = slot
         for file in files:
-            with tempfile.TemporaryDirectory(prefix="kyoso-upload-") as tmp:
+            with tempfile.TemporaryDirectory(prefix="kyoso-upload-", dir=attachments.scratch_root()) as tmp:
                 prepared = await self._read(self._prepare, file, Path(tmp), error="attach_error",
                                             then=lambda p: p)
                 if prepared is None:

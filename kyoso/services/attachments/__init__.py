@@ -12,6 +12,7 @@ database), ``scan`` (the virus-scan hook), ``files`` (the rules and records).
 """
 
 from kyoso.services.attachments.checks import clean_name, detect
+from kyoso.services.attachments.storage import scratch_root
 from kyoso.services.attachments.files import (
     FILE,
     AttachmentView,
@@ -39,8 +40,8 @@ from kyoso.services.attachments.files import (
 )
 
 __all__ = [
-    "FILE", "AttachmentView", "Download", "Prepared", "add_upload", "attach", "attach_to_announcement", "attach_to_briefing", "check_can_see", "check_quota",
-    "clean_name", "collect_orphans", "detect", "extract_pending", "for_announcements", "for_briefings",
-    "for_messages", "limit_bytes", "open_download", "prepare", "read_bytes", "receive", "remove_pending",
-    "sync_message", "text_status",
+    "FILE", "AttachmentView", "Download", "Prepared", "add_upload", "attach", "attach_to_announcement",
+    "attach_to_briefing", "check_can_see", "check_quota", "clean_name", "collect_orphans", "detect",
+    "extract_pending", "for_announcements", "for_briefings", "for_messages", "limit_bytes", "open_download",
+    "prepare", "read_bytes", "receive", "remove_pending", "scratch_root", "sync_message", "text_status",
 ]

@@ -30,7 +30,11 @@ class ExtractError(Exception):
 
 
 def _pdf(path: Path, deadline: float) -> tuple[str, int]:
-    reader = PdfReader(path, strict=False)
+    with path.open("rb") as fh:  # a file object: pypdf would read a path whole into memory
+        return _pdf_pages(PdfReader(fh, strict=False), deadline)
+
+
+def _pdf_pages(reader: PdfReader, deadline: float) -> tuple[str, int]:
     if reader.is_encrypted:
         reader.decrypt("")
     parts: list[str] = []
