@@ -1,19 +1,23 @@
 """Images and previews: what is stored of an image is a fresh encoding of its
 pixels (no EXIF, so no GPS position; nothing appended after the image, so no
 polyglot), and a decompression bomb is refused before it is decoded.
-Previews are small PNGs: an image's, or a PDF's first page."""
+Previews are small PNGs: an image's, or a PDF's first page (drawn by PDFium
+in a child process: ``thumb.py``)."""
 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import threading
 import warnings
 from pathlib import Path
 
-import pypdfium2
 from PIL import Image, ImageOps, ImageSequence
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from kyoso.services.attachments import thumb
 from kyoso.services.attachments.checks import GIF, JPEG, PNG, WEBP, FileType
 from kyoso.services.errors import InvalidInput
 
@@ -22,6 +26,10 @@ MAX_PIXELS = 40_000_000
 MAX_FRAMES = 300  # an animated GIF
 THUMB_SIZE = 320
 PDF_MAX_PAGES = 5000
+THUMBNAILER = str(Path(thumb.__file__).resolve())
+THUMB_SECONDS = 20
+THUMB_CHILDREN = 2
+_THUMB_SLOTS = threading.BoundedSemaphore(THUMB_CHILDREN)
 
 _FORMATS = {"PNG": PNG, "JPEG": JPEG, "GIF": GIF, "WEBP": WEBP}
 _BROKEN = "画像が壊れているか、対応していない形式です。保存し直してから添付してください。"
@@ -121,22 +129,25 @@ def check_pdf(path: Path) -> int:
 
 
 def pdf_thumbnail(path: Path) -> tuple[bytes, int, int]:
-    """The first page as a small PNG (empty when PDFium cannot draw it)."""
-    try:
-        pdf = pypdfium2.PdfDocument(str(path))
+    """The first page as a small PNG (empty when PDFium cannot draw it in
+    time), drawn in a child process (``thumb.py`` says why); at most
+    THUMB_CHILDREN at once, so 50 uploads do not start 50 renderers."""
+    target = path.with_name(path.name + ".thumb.png")
+    with _THUMB_SLOTS:
         try:
-            page = pdf[0]
-            width, height = page.get_size()
-            scale = THUMB_SIZE / max(width, height, 1)
-            bitmap = page.render(scale=min(scale, 2.0))
-            image = bitmap.to_pil()
-            buf = io.BytesIO()
-            image.save(buf, format="PNG", optimize=True)
-            return buf.getvalue(), image.width, image.height
-        finally:
-            pdf.close()
-    except Exception:  # noqa: BLE001 - no preview is fine; the file is still served
+            done = subprocess.run([sys.executable, "-I", THUMBNAILER, str(path), str(target), str(THUMB_SIZE)],
+                                  capture_output=True, timeout=THUMB_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            return b"", 0, 0
+    if done.returncode != 0 or not target.exists():
         return b"", 0, 0
+    data = target.read_bytes()
+    target.unlink(missing_ok=True)
+    try:
+        width, height = thumb_size(data)
+    except Exception:  # noqa: BLE001 - not a PNG after all: no preview
+        return b"", 0, 0
+    return data, width, height
 
 
 def thumb_size(data: bytes) -> tuple[int, int]:
