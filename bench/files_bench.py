@@ -169,8 +169,8 @@ def _rss_tree(pid: int, *, children_too: bool = True) -> int:
     try:
         proc = psutil.Process(pid)
         procs = [proc, *proc.children(recursive=True)]
-        if not children_too:
-            procs = [p for p in procs if "extract.py" not in " ".join(p.cmdline())]
+        if not children_too:  # without the extraction and preview children
+            procs = [p for p in procs if not any(x in " ".join(p.cmdline()) for x in ("extract.py", "thumb.py"))]
         return sum(p.memory_info().rss for p in procs)
     except psutil.Error:
         return 0
@@ -270,7 +270,7 @@ async def run_upload(n: int, mb: int, probes: int) -> int:
         print(f"uploads: {n} x {mb} MB in {wall:.1f} s (HTTP statuses {statuses}); attachments recorded: {stored}"
               "")
         print(f"backend memory: {base_rss / 2**20:.0f} MiB before, peak {peak[0] / 2**20:.0f} MiB "
-              f"(+{(peak[0] - base_rss) / 2**20:.0f} MiB with the extraction children; "
+              f"(+{(peak[0] - base_rss) / 2**20:.0f} MiB with the extraction and preview children; "
               f"+{(peak_app[0] - base_rss) / 2**20:.0f} MiB gunicorn and its worker alone)")
         if loads:
             print(f"channel page loads during the uploads: {len(loads)}, p50 {statistics.median(loads):.0f} ms, "

@@ -354,7 +354,7 @@ def test_pdf_and_word_text_is_found_by_search_with_the_file_name(session: Sessio
                                                                  db_url: str) -> None:
     user = make_user(session)
     channel = make_channel(session)
-    pdf, _ = _attached(session, user, channel, "移行手順書.pdf", make_pdf(PDF_TEXT), tmp_path)
+    pdf, pdf_post = _attached(session, user, channel, "移行手順書.pdf", make_pdf(PDF_TEXT), tmp_path)
     doc, _ = _attached(session, user, channel, "会議メモ.docx", make_docx(["議題は住民記録システムの標準化"]),
                        tmp_path)
     assert attachments.text_status(session, pdf.id)[0] == "pending"
@@ -366,6 +366,7 @@ def test_pdf_and_word_text_is_found_by_search_with_the_file_name(session: Sessio
     page = search.search(session, user, "費用の見積", only_files)
     assert [h.title for h in page.hits] == ["移行手順書.pdf"]
     assert "<mark>" in page.hits[0].snippet_html
+    assert page.hits[0].ref_id == pdf_post.id and f"m={pdf_post.id}" in page.hits[0].link
     assert [h.title for h in search.search(session, user, "住民記録", only_files).hits] == ["会議メモ.docx"]
     # The message itself says 資料です: with the filter, only files are listed.
     assert search.search(session, user, "資料", only_files).hits == []

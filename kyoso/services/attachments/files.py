@@ -461,8 +461,8 @@ def _file_link(doc: SearchDoc, slug: str) -> str:
     return routes.message(slug, thread, thread) if slug else routes.HOME
 
 
-def describe_hits(session: Session, docs: list[SearchDoc]) -> dict[int, str]:
-    """doc id -> the file name, for file hits a member may still see."""
+def describe_hits(session: Session, docs: list[SearchDoc]) -> dict[int, tuple[str, int]]:
+    """doc id -> (the file name, its message), for file hits a member may still see."""
     ids = [d.ref_id for d in docs]
     rows = session.exec(
         select(Attachment, Message, User)
@@ -470,7 +470,8 @@ def describe_hits(session: Session, docs: list[SearchDoc]) -> dict[int, str]:
         .join(User, User.id == Message.author_id)  # type: ignore[arg-type]
         .where(col(Attachment.id).in_(ids))
     ).all()
-    ok = {a.id: a.name for a, m, author in rows if m.is_visible and author.status == UserStatus.active}
+    ok = {a.id: (a.name, m.id or 0) for a, m, author in rows
+          if m.is_visible and author.status == UserStatus.active}
     return {d.id or 0: ok[d.ref_id] for d in docs if d.ref_id in ok}
 
 

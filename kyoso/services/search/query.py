@@ -87,9 +87,10 @@ class DocKind:
     label: str
     # The page that shows the item: (document, channel slug) -> path.
     link: Callable[[SearchDoc, str], str]
-    # (session, documents of this kind) -> {document id: title} for those a
-    # member may still see; the others are left out of the hits.
-    describe: Callable[[Session, list[SearchDoc]], dict[int, str]] | None = None
+    # (session, documents of this kind) -> {document id: (title, message id)}
+    # for those a member may still see; the others are left out of the hits.
+    # A message id makes the hit point at that message (a file on a post).
+    describe: Callable[[Session, list[SearchDoc]], dict[int, tuple[str, int]]] | None = None
 
 
 def _message_link(doc: SearchDoc, slug: str) -> str:
@@ -100,7 +101,8 @@ KINDS: dict[str, DocKind] = {MESSAGE: DocKind("メッセージ", _message_link)}
 
 
 def register_kind(kind: str, label: str, link: Callable[[SearchDoc, str], str],
-                  describe: Callable[[Session, list[SearchDoc]], dict[int, str]] | None = None) -> None:
+                  describe: Callable[[Session, list[SearchDoc]], dict[int, tuple[str, int]]] | None = None
+                  ) -> None:
     """Make another kind of item (an announcement, a poll, a file) show in results."""
     KINDS[kind] = DocKind(label, link, describe)
 
@@ -240,7 +242,7 @@ def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[
     message_ids = {d.ref_id for d in docs.values() if d.kind == MESSAGE}
     message_ids |= {d.thread_id for d in docs.values() if d.kind == MESSAGE and d.thread_id}
     msgs = {m.id: m for m in session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()}
-    titles: dict[int, str] = {}
+    titles: dict[int, tuple[str, int]] = {}
     for kind in {d.kind for d in docs.values()}:
         describe = KINDS[kind].describe if kind in KINDS else None
         if describe is not None:
@@ -263,7 +265,10 @@ def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[
         if spec.describe is not None:
             if doc.id not in titles:
                 continue  # no longer visible to members
-            hit.title = titles[doc.id or 0]
+            hit.title, message_id = titles[doc.id or 0]
+            if message_id and channel is not None:
+                hit.ref_id = message_id
+                hit.link = routes.message(channel.slug, message_id, doc.thread_id or message_id)
         person = people.get(doc.author_id)
         if person is not None:
             hit.author_name, hit.org_name = person[0].name, person[1].display_name
