@@ -91,3 +91,34 @@ async def test_attach_preview_download_and_search_a_pdf_and_a_photo(app: App, br
     await expect(hit.first).to_contain_text(f"{tag}方式")
     await a.context.close()
     await b.context.close()
+
+
+async def test_paste_an_image_remove_it_and_paste_again(app: App, browser: Browser) -> None:
+    tag = kana_tag()
+    png = make_image("PNG", (120, 90))
+    a = await open_as(browser, app, NAHA, "/c/gen-ai")
+    await wait_hydrated(a)
+    box = a.get_by_test_id("composer-input")
+
+    async def paste() -> None:
+        await box.evaluate(
+            """(el, bytes) => {
+                const dt = new DataTransfer();
+                dt.items.add(new File([new Uint8Array(bytes)], 'image.png', {type: 'image/png'}));
+                el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));
+            }""", list(png))
+
+    await paste()
+    pending = a.get_by_test_id("attach-pending")
+    await expect(pending).to_have_count(1, timeout=20000)
+    await expect(pending).to_contain_text("貼り付け画像.png")
+    await pending.get_by_test_id("attach-remove").click()
+    await expect(pending).to_have_count(0)
+    await paste()
+    await expect(pending).to_have_count(1, timeout=20000)
+    await box.fill(f"画面のスクリーンショットです {tag}")
+    await a.get_by_test_id("composer-send").click()
+    post = a.get_by_test_id("message").filter(has_text=tag)
+    await expect(post.get_by_test_id("attachment")).to_have_count(1)
+    await expect(post.get_by_test_id("attachment-preview")).to_have_attribute("alt", "貼り付け画像.png")
+    await a.context.close()
