@@ -12,6 +12,7 @@ from kyoso.db import read_scope
 from kyoso.ops import http as ops_http
 from kyoso.ops import metrics, reflex_hooks
 from kyoso.pages.account import forgot_page, reset_page, verify_page
+from kyoso.files_route import mount_files
 from kyoso.pages.admin import admin_page
 from kyoso.pages.admin_mail import admin_mail_page
 from kyoso.pages.auth import login_page, signup_page
@@ -72,6 +73,7 @@ metrics.track_queue_depth("mail_outbox", _outbox_depth)
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 mount_unsubscribe(app)
+mount_files(app)
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,

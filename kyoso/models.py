@@ -739,3 +739,66 @@ def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: boo
     if type_ == "index" and name in ENGINE_SPECIFIC_INDEXES:
         return False
     return True
+
+
+# ---------------------------------------------------------------------------
+# Attachments (services/attachments)
+# ---------------------------------------------------------------------------
+
+
+class FileBlob(SQLModel, table=True):
+    """One stored file content, kept once per SHA-256 of what is stored (an
+    image after its metadata was stripped). Several attachments may share it.
+    Where the bytes are is the storage's business (``storage``): a local
+    directory, or ``file_chunk`` rows in the database."""
+
+    __tablename__ = "file_blob"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    size: int
+    mime: str = Field(max_length=100)
+    kind: str = Field(max_length=10)  # image | pdf | office | text
+    storage: str = Field(default="local", max_length=10)  # local | database
+    # A small preview (an image's or a PDF's first page), itself a blob.
+    thumb_id: int | None = Field(default=None, foreign_key="file_blob.id")
+    width: int = Field(default=0)
+    height: int = Field(default=0)
+    # Text for search: pending -> done | failed | none (nothing to extract).
+    text_status: str = Field(default="none", max_length=10, index=True)
+    text: str = Field(default="", sa_type=sa.Text)
+    text_error: str = Field(default="", max_length=300)
+    claimed_at: datetime | None = _ts_opt()
+    created_at: datetime = _ts()
+
+
+class FileChunk(SQLModel, table=True):
+    """The bytes of a blob kept in the database (``KYOSO_FILES_STORAGE=database``),
+    in chunks of 1 MiB so neither upload nor download holds a file in memory."""
+
+    __tablename__ = "file_chunk"
+
+    blob_id: int = Field(foreign_key="file_blob.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class Attachment(SQLModel, table=True):
+    """A file a member attached: first pending (uploaded, not yet sent), then
+    on one message, announcement or 説明会. Who may download it follows what
+    it is attached to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    blob_id: int = Field(foreign_key="file_blob.id", index=True)
+    uploader_id: int = Field(foreign_key="user.id")
+    name: str = Field(max_length=200)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    announcement_id: int | None = Field(default=None, foreign_key="announcement.id", index=True)
+    briefing_id: int | None = Field(default=None, foreign_key="briefing.id", index=True)
+    created_at: datetime = _ts()
+    attached_at: datetime | None = _ts_opt()
+
+    __table_args__ = (
+        # The daily upload quota sums a member's recent uploads.
+        sa.Index("ix_attachment_uploader_id_created_at", "uploader_id", "created_at"),
+    )

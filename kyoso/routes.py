@@ -25,6 +25,8 @@ VERIFY = "/verify"  # ?token=
 SETTINGS = "/settings"
 ADMIN_MAIL = "/admin/mail"
 UNSUBSCRIBE = "/unsubscribe"  # ?token= (a backend route: kyoso/unsubscribe_route.py)
+# Attachments, served by the backend (kyoso/files_route.py), never as static files.
+FILES = "/files"
 
 
 def channel(slug: str) -> str:
@@ -57,3 +59,11 @@ def survey(survey_id: int) -> str:
 
 def poll(poll_id: int) -> str:
     return f"/polls/{poll_id}"
+
+
+def file(attachment_id: int) -> str:
+    return f"{FILES}/{attachment_id}"
+
+
+def file_preview(attachment_id: int) -> str:
+    return f"{FILES}/{attachment_id}/preview"

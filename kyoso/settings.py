@@ -65,6 +65,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(c.strip() for c in value.split(",") if c.strip())
         return value
+    # Attachments (services/attachments). Where files are kept: a local
+    # directory (one node, the default) or "database" (in PostgreSQL or the
+    # SQLite file: several nodes share nothing but the database).
+    files_dir: Path = PROJECT_ROOT / "data" / "files"
+    files_storage: str = "local"
+    # Largest file a member may attach, and how much one member may upload in 24 hours.
+    max_upload_mb: int = 20
+    daily_upload_mb: int = 200
+    # Optional virus scan: a command given the file's path as its last
+    # argument (e.g. "clamdscan --no-summary"); a non-zero exit refuses the file.
+    scan_cmd: str = ""
 
     @field_validator("allowed_email_domains", mode="before")
     @classmethod

@@ -1,6 +1,7 @@
 """Work on a clock, in each worker: polls close at their deadline, briefing
 reminders go out the day before, mail is queued (services/mail/jobs.py) and
 sent (services/mail/sender.py, its own loop), SQLite's write-ahead log is checkpointed,
+the text of attached files is extracted for search, unsent uploads are collected,
 expired sessions and old rate-limit counts are deleted, and the garbage
 collector's full pass runs (``realtime/transport.py`` says why on a clock). Each step is idempotent (a row changes once),
 so several workers doing it at the same time cannot double anything."""
@@ -15,7 +16,7 @@ import time
 from kyoso import realtime
 from kyoso.db import checkpoint, session_scope
 from kyoso.realtime.transport import FULL_GC_SECONDS
-from kyoso.services import accounts, briefings, events, polls, ratelimit
+from kyoso.services import accounts, attachments, briefings, events, polls, ratelimit
 from kyoso.services.events import Event
 from kyoso.services.mail import jobs as mail_jobs
 from kyoso.services.mail import sender as mail_sender
@@ -36,6 +37,7 @@ def run_once() -> list[Event]:
         if _rounds % 360 == 1:  # about hourly: rows nobody reads any more
             ratelimit.prune(session)
             accounts.purge_expired_sessions(session)
+            attachments.collect_orphans(session)
     changed = events.take(session)
     try:  # its own transaction: a failure here must not hold back the steps above
         with session_scope() as mail_session:
@@ -44,6 +46,9 @@ def run_once() -> list[Event]:
     except Exception:  # noqa: BLE001 - the next round retries
         logger.exception("mail jobs failed")
     checkpoint()
+    # Text of attached files for search: a few per round, each in a child
+    # process (a broken file fails alone), outside any transaction.
+    attachments.extract_pending(max_files=4)
     return changed
 
 

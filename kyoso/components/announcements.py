@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from kyoso.components.attachments import attach_zone, attachment_list
 from kyoso.components.ui import card, field, form_error, tid
 from kyoso.services.announcements import CATEGORIES, AnnouncementView
 from kyoso.states.home import HomeState
@@ -26,6 +27,7 @@ def announcement_card(a: rx.Var[AnnouncementView]) -> rx.Component:
                 a.channels.join("、"), size="1", color=MUTED),
         rx.box(rx.html(a.body_html), class_name="kyoso-md", margin_top="0.3em",
                style={"max_height": "9em", "overflow": "hidden", "font_size": "0.95em"}),
+        rx.cond(a.attachments.length() > 0, attachment_list(a.attachments)),
         rx.hstack(
             rx.link("チャンネルで見る", href=a.link, size="1"),
             rx.cond(a.unread, rx.button("既読にする", size="1", variant="ghost",
@@ -58,6 +60,7 @@ def publish_form() -> rx.Component:
                                          custom_attrs=tid("announcement-title")), html_for="ann-title"),
                 field("本文", rx.text_area(name="body", id="ann-body", rows="5", width="100%",
                                          custom_attrs=tid("announcement-body")), html_for="ann-body"),
+                attach_zone("announcement"),
                 rx.hstack(
                     field("分類", rx.el.select(
                         *[rx.el.option(label, value=key) for key, label in CATEGORIES.items()],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from kyoso.components.attachments import attach_zone, attachment_list
 from kyoso.components.polls import poll_card
 from kyoso.components.ui import tid
 from kyoso.services.messages import DELETED_TEXT, HIDDEN_TEXT, MessageView, StampView
@@ -232,6 +233,7 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
                 _edit_form(),
                 _body(message),
             ),
+            rx.cond(~gone & (message.attachments.length() > 0), attachment_list(message.attachments)),
             rx.cond(~gone & (message.poll_id > 0), poll_card(message.poll_id)),
             rx.cond(~gone & (message.survey_id > 0), rx.link(
                 rx.button(rx.icon("clipboard_list", size=14), "意見募集に回答する・結果を見る", size="2",
@@ -299,7 +301,8 @@ def report_dialog() -> rx.Component:
 
 
 def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeholder: rx.Var | str,
-             input_testid: str, send_testid: str, disabled: rx.Var | bool = False) -> rx.Component:
+             input_testid: str, send_testid: str, disabled: rx.Var | bool = False,
+             attach_slot: str = "") -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.cond(
@@ -332,6 +335,7 @@ def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeho
                 aria_label=placeholder if isinstance(placeholder, str) else "メッセージ",
                 style={"resize": "vertical"},
             ),
+            attach_zone(attach_slot) if attach_slot else rx.fragment(),
             rx.hstack(
                 rx.text("Ctrl+Enterで送信 ・ **太字** _斜体_ > 引用 `コード` ・ @で呼びかけ",
                         size="1", color=MUTED, style={"overflow": "hidden", "text_overflow": "ellipsis",

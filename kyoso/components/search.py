@@ -55,6 +55,9 @@ def search_hit(h: rx.Var[SearchHit]) -> rx.Component:
                 question_badges(h.resolved, h.is_question, h.is_answer),
                 align="center", spacing="2", wrap="wrap",
             ),
+            rx.cond(h.title != "", rx.hstack(
+                rx.icon("paperclip", size=14), rx.text(h.title, size="2", weight="bold"),
+                spacing="1", align="center", custom_attrs=tid("search-file-name"))),
             rx.box(rx.html(h.snippet_html), class_name="kyoso-snippet"),
             rx.hstack(
                 rx.text(h.author_name, size="1", weight="medium", color="var(--gray-12)"),

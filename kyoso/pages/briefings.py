@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from kyoso.components.attachments import attach_zone, attachment_list
 from kyoso.components.layout import shell
 from kyoso.realtime.bridge import live_bridge
 from kyoso.components.polls import poll_card
@@ -58,6 +59,7 @@ def _create_form() -> rx.Component:
                 field("オンラインURL", rx.input(name="online_url", id="b-url", width="100%",
                                               placeholder="https://"), html_for="b-url"),
                 field("会場", rx.input(name="place", id="b-place", width="100%"), html_for="b-place"),
+                field("資料（任意）", attach_zone("briefing")),
                 field("まとめを投稿するチャンネル", rx.el.select(
                     rx.el.option("（なし）", value=""),
                     rx.foreach(L.channels, lambda c: rx.el.option(c[1], value=c[0])),
@@ -200,6 +202,7 @@ def briefing_page() -> rx.Component:
                 rx.text(b.when, " ・ ", rx.cond(b.place != "", b.place, "オンライン"), " ・ 主催: ", b.organiser,
                         "（", b.organiser_org, "）", size="2"),
                 rx.text(b.description, size="2", white_space="pre-wrap"),
+                rx.cond(B.materials.length() > 0, attachment_list(B.materials)),
                 rx.cond(b.online_url != "", rx.link("オンライン会場を開く", href=b.online_url, is_external=True,
                                                    size="2")),
                 rx.hstack(

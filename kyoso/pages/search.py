@@ -53,6 +53,13 @@ def _filters() -> rx.Component:
             style={"display": "flex", "gap": "0.4em", "align_items": "center", "height": "32px",
                    "align_self": "flex-end"},
         ),
+        rx.el.label(
+            rx.el.input(type="checkbox", name="files", default_checked=SearchState.files_only,
+                        custom_attrs=tid("search-files-only")),
+            rx.text("ファイルのみ", size="2"),
+            style={"display": "flex", "gap": "0.4em", "align_items": "center", "height": "32px",
+                   "align_self": "flex-end"},
+        ),
         wrap="wrap", align="end", width="100%", style={"gap": "0.75em 1.25em"},
     )
 

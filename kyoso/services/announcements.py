@@ -3,7 +3,7 @@ national staff and 運営 to one or more channels, and a home feed with read mar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,7 +23,8 @@ from kyoso.models import (
     User,
 )
 from kyoso.services import channels as channel_rules
-from kyoso.services import markup, messages
+from kyoso.services import attachments, markup, messages
+from kyoso.services.attachments import AttachmentView
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import AnnouncementPublished, MessageChanged, record
 from kyoso.services.mail import jobs as mail_jobs
@@ -61,6 +62,7 @@ class AnnouncementView:
     link: str
     unread: bool
     pinned: bool = False
+    attachments: list[AttachmentView] = field(default_factory=list)
 
 
 def can_publish(user: User) -> bool:
@@ -125,6 +127,7 @@ def views(session: Session, user: User, rows: list[Announcement]) -> list[Announ
     authors = {u.id: (u, o) for u, o in session.exec(
         select(User, Organisation).join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]
         .where(col(User.id).in_({a.author_id for a in rows}))).all()}
+    files = attachments.for_announcements(session, [a.id or 0 for a in rows])
     out = []
     for a in rows:
         u, o = authors.get(a.author_id, (None, None))
@@ -136,7 +139,7 @@ def views(session: Session, user: User, rows: list[Announcement]) -> list[Announ
             author=u.name if u else "", author_org=o.display_name if o else "",
             time=jst_short(a.created_at), time_full=jst_datetime(a.created_at),
             channels=[ch.name for ch, _ in places], link=link, unread=a.id not in read,
-            pinned=any(ac.pinned for _, ac in places),
+            pinned=any(ac.pinned for _, ac in places), attachments=files.get(a.id or 0, []),
         ))
     return out
 

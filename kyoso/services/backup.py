@@ -8,11 +8,18 @@ compressed) and ``pg_restore --clean`` into the configured database, in one
 transaction. The programs come from PATH or Debian's
 /usr/lib/postgresql/<version>/bin; pg_dump must be at least the server's
 version.
+
+Attachments kept in the local directory (``KYOSO_FILES_DIR``) are copied
+beside the database file, into ``<backup>.files/``, after the database: a
+file is never changed once written (it is named by its content hash), so
+every file the copied database refers to is there. Attachments kept in the
+database (``KYOSO_FILES_STORAGE=database``) are inside the copy already.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -30,10 +37,13 @@ BACKUP_DIR = PROJECT_ROOT / "data" / "backups"
 def backup(target: str | None = None, url: str | None = None) -> Path:
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
-        return _backup_sqlite(url, target)
-    if url.startswith("postgresql"):
-        return _backup_postgres(url, target)
-    raise InvalidInput(f"このデータベースのバックアップには対応していません: {sa.engine.make_url(url).drivername}")
+        path = _backup_sqlite(url, target)
+    elif url.startswith("postgresql"):
+        path = _backup_postgres(url, target)
+    else:
+        raise InvalidInput(f"このデータベースのバックアップには対応していません: {sa.engine.make_url(url).drivername}")
+    backup_files(path.with_name(path.name + ".files"))
+    return path
 
 
 def restore(source: str, url: str | None = None) -> None:
@@ -161,3 +171,27 @@ def _restore_postgres(url: str, backup_file: Path) -> None:
     _run([_program("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
           "--single-transaction", "--exit-on-error", *args, str(backup_file)], env,
          "pg_restore による復元")
+
+
+# -- attachments -------------------------------------------------------------
+
+def backup_files(target: Path, source: Path | None = None) -> int:
+    """Copy the local attachment store to ``target`` (hard links when on the
+    same disk: the files never change). Returns how many files were copied."""
+    source = Path(source or get_settings().files_dir)
+    if not source.is_dir():
+        return 0
+    count = 0
+    for path in source.rglob("*"):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(source).parts):
+            continue  # ".<hash>.tmp", ".incoming/": files still being written
+        dest = target / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            continue
+        try:
+            os.link(path, dest)
+        except OSError:
+            shutil.copy2(path, dest)
+        count += 1
+    return count

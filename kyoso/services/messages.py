@@ -17,6 +17,8 @@ from sqlmodel import Session, col, select
 from kyoso import routes
 from kyoso.db import core, utcnow
 from kyoso.models import AuditLog, Channel, Message, Notification, Organisation, Poll, Stamp, Survey, User, UserStatus
+from kyoso.services import attachments
+from kyoso.services.attachments import AttachmentView
 from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit
 from kyoso.services import search as search_index
@@ -69,6 +71,7 @@ class MessageView:
     is_answer: bool
     poll_id: int = 0
     survey_id: int = 0
+    attachments: list[AttachmentView] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -153,6 +156,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
                 answer_of[pid] = aid  # type: ignore[index]
     poll_ids = _attached(session, Poll, ids)
     survey_ids = _attached(session, Survey, ids)
+    files = attachments.for_messages(session, ids)
     now = utcnow()
     out = []
     for m in messages:
@@ -178,6 +182,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
             is_answer=bool(m.parent_id and answer_of.get(m.parent_id) == m.id),
             poll_id=0 if gone else poll_ids.get(m.id or 0, 0),
             survey_id=0 if gone else survey_ids.get(m.id or 0, 0),
+            attachments=[] if gone else files.get(m.id or 0, []),
         ))
     return out
 
@@ -291,11 +296,13 @@ def _resolve_mentions(session: Session, body: str, mention_ids: dict[str, int] |
 def post_message(session: Session, user: User, channel_id: int, body: str, *,
                  parent_id: int | None = None,
                  mention_ids: dict[str, int] | None = None,
-                 rate_limited: bool = True, client_key: str = "") -> Message:
-    """Post a message, or a reply in a thread when ``parent_id`` is given."""
+                 rate_limited: bool = True, client_key: str = "",
+                 file_ids: list[int] | None = None) -> Message:
+    """Post a message, or a reply in a thread when ``parent_id`` is given,
+    with the member's pending uploads ``file_ids`` attached (then the text may be empty)."""
     channel_rules.require_active(user)
     channel = channel_rules.get_channel(session, channel_id)
-    text = clean_text(body, label="メッセージ", max_len=MAX_BODY)
+    text = clean_text(body, label="メッセージ", max_len=MAX_BODY, required=not file_ids)
     parent: Message | None = None
     if parent_id:
         parent = session.get(Message, parent_id)
@@ -327,6 +334,7 @@ def post_message(session: Session, user: User, channel_id: int, body: str, *,
     session.add(channel)
     session.flush()
     search_index.sync_message(session, message)
+    attachments.attach(session, user, list(file_ids or []), message=message)
     events: list[Event] = [MessageChanged(channel_id, message.id, message.parent_id, "posted")]  # type: ignore[arg-type]
     notify: dict[int, tuple[str, str]] = {}
     excerpt = markup.plain_text(text, 80)
@@ -391,6 +399,7 @@ def edit_message(session: Session, user: User, message_id: int, body: str,
 
 def _after_removal(session: Session, message: Message, change: str) -> None:
     search_index.sync_message(session, message)
+    attachments.sync_message(session, message)
     events: list[Event] = [MessageChanged(message.channel_id, message.id or 0, message.parent_id, change)]
     if message.parent_id:
         parent = session.get(Message, message.parent_id)

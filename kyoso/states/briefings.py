@@ -12,9 +12,10 @@ from typing import Any
 import reflex as rx
 
 from kyoso import realtime, routes
-from kyoso.services import announcements, briefing_room, briefings, polls
+from kyoso.services import announcements, attachments, briefing_room, briefings, polls
 from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
+from kyoso.states.attachments import AttachmentState
 from kyoso.states.polls import PollState, poll_input
 from kyoso.states.session import SessionState
 
@@ -66,13 +67,20 @@ class BriefingListState(SessionState):
 
     @rx.event
     async def create(self, form: dict):
+        files = await self.get_state(AttachmentState)  # attachments: the form's pending files
+        file_ids = files.ids("briefing")
+
+        def change(session: Any, user: Any) -> int:
+            briefing_id = briefings.create_briefing(session, user, briefing_input(form)).id or 0
+            attachments.attach_to_briefing(session, user, file_ids, briefing_id)
+            return briefing_id
+
         def created(briefing_id: int) -> Any:
+            files.clear("briefing")
             self.creating = False
             return rx.redirect(routes.briefing(briefing_id))
 
-        return await self._change(
-            lambda session, user: briefings.create_briefing(session, user, briefing_input(form)).id,
-            then=created)
+        return await self._change(change, then=created)
 
 
 @realtime.live("briefing")
@@ -85,6 +93,7 @@ class BriefingState(SessionState):
     live_poll_id: int = 0
     room_polls: list[list[str]] = []  # [id, question] of the briefing's polls (managers)
     questions: list[briefing_room.BriefingQuestionView] = []
+    materials: list[attachments.AttachmentView] = []  # the 説明会's files
     questions_rev: int = 0
     my_votes: list[int] = []
     my_questions: list[int] = []
@@ -119,6 +128,7 @@ class BriefingState(SessionState):
         await self._shell(session, user)
         self.not_found = False
         self.briefing = briefings.view(session, briefing)
+        self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
         self.live_poll_id = briefing.live_poll_id or 0
         self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
         self.attendance = briefing_room.attendance(session, bid)

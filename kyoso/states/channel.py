@@ -15,6 +15,7 @@ import reflex as rx
 from kyoso import realtime
 from kyoso.services import announcements, channels, messages, moderation, people, questions, search, stamps
 from kyoso.services.errors import DomainError
+from kyoso.states.attachments import AttachmentState
 from kyoso.states.polls import PollState
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
@@ -183,14 +184,17 @@ class ChannelState(SessionState):
     async def post(self, form: dict):
         """Start a thread. The composer keeps its text unless the post succeeds."""
         body, ask = str(form.get("body", "")), self.ask_question
+        files = await self._files()  # attachments: the composer's pending files
 
         def change(session: Any, user: Any) -> None:
-            message = messages.post_message(session, user, self.channel.id, body, mention_ids=self._mentions)
+            message = messages.post_message(session, user, self.channel.id, body, mention_ids=self._mentions,
+                                            file_ids=files.ids("composer"))
             if ask:
                 questions.mark_question(session, user, message.id or 0)
             channels.mark_read(session, user, self.channel.id, message.id)
 
         def posted(_: Any) -> Any:
+            files.clear("composer")  # attachments
             self._mentions = {}
             if self.ask_question:
                 self.ask_question = False
@@ -202,13 +206,23 @@ class ChannelState(SessionState):
 
     @rx.event
     async def reply(self, form: dict):
+        files = await self._files()  # attachments: the thread composer's pending files
+
         def sent(_: Any) -> Any:
+            files.clear("thread")  # attachments
             self._mentions = {}
             return rx.set_value("thread-composer", "")
 
         return await self._change(messages.post_message, self.channel.id, str(form.get("body", "")),
                                   parent_id=self.thread_open_id, mention_ids=self._mentions,
-                                  error="thread_error", then=sent)
+                                  file_ids=files.ids("thread"), error="thread_error", then=sent)
+
+    # -- attachments (issue 17): the files pending in this page's composers ---
+
+    async def _files(self) -> AttachmentState:
+        return await self.get_state(AttachmentState)
+
+    # -- end of attachments ----------------------------------------------------
 
     @rx.event
     async def start_edit(self, message_id: int):

@@ -8,9 +8,10 @@ from typing import Any
 import reflex as rx
 
 from kyoso import realtime
-from kyoso.services import announcements
+from kyoso.services import announcements, attachments
 from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
+from kyoso.states.attachments import AttachmentState
 from kyoso.states.session import SessionState
 
 
@@ -71,11 +72,16 @@ class HomeState(SessionState):
     @rx.event
     async def publish(self, form: dict):
         self.notice = ""
+        files = await self.get_state(AttachmentState)  # attachments: the form's pending files
+        file_ids = files.ids("announcement")
+
+        def change(session: Any, user: Any) -> None:
+            announcement = announcements.publish(session, user, announcement_input(form))
+            attachments.attach_to_announcement(session, user, file_ids, announcement.id or 0)
 
         async def published(_: Any) -> Any:
+            files.clear("announcement")
             self.composing = False
             return await self._reload()
 
-        return await self._change(
-            lambda session, user: announcements.publish(session, user, announcement_input(form)),
-            notice="お知らせを出しました。", then=published)
+        return await self._change(change, notice="お知らせを出しました。", then=published)

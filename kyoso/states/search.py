@@ -30,6 +30,7 @@ class SearchState(SessionState):
     date_from: str = ""
     date_to: str = ""
     resolved_only: bool = False
+    files_only: bool = False
     hits: list[search.SearchHit] = []
     more: bool = False
     searched: bool = False
@@ -45,20 +46,22 @@ class SearchState(SessionState):
     @rx.var
     def filtered(self) -> bool:
         return bool(self.channel or self.org or self.prefecture or self.date_from or self.date_to
-                    or self.resolved_only)
+                    or self.resolved_only or self.files_only)
 
     def _params(self) -> dict[str, str]:
         q = self.router.url.query_parameters
-        return {k: str(q.get(k, "") or "")[:200] for k in (*_FIELDS, "resolved")}
+        return {k: str(q.get(k, "") or "")[:200] for k in (*_FIELDS, "resolved", "files")}
 
     def _current(self) -> dict[str, str]:
         return {"q": self.query, "channel": self.channel, "org": self.org, "pref": self.prefecture,
-                "from": self.date_from, "to": self.date_to, "resolved": "1" if self.resolved_only else ""}
+                "from": self.date_from, "to": self.date_to, "resolved": "1" if self.resolved_only else "",
+                "files": "1" if self.files_only else ""}
 
     def _run(self, session: Any, user: Any, *, more: bool = False) -> None:
         filters = search.make_filters(
             session, channel=self.channel, org=self.org, prefecture=self.prefecture,
-            date_from=self.date_from, date_to=self.date_to, resolved_only=self.resolved_only)
+            date_from=self.date_from, date_to=self.date_to, resolved_only=self.resolved_only,
+            files_only=self.files_only)
         page = search.search(session, user, self.query, filters,
                              before_id=self._next_before if more else None)
         self.hits = (self.hits + page.hits) if more else page.hits
@@ -72,6 +75,7 @@ class SearchState(SessionState):
         self.query, self.channel, self.org = p["q"], p["channel"], p["org"]
         self.prefecture, self.date_from, self.date_to = p["pref"], p["from"], p["to"]
         self.resolved_only = p["resolved"] == "1"
+        self.files_only = p["files"] == "1"
         self.form_key = search_url(p)
         self.searched = any(p.values())
         self.hits, self.more = [], False
@@ -92,6 +96,7 @@ class SearchState(SessionState):
             "org": str(form.get("org", "")).strip(), "pref": str(form.get("pref", "")),
             "from": str(form.get("from", "")), "to": str(form.get("to", "")),
             "resolved": "1" if form.get("resolved") in (True, "on", "true", "1") else "",
+            "files": "1" if form.get("files") in (True, "on", "true", "1") else "",
         }
         if values == self._current() and self.searched:
             return SearchState.open_search  # the same URL: search again

@@ -86,6 +86,9 @@ async def _settle(value: Any) -> Any:
 @realtime.identity
 class SessionState(rx.State):
     token: str = rx.LocalStorage("", name="kyoso_session", sync=True)
+    # The same token as a cookie for /files only, so a download link or an
+    # <img> can be checked by the file route (kyoso/files_route.py says why).
+    files_key: str = rx.Cookie("", name="kyoso_files", path="/files", same_site="strict", max_age=14 * 86400)
     me: Me = Me()
 
     @rx.var
@@ -118,6 +121,8 @@ class SessionState(rx.State):
         try:
             with read_scope() as session:
                 user = self._user(session)
+                if self.files_key != self.token:
+                    self.files_key = self.token
                 if shell:
                     await self._shell(session, user)
                 if load is not None:
@@ -243,6 +248,7 @@ class SessionState(rx.State):
             with session_scope() as session:
                 accounts.end_session(session, self.token)
         self.token = ""
+        self.files_key = ""
         self.me = Me()
         return rx.redirect(routes.LOGIN, replace=True)
 
@@ -250,6 +256,7 @@ class SessionState(rx.State):
     async def logout_everywhere(self):
         await self._change(accounts.end_all_sessions, error="")
         self.token = ""
+        self.files_key = ""
         self.me = Me()
         return rx.redirect(routes.LOGIN, replace=True)
 

@@ -71,6 +71,7 @@ def start_app(tmp: Path, *, extra_env: dict[str, str] | None = None, port: int |
     env = dict(os.environ)
     env.update({
         "KYOSO_DATABASE_URL": db_url,
+        "KYOSO_FILES_DIR": str(tmp / "files"),
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
         "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",

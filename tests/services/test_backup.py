@@ -118,3 +118,26 @@ def test_restore_refuses_what_is_not_a_backup(db_url: str, tmp_path: Path) -> No
     with pytest.raises(InvalidInput, match="見つかりません"):
         backup.restore(str(tmp_path / "missing.dump"), url=db_url)
     assert _bodies(db_url) == before
+def test_backup_includes_the_attached_files(db_url: str, session: Session, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    if not db_url.startswith("sqlite"):
+        return
+    import io  # noqa: PLC0415 - only this test uploads
+
+    from kyoso.services import attachments  # noqa: PLC0415
+    from kyoso.settings import get_settings  # noqa: PLC0415
+
+    monkeypatch.setenv("KYOSO_FILES_DIR", str(tmp_path / "files"))
+    get_settings.cache_clear()
+    user = make_user(session)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    view = attachments.add_upload(session, user, attachments.prepare(io.BytesIO("議事録".encode()), "議事録.txt",
+                                                                      scratch))
+    session.commit()
+    path = backup.backup(str(tmp_path / "copy.db"), url=db_url)
+    copied = [p for p in (tmp_path / "copy.db.files").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in copied] == ["議事録".encode()]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM attachment WHERE id = ?", (view.id,)).fetchone() == ("議事録.txt",)
+    get_settings.cache_clear()

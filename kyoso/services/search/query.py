@@ -41,11 +41,12 @@ class SearchFilters:
     date_from: date | None = None  # JST days, both inclusive
     date_to: date | None = None
     resolved_only: bool = False  # only threads of questions that have an answer
+    files_only: bool = False  # only attached files (「ファイルのみ」)
 
     @property
     def any(self) -> bool:
         return bool(self.channel_id or self.org_codes or self.prefecture_code or self.date_from
-                    or self.date_to or self.resolved_only)
+                    or self.date_to or self.resolved_only or self.files_only)
 
 
 @dataclass
@@ -66,6 +67,8 @@ class SearchHit:
     is_question: bool = False
     resolved: bool = False
     is_answer: bool = False
+    # What the hit is called when it has a name of its own (a file's name).
+    title: str = ""
 
 
 @dataclass
@@ -84,6 +87,10 @@ class DocKind:
     label: str
     # The page that shows the item: (document, channel slug) -> path.
     link: Callable[[SearchDoc, str], str]
+    # (session, documents of this kind) -> {document id: (title, message id)}
+    # for those a member may still see; the others are left out of the hits.
+    # A message id makes the hit point at that message (a file on a post).
+    describe: Callable[[Session, list[SearchDoc]], dict[int, tuple[str, int]]] | None = None
 
 
 def _message_link(doc: SearchDoc, slug: str) -> str:
@@ -93,9 +100,11 @@ def _message_link(doc: SearchDoc, slug: str) -> str:
 KINDS: dict[str, DocKind] = {MESSAGE: DocKind("メッセージ", _message_link)}
 
 
-def register_kind(kind: str, label: str, link: Callable[[SearchDoc, str], str]) -> None:
-    """Make another kind of item (an announcement, a poll) show in results."""
-    KINDS[kind] = DocKind(label, link)
+def register_kind(kind: str, label: str, link: Callable[[SearchDoc, str], str],
+                  describe: Callable[[Session, list[SearchDoc]], dict[int, tuple[str, int]]] | None = None
+                  ) -> None:
+    """Make another kind of item (an announcement, a poll, a file) show in results."""
+    KINDS[kind] = DocKind(label, link, describe)
 
 
 # -- filters as typed ----------------------------------------------------------
@@ -136,7 +145,8 @@ def resolve_orgs(session: Session, text: str) -> tuple[str, ...]:
 
 
 def make_filters(session: Session, *, channel: str = "", org: str = "", prefecture: str = "",
-                 date_from: str = "", date_to: str = "", resolved_only: bool = False) -> SearchFilters:
+                 date_from: str = "", date_to: str = "", resolved_only: bool = False,
+                 files_only: bool = False) -> SearchFilters:
     """Filters from what the search form sent (strings), checked."""
     channel_id = None
     if channel:
@@ -150,7 +160,7 @@ def make_filters(session: Session, *, channel: str = "", org: str = "", prefectu
         raise InvalidInput("開始日は終了日より前にしてください。", field="date")
     return SearchFilters(channel_id=channel_id, org_codes=resolve_orgs(session, org),
                          prefecture_code=pref, date_from=start, date_to=end,
-                         resolved_only=bool(resolved_only))
+                         resolved_only=bool(resolved_only), files_only=bool(files_only))
 
 
 def _jst_start(day: date) -> datetime:
@@ -172,6 +182,8 @@ def _conditions(f: SearchFilters) -> list[sa.ColumnElement[bool]]:
         out.append(col(d.created_at) >= _jst_start(f.date_from))
     if f.date_to:
         out.append(col(d.created_at) < _jst_start(f.date_to + timedelta(days=1)))
+    if f.files_only:
+        out.append(col(d.kind) == "file")
     if f.resolved_only:
         out.append(col(d.kind) == MESSAGE)
         out.append(col(d.thread_id).in_(
@@ -230,6 +242,11 @@ def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[
     message_ids = {d.ref_id for d in docs.values() if d.kind == MESSAGE}
     message_ids |= {d.thread_id for d in docs.values() if d.kind == MESSAGE and d.thread_id}
     msgs = {m.id: m for m in session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()}
+    titles: dict[int, tuple[str, int]] = {}
+    for kind in {d.kind for d in docs.values()}:
+        describe = KINDS[kind].describe if kind in KINDS else None
+        if describe is not None:
+            titles.update(describe(session, [d for d in docs.values() if d.kind == kind]))
     now = utcnow()
     out = []
     for doc_id in doc_ids:
@@ -245,6 +262,13 @@ def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[
             author_name="", org_name="", time=jst_short(doc.created_at, now),
             time_full=jst_datetime(doc.created_at), snippet_html=snippet_html(doc.body, parsed.marks),
         )
+        if spec.describe is not None:
+            if doc.id not in titles:
+                continue  # no longer visible to members
+            hit.title, message_id = titles[doc.id or 0]
+            if message_id and channel is not None:
+                hit.ref_id = message_id
+                hit.link = routes.message(channel.slug, message_id, doc.thread_id or message_id)
         person = people.get(doc.author_id)
         if person is not None:
             hit.author_name, hit.org_name = person[0].name, person[1].display_name
