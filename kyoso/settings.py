@@ -28,10 +28,21 @@ class Settings(BaseSettings):
 
     # Login sessions.
     session_days: int = 14
-    # Failed logins per e-mail address or per client address within the window
-    # before further attempts are refused for the rest of the window.
+    # Failed logins within the window before further attempts are refused for
+    # the rest of it (services/accounts.py, "Login throttling"):
+    # per account from one client address, and per browser that logged in
+    # before (its device token); failures elsewhere never lock those out.
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
+    # Per client address, all accounts together: generous, since a whole
+    # 自治体 may reach kyoso through one LGWAN gateway address.
+    login_max_failures_per_address: int = 200
+    # Per account from browsers that never logged in to it, all addresses
+    # together (slows guessing from many addresses; 0 turns it off).
+    login_max_failures_per_account: int = 50
+    # Reverse proxies in front of kyoso that append X-Forwarded-For: the client
+    # address is that many entries from the right. 0: the header is ignored.
+    trusted_proxy_hops: int = 0
 
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True

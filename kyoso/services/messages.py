@@ -165,7 +165,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
             body = ""
         out.append(MessageView(
             id=m.id or 0, channel_id=m.channel_id, parent_id=m.parent_id or 0,
-            author_id=m.author_id,
+            author_id=0 if gone else m.author_id,  # a hidden post does not say whose it was
             author_name="" if gone else (user.name if user else "退会したメンバー"),
             org_name="" if gone or org is None else org.display_name,
             department="" if gone or user is None else user.department,

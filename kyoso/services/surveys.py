@@ -21,7 +21,7 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import affiliation, messages
+from kyoso.services import affiliation, messages, visibility
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.text import clean_line, clean_text
@@ -110,12 +110,20 @@ def get_survey(session: Session, survey_id: int) -> Survey:
 
 
 def is_closed(survey: Survey) -> bool:
-    return survey.closed_at is not None or (survey.deadline is not None and survey.deadline <= utcnow())
+    return visibility.survey_closed(survey)
 
 
-def can_see_results(user: User, survey: Survey) -> bool:
-    return user.status == UserStatus.active and (
-        user.is_staff or user.id == survey.author_id or is_closed(survey))
+def get_visible(session: Session, user: User, survey_id: int) -> Survey:
+    """The survey, if the member may open it (``visibility.can_view_survey``):
+    one hidden or deleted with its message is not found, except by 運営 and its author."""
+    survey = get_survey(session, survey_id)
+    if not visibility.can_view_survey(session, user, survey):
+        raise NotFound("意見募集が見つかりません。")
+    return survey
+
+
+def can_see_results(session: Session, user: User, survey: Survey) -> bool:
+    return visibility.can_see_survey_results(session, user, survey)
 
 
 def _check(data: SurveyInput) -> SurveyInput:
@@ -169,7 +177,7 @@ def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
 
 def view(session: Session, user: User, survey_id: int) -> SurveyView:
     channel_rules.require_active(user)
-    s = get_survey(session, survey_id)
+    s = get_visible(session, user, survey_id)
     responses = int(session.exec(select(sa.func.count()).select_from(SurveyResponse)
                                  .where(SurveyResponse.survey_id == survey_id)).one())
     return SurveyView(
@@ -179,7 +187,7 @@ def view(session: Session, user: User, survey_id: int) -> SurveyView:
         questions=[QuestionView(q.id or 0, q.position, q.kind, KINDS[q.kind], q.prompt,
                                 [c for c in q.choices.split("\n") if c], q.required)
                    for q in _questions(session, survey_id)],
-        responses=responses if can_see_results(user, s) else 0,
+        responses=responses if can_see_results(session, user, s) else 0,
     )
 
 
@@ -187,7 +195,7 @@ def respond(session: Session, user: User, survey_id: int, answers: dict[int, obj
     """Answer, or change one's answers until the deadline. ``answers`` maps a
     question id to: a list of choice positions, a scale 1-5, or a text."""
     channel_rules.require_active(user)
-    survey = get_survey(session, survey_id)
+    survey = get_visible(session, user, survey_id)
     if is_closed(survey):
         raise NotAllowed("この意見募集は締め切られています。")
     rows: list[SurveyAnswer] = []
@@ -244,6 +252,7 @@ def respond(session: Session, user: User, survey_id: int, answers: dict[int, obj
 
 def my_answers(session: Session, user: User, survey_id: int) -> dict[str, str]:
     """My current answers as form values: "q<ID>" → value (choices "0,2")."""
+    get_visible(session, user, survey_id)
     response = session.exec(select(SurveyResponse).where(
         SurveyResponse.survey_id == survey_id, SurveyResponse.user_id == user.id)).first()
     if response is None:
@@ -255,7 +264,7 @@ def my_answers(session: Session, user: User, survey_id: int) -> dict[str, str]:
 
 
 def set_closed(session: Session, user: User, survey_id: int, closed: bool) -> None:
-    survey = get_survey(session, survey_id)
+    survey = get_visible(session, user, survey_id)
     if not (user.is_staff or user.id == survey.author_id) or user.status != UserStatus.active:
         raise NotAllowed("締め切れるのは作成者と運営だけです。")
     survey.closed_at = utcnow() if closed else None
@@ -265,8 +274,8 @@ def set_closed(session: Session, user: User, survey_id: int, closed: bool) -> No
 
 
 def results(session: Session, user: User, survey_id: int, *, text_filter: str = "") -> list[QuestionResult]:
-    survey = get_survey(session, survey_id)
-    if not can_see_results(user, survey):
+    survey = get_visible(session, user, survey_id)
+    if not can_see_results(session, user, survey):
         raise NotAllowed("結果は締め切り後に公開されます。")
     rows = session.exec(
         select(SurveyAnswer, Organisation)
@@ -332,7 +341,7 @@ def respondents_by_region(session: Session, survey_id: int) -> list[list[str]]:
 def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str], list[list[str]]]:
     """One row per response: named surveys with the name, anonymous ones with
     the 団体 only."""
-    survey = get_survey(session, survey_id)
+    survey = get_visible(session, user, survey_id)
     if user.status != UserStatus.active or not (user.is_staff or user.id == survey.author_id):
         raise NotAllowed("エクスポートできるのは作成者と運営だけです。")
     questions = _questions(session, survey_id)

@@ -23,6 +23,9 @@ def _safe_next(value: str | None) -> str:
 class LoginState(SessionState):
     error: str = ""
     busy: bool = False
+    # This browser's device token: it logged in before, so failures made
+    # elsewhere never lock it out (accounts.log_in).
+    device: str = rx.LocalStorage("", name="kyoso_device", sync=True)
 
     @rx.event
     def open_login(self):
@@ -41,10 +44,14 @@ class LoginState(SessionState):
             self.error = "メールアドレスとパスワードを入力してください。"
             return None
 
+        device = str(self.device or "")[:100]
+
         def log_in(session: Any) -> str:
-            user = accounts.authenticate(session, email, password, client_key=self._client_key())
-            self._refresh_me(session, user)
-            return accounts.create_session(session, user)
+            result = accounts.log_in(session, email, password, client_key=self._client_key(),
+                                     device=device)
+            self._refresh_me(session, result.user)
+            self.device = result.device
+            return accounts.create_session(session, result.user)
 
         def logged_in(token: str) -> Any:
             self.token = token

@@ -84,7 +84,7 @@ class PollState(SessionState):
         topic = polls.results_topic(poll)
         if visible and topic.startswith("poll-results:"):
             await realtime.add_topic(self, "polls", topic, session, user)
-        self.polls = {**self.polls, key: polls.view(session, poll)}
+        self.polls = {**self.polls, key: polls.view(session, poll, user)}
         tallies = {k: v for k, v in self.tallies.items() if k != key}
         if visible:
             tallies[key] = polls.tally(session, poll)

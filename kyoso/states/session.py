@@ -36,7 +36,9 @@ from sqlmodel import Session
 from kyoso import realtime, routes
 from kyoso.db import read_scope, session_scope
 from kyoso.models import Organisation, Role, User
+from kyoso.settings import get_settings
 from kyoso.services import accounts, events
+from kyoso.services.client_address import client_address
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 
 # A domain read or change: (session, user, *args) -> value.
@@ -212,9 +214,13 @@ class SessionState(rx.State):
             return 0
 
     def _client_key(self) -> str:
-        """The client's address, for rate limits per address."""
+        """The client's address, for rate limits per address: behind
+        ``KYOSO_TRUSTED_PROXY_HOPS`` reverse proxies, taken from the right of
+        X-Forwarded-For (``services/client_address.py``)."""
         try:
-            return self.router.session.client_ip or ""
+            raw = self.router.headers.raw_headers
+            peer = raw.get("asgi-scope-client") or self.router.session.client_ip or ""
+            return client_address(peer, raw.get("x-forwarded-for"), get_settings().trusted_proxy_hops)
         except Exception:  # noqa: BLE001 - router data missing in unit tests
             return ""
 
