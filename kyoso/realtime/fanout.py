@@ -21,6 +21,7 @@ from kyoso.realtime.hub import hub
 from kyoso.realtime.registry import state_name
 from kyoso.services import announcements, briefing_room, briefings, channels, messages, notifications, polls
 from kyoso.services.events import (
+    AccessChanged,
     AnnouncementPublished,
     BriefingChanged,
     ChannelChanged,
@@ -28,6 +29,7 @@ from kyoso.services.events import (
     InboxChanged,
     MessageChanged,
     PollChanged,
+    SessionsEnded,
     StampsChanged,
     TallyChanged,
     UnreadChanged,
@@ -235,6 +237,16 @@ def _build_announcement(ev: AnnouncementPublished) -> Builder:
 # -- routing and publishing ----------------------------------------------------
 
 
+def revocation_of(ev: Event) -> dict[str, Any] | None:
+    """The hub's revocation for an event that takes rights away (hub.py, "Leaving rooms")."""
+    if isinstance(ev, SessionsEnded):
+        return {"user": ev.user_id, "token": ev.token_hash, "keep": ev.keep_hash, "all": True}
+    if isinstance(ev, AccessChanged):
+        return {"user": ev.user_id, "topic": ev.topic, "all": False}
+    return None
+
+
+
 def route(ev: Event) -> tuple[str | None, Builder] | None:
     """(coalescing key, or None to send at once; builder) for an event.
     Bursty changes (reply counts, stamps, tallies, questions) are coalesced."""
@@ -269,6 +281,9 @@ async def publish(events: Iterable[Event]) -> None:
         if ev in seen:
             continue
         seen.add(ev)
+        if (revocation := revocation_of(ev)) is not None:
+            await hub.revoke(revocation)
+            continue
         routed = route(ev)
         if routed is None:
             logger.debug("no live delivery for %r", ev)

@@ -26,7 +26,7 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import ratelimit
+from kyoso.services import events, ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimited
 from kyoso.services.organisations import check_org_code
 from kyoso.services.security import hash_password, hash_token, new_token, verify_password
@@ -428,15 +428,22 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 
 
 def end_session(session: Session, token: str) -> None:
-    _session_cache.pop(hash_token(token), None)
-    session.exec(sa.delete(AuthSession).where(AuthSession.token_hash == hash_token(token)))  # type: ignore[call-overload]
+    """Log out: this session stops working and its open tabs leave every live room."""
+    digest = hash_token(token)
+    _session_cache.pop(digest, None)
+    user_id = session.exec(select(AuthSession.user_id).where(AuthSession.token_hash == digest)).first()
+    session.exec(sa.delete(AuthSession).where(AuthSession.token_hash == digest))  # type: ignore[call-overload]
+    if user_id is not None:
+        events.record(session, events.SessionsEnded(user_id, token_hash=digest))
 
 
-def end_all_sessions(session: Session, user: User) -> None:
-    """Log out everywhere: every session of the user stops working."""
+def end_all_sessions(session: Session, user: User, *, keep_token: str = "") -> None:
+    """Log out everywhere: every session of the user stops working, and every
+    open tab leaves its live rooms (but the one of ``keep_token``)."""
     user.session_epoch += 1
     session.exec(sa.delete(AuthSession).where(AuthSession.user_id == user.id))  # type: ignore[call-overload]
     session.add(user)
+    events.record(session, events.SessionsEnded(user.id or 0, keep_hash=hash_token(keep_token) if keep_token else ""))
 
 
 def change_password(session: Session, user: User, current: str, new: str, *,
@@ -447,7 +454,7 @@ def change_password(session: Session, user: User, current: str, new: str, *,
     if not ok:
         raise InvalidInput("現在のパスワードが正しくありません。", field="current_password")
     user.password_hash = hash_password(check_password_strength(new))
-    end_all_sessions(session, user)
+    end_all_sessions(session, user, keep_token=keep_token or "")
     session.flush()
     return create_session(session, user) if keep_token is not None else None
 

@@ -22,7 +22,7 @@ from kyoso.services import markup, ratelimit
 from kyoso.services import search as search_index
 from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, InboxChanged, MessageChanged, UnreadChanged, record
+from kyoso.services.events import AccessChanged, Event, InboxChanged, MessageChanged, UnreadChanged, record
 from kyoso.services.text import clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -392,6 +392,9 @@ def edit_message(session: Session, user: User, message_id: int, body: str,
 def _after_removal(session: Session, message: Message, change: str) -> None:
     search_index.sync_message(session, message)
     events: list[Event] = [MessageChanged(message.channel_id, message.id or 0, message.parent_id, change)]
+    # A poll hidden with its message: its results room keeps only 運営 and the author.
+    events += [AccessChanged(topic=f"poll-results:{pid}")
+               for pid in session.exec(select(Poll.id).where(Poll.message_id == message.id)).all()]
     if message.parent_id:
         parent = session.get(Message, message.parent_id)
         if parent is not None:

@@ -32,7 +32,7 @@ from kyoso.models import (
 )
 from kyoso.services import briefings, events, markup, messages, ratelimit, visibility
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, MessageChanged, PollChanged, TallyChanged, record
+from kyoso.services.events import AccessChanged, Event, MessageChanged, PollChanged, TallyChanged, record
 from kyoso.services.text import clean_line
 from kyoso.services.timefmt import jst_datetime
 
@@ -364,6 +364,9 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
                 conn.execute(_UPDATE_BALLOT, {"p_ballot": ballot_id, "p_other": other, "p_now": now})
         else:
             conn.execute(_DELETE_BALLOT, {"p_ballot": ballot_id})
+            if poll.visibility == ResultsVisibility.after_vote:
+                # Results "for voters": a withdrawn vote leaves the results room.
+                record(session, AccessChanged(user.id or 0, topic=f"poll-results:{poll_id}"))
     conn.execute(_BUMP_TALLY, {"p_poll": poll_id})
     # Core statements bypass the session: rows it holds must be read again.
     session.expire(poll, ["tally_rev"])

@@ -244,10 +244,12 @@ class SessionState(rx.State):
     # -- event handlers ----------------------------------------------------------
 
     @rx.event
-    def logout(self):
+    async def logout(self):
+        """This session ends; its open tabs (this one too) leave every live room."""
         if self.token:
             with session_scope() as session:
                 accounts.end_session(session, self.token)
+            realtime.publish_soon(events.take(session))
         self.token = ""
         self.me = Me()
         return rx.redirect(routes.LOGIN, replace=True)
