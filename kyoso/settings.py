@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # address is that many entries from the right. 0: the header is ignored.
     trusted_proxy_hops: int = 0
 
+    # Breakdowns of anonymous polls and surveys (by 区分, region, prefecture)
+    # hide a cell with fewer answers than this (k-anonymity): one voter from a
+    # small 団体 must not be identifiable by where they work.
+    anonymity_threshold: int = 3
+
     # Load the demo data when the app is started by the README's run command.
     demo: bool = True
 

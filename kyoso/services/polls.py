@@ -38,6 +38,7 @@ from kyoso.services.timefmt import jst_datetime
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 20
 OTHER_LABEL = "その他"
+OTHER_MAX = 300  # characters of an その他 text
 VISIBILITY_LABELS = {
     ResultsVisibility.always: "いつでも見られる",
     ResultsVisibility.after_vote: "回答した人だけ見られる",
@@ -332,7 +333,7 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
         raise InvalidInput(f"選べるのは{poll.max_choices}つまでです。")
     other = ""
     if any(valid[p] for p in chosen):
-        other = clean_line(other_text or "", label="その他の内容", max_len=300, required=False)
+        other = clean_line(other_text or "", label="その他の内容", max_len=OTHER_MAX, required=False)
     # Per member, and per address generously: a whole 自治体 may sit behind one
     # LGWAN gateway.
     busy = "短時間に多くの回答がありました。少し待ってから、もう一度お試しください。"

@@ -288,6 +288,13 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
     for a, org in rows:
         by_question[a.question_id].append((a, org))
     needle = (text_filter or "").strip()
+
+    def hide_few(row: list[str]) -> list[str]:
+        """k-anonymity: a group of an anonymous survey with too few answers shows no figures."""
+        if survey.anonymous and affiliation.too_few(int(row[1])):
+            return [row[0], f"{affiliation.threshold()}人未満", "—"]
+        return row
+
     out = []
     for q in _questions(session, survey_id):
         answers = by_question.get(q.id or 0, [])
@@ -306,7 +313,7 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
             for g in affiliation.GROUP_LABELS.values():
                 gc: Counter[int] = Counter(int(p) for a, _ in groups.get(g, []) for p in a.choices.split(",") if p)
                 top = labels[gc.most_common(1)[0][0]] if gc else "—"
-                by_group.append([g, str(len(groups.get(g, []))), f"最多: {top}"])
+                by_group.append(hide_few([g, str(len(groups.get(g, []))), f"最多: {top}"]))
         elif q.kind == "scale":
             values = [a.scale for a, _ in answers if a.scale is not None]
             dist = Counter(values)
@@ -315,19 +322,29 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
             average = f"{sum(values) / len(values):.2f}" if values else "—"
             for g in affiliation.GROUP_LABELS.values():
                 gv = [a.scale for a, _ in groups.get(g, []) if a.scale is not None]
-                by_group.append([g, str(len(gv)), f"平均 {sum(gv) / len(gv):.2f}" if gv else "—"])
+                by_group.append(hide_few([g, str(len(gv)), f"平均 {sum(gv) / len(gv):.2f}" if gv else "—"]))
         else:
-            texts = [TextAnswer(org.display_name, org.prefecture, affiliation.group_label(org), a.text)
-                     for a, org in sorted(answers, key=lambda x: (x[1].prefecture_code, x[1].code))
-                     if a.text and (not needle or needle in a.text or needle in org.display_name
-                                    or needle == affiliation.group_label(org))]
+            if survey.anonymous:
+                # Free text of an anonymous survey: no 団体, no 都道府県, in no
+                # 団体's order, and a filter matches the text only.
+                texts = sorted((TextAnswer(affiliation.ANONYMOUS_LABEL, "", "匿名", a.text)
+                                for a, _ in answers if a.text and (not needle or needle in a.text)),
+                               key=lambda t: t.text)
+            else:
+                texts = [TextAnswer(org.display_name, org.prefecture, affiliation.group_label(org), a.text)
+                         for a, org in sorted(answers, key=lambda x: (x[1].prefecture_code, x[1].code))
+                         if a.text and (not needle or needle in a.text or needle in org.display_name
+                                        or needle == affiliation.group_label(org))]
             for g in affiliation.GROUP_LABELS.values():
-                by_group.append([g, str(len(groups.get(g, []))), ""])
+                by_group.append(hide_few([g, str(len(groups.get(g, []))), ""]))
         out.append(QuestionResult(q.id or 0, q.prompt, q.kind, len(answers), choices, average, by_group, texts))
     return out
 
 
 def respondents_by_region(session: Session, survey_id: int) -> list[list[str]]:
+    """Responses per region; for an anonymous survey a region with fewer than
+    the anonymity threshold shows only that."""
+    survey = get_survey(session, survey_id)
     rows = session.exec(
         select(Organisation.region, sa.func.count())
         .join(User, User.org_code == Organisation.code)  # type: ignore[arg-type]
@@ -335,17 +352,21 @@ def respondents_by_region(session: Session, survey_id: int) -> list[list[str]]:
         .where(SurveyResponse.survey_id == survey_id).group_by(Organisation.region)
     ).all()
     counts = dict(rows)
-    return [[r, str(counts.get(r, 0))] for r in affiliation.REGION_LABELS]
+    few = f"{affiliation.threshold()}人未満"
+    return [[r, few if survey.anonymous and affiliation.too_few(counts.get(r, 0)) else str(counts.get(r, 0))]
+            for r in affiliation.REGION_LABELS]
 
 
 def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str], list[list[str]]]:
-    """One row per response: named surveys with the name, anonymous ones with
-    the 団体 only."""
+    """One row per response: named surveys with the name and 団体, anonymous
+    ones with the 区分 only."""
     survey = get_visible(session, user, survey_id)
     if user.status != UserStatus.active or not (user.is_staff or user.id == survey.author_id):
         raise NotAllowed("エクスポートできるのは作成者と運営だけです。")
     questions = _questions(session, survey_id)
-    header = (["回答日時"] + ([] if survey.anonymous else ["氏名"]) + ["団体", "都道府県", "区分"]
+    # An anonymous survey's rows say only the 区分: with its 団体, each row
+    # (its free texts) would name the one respondent of a small 団体.
+    header = (["回答日時"] + (["区分"] if survey.anonymous else ["氏名", "団体", "都道府県", "区分"])
               + [q.prompt for q in questions])
     out = []
     # Every answer of the survey in one query, not one per response.
@@ -373,6 +394,7 @@ def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str]
                 cells.append(str(a.scale or ""))
             else:
                 cells.append(a.text)
-        out.append([jst_datetime(response.updated_at)] + ([] if survey.anonymous else [u.name])
-                   + [org.display_name, org.prefecture, affiliation.group_label(org)] + cells)
+        who = ([affiliation.group_label(org)] if survey.anonymous
+               else [u.name, org.display_name, org.prefecture, affiliation.group_label(org)])
+        out.append([jst_datetime(response.updated_at)] + who + cells)
     return header, out

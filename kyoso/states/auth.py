@@ -94,6 +94,7 @@ class SignupState(SessionState):
 
     @rx.event
     def search_org(self, value: str):
+        value = str(value)[:100]  # before login: a client sets no more than a page view holds
         self.org_query = value
         # Typing clears an earlier choice unless the text is still its label.
         if value != self.org_label:

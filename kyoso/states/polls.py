@@ -112,7 +112,12 @@ class PollState(SessionState):
 
     @rx.event
     def set_other_draft(self, poll_id: int, text: str):
-        self.other_drafts = {**self.other_drafts, str(poll_id): text}
+        """The その他 text typed beside a poll: kept only after the token was
+        checked (``me``), for a poll this page shows, up to its length limit."""
+        key = str(poll_id)
+        if not self.me.id or key not in self.polls:
+            return
+        self.other_drafts = {**self.other_drafts, key: str(text)[:polls.OTHER_MAX]}
 
     @rx.event
     async def send_other(self, poll_id: int, index: int):
