@@ -459,8 +459,13 @@ def change_password(session: Session, user: User, current: str, new: str, *,
     return create_session(session, user) if keep_token is not None else None
 
 
+DEVICE_DAYS = 365  # a browser unused for this long is a stranger again
+
+
 def purge_expired_sessions(session: Session) -> None:
     session.exec(sa.delete(AuthSession).where(AuthSession.expires_at < utcnow()))  # type: ignore[call-overload]
+    session.exec(sa.delete(LoginDevice).where(  # type: ignore[call-overload]
+        LoginDevice.last_used_at < utcnow() - timedelta(days=DEVICE_DAYS)))
 
 
 # ---------------------------------------------------------------------------

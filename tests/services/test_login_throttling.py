@@ -3,8 +3,14 @@ failures count where they were made; a browser that logged in before has its own
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
+
+from kyoso.db import utcnow
+from kyoso.models import LoginDevice
 
 from kyoso.services import accounts
 from kyoso.services.client_address import client_address
@@ -103,3 +109,12 @@ def test_guessing_from_many_addresses_is_slowed_for_unknown_browsers(session: Se
 ])
 def test_client_address_takes_only_trusted_hops(peer: str, header: str | None, hops: int, expected: str) -> None:
     assert client_address(peer, header, hops) == expected
+
+
+def test_a_browser_unused_for_a_year_is_a_stranger_again(session: Session) -> None:
+    owner = make_user(session)
+    device = accounts.log_in(session, owner.email, PASSWORD, client_key=OWNER).device
+    session.execute(sa.update(LoginDevice).values(last_used_at=utcnow() - timedelta(days=accounts.DEVICE_DAYS + 1)))
+    accounts.purge_expired_sessions(session)
+    session.commit()
+    assert accounts.log_in(session, owner.email, PASSWORD, client_key=OWNER, device=device).device != device
