@@ -120,6 +120,10 @@ class _Client:
 @pytest.fixture
 def fake_sio():  # type: ignore[no-untyped-def]
     fake, before = FakeSio(), hub.sio
+    # The hub is the process's: a client id of an earlier test (the same
+    # test on the other database) must not look subscribed already.
+    hub._groups.clear()
+    hub._owners.clear()
     hub.attach(fake)
     yield fake
     hub.attach(before)

@@ -45,6 +45,10 @@ class FakeSio:
 @pytest.fixture
 def sio() -> Iterator[FakeSio]:
     fake, before = FakeSio(), hub.sio
+    # The hub is the process's: a client id of an earlier test (the same
+    # test on the other database) must not look subscribed already.
+    hub._groups.clear()
+    hub._owners.clear()
     hub.attach(fake)
     yield fake
     hub.attach(before)
