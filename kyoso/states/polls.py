@@ -21,6 +21,7 @@ from kyoso.services.timefmt import JST
 from kyoso.states.session import SessionState
 
 MAX_FORM_OPTIONS = polls.MAX_OPTIONS
+MAX_OTHER_DRAFTS = 20  # その他 texts kept at once (the newest)
 
 
 def parse_deadline(value: str) -> datetime | None:
@@ -113,11 +114,18 @@ class PollState(SessionState):
     @rx.event
     def set_other_draft(self, poll_id: int, text: str):
         """The その他 text typed beside a poll: kept only after the token was
-        checked (``me``), for a poll this page shows, up to its length limit."""
-        key = str(poll_id)
-        if not self.me.id or key not in self.polls:
+        checked (``me``), up to its length limit, for the last few polls typed
+        in (a poll that arrived by a live patch is not in the server's copy
+        of ``polls``, so that cannot be the test)."""
+        try:
+            key = str(int(poll_id))
+        except (TypeError, ValueError):
             return
-        self.other_drafts = {**self.other_drafts, key: str(text)[:polls.OTHER_MAX]}
+        if not self.me.id:
+            return
+        drafts = {k: v for k, v in self.other_drafts.items() if k != key}
+        drafts[key] = str(text)[:polls.OTHER_MAX]
+        self.other_drafts = dict(list(drafts.items())[-MAX_OTHER_DRAFTS:])
 
     @rx.event
     async def send_other(self, poll_id: int, index: int):
