@@ -172,6 +172,20 @@ class AuthSession(SQLModel, table=True):
     session_epoch: int = Field(default=0)
 
 
+class LoginDevice(SQLModel, table=True):
+    """A browser that logged in to an account before (OWASP's device cookie).
+
+    Its random token stays in the browser's localStorage; only the SHA-256 is
+    stored. Failed logins from other browsers never lock it out.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime = _ts()
+
+
 class RateHit(SQLModel, table=True):
     """One counted attempt (a failed login, a sign-up, ...) for rate limiting.
 

@@ -28,10 +28,23 @@ class Settings(BaseSettings):
 
     # Login sessions.
     session_days: int = 14
-    # Failed logins per e-mail address or per client address within the window
-    # before further attempts are refused for the rest of the window.
+    # Failed logins within the window before further attempts are refused for
+    # the rest of it (services/accounts.py, "Login throttling"):
+    # per account from one client address, and per browser that logged in
+    # before (its device token); failures elsewhere never lock those out.
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
+    # Per client address, all accounts together: generous, since a whole
+    # 自治体 may reach kyoso through one LGWAN gateway address.
+    login_max_failures_per_address: int = 200
+    # Per account from browsers that never logged in to it, all addresses
+    # together (slows guessing from many addresses; 0 turns it off).
+    login_max_failures_per_account: int = 50
+
+    # Breakdowns of anonymous polls and surveys (by 区分, region, prefecture)
+    # hide a cell with fewer answers than this (k-anonymity): one voter from a
+    # small 団体 must not be identifiable by where they work.
+    anonymity_threshold: int = 3
 
     # Outgoing mail (services/mail). Without an SMTP URL mail stays in the
     # outbox, readable by 運営 at /admin/mail. smtp://host:25,

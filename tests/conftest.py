@@ -121,9 +121,9 @@ class FakeSio:
 def sio() -> Iterator[FakeSio]:
     """A stand-in socket.io server, and a hub that knows no client yet (the
     same sid in another test, on another database, is another client)."""
-    fake, before, groups = FakeSio(), hub.sio, hub._groups
+    fake, before, groups, owners = FakeSio(), hub.sio, hub._groups, hub._owners
     hub.attach(fake)
-    hub._groups = {}
+    hub._groups, hub._owners = {}, {}
     yield fake
     hub.attach(before)
-    hub._groups = groups
+    hub._groups, hub._owners = groups, owners

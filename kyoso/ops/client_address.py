@@ -35,8 +35,18 @@ def resolve(peer: str | None, forwarded_for: str | None, hops: int | None = None
     if hops > 0 and forwarded_for:
         entries = [e.strip() for e in forwarded_for.split(",") if e.strip()]
         if len(entries) >= hops:
-            return _clean(entries[-hops])
+            client = _clean(entries[-hops])
+            if _is_address(client):  # garbage written by a client is not an address
+                return client
     return _clean(peer or UNKNOWN)
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def from_scope(scope: Mapping, hops: int | None = None) -> str:

@@ -186,7 +186,11 @@ def check_files(settings: Settings) -> list[Finding]:
         dirs["添付ファイル (KYOSO_FILES_DIR)"] = Path(files)
     for label, path in dirs.items():
         if not path.is_dir():
-            out.append(Finding(PROBLEM, "ファイル", f"{label}のディレクトリがありません: {path}"))
+            if path == PROJECT_ROOT / "data" / "files" and (PROJECT_ROOT / "data").is_dir():
+                # The default place: kyoso makes it when the first file is attached.
+                out.append(Finding(OK, "ファイル", f"{label}: {path}（最初の添付で作られます）"))
+            else:
+                out.append(Finding(PROBLEM, "ファイル", f"{label}のディレクトリがありません: {path}"))
             continue
         try:
             with tempfile.NamedTemporaryFile(dir=path, prefix=".kyoso-doctor-"):

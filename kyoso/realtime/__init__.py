@@ -22,12 +22,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from kyoso.db import assert_no_write_transaction
+from kyoso.db import assert_no_write_transaction, read_scope
 from kyoso.models import User
 from kyoso.realtime.hub import hub
 from kyoso.realtime.fanout import publish
 from kyoso.realtime.registry import identity, live
 from kyoso.services import topics as topic_rules
+from kyoso.services.security import hash_token
 
 __all__ = ["add_topic", "drain", "hub", "identity", "live", "publish", "publish_soon", "subscribe"]
 
@@ -51,6 +52,16 @@ async def drain() -> None:
         await asyncio.gather(*list(_pending), return_exceptions=True)
 
 
+def still_granted(user_id: int, topics: set[str]) -> set[str]:
+    """The hub's ``checker``: which of a member's topics the domain still grants."""
+    with read_scope() as session:
+        user = session.get(User, user_id)
+        return set(topic_rules.granted(session, user, topics)) if user is not None else set()
+
+
+hub.checker = still_granted
+
+
 def client_sid(state: Any) -> str:
     try:
         return state.router.session.session_id or ""
@@ -64,7 +75,9 @@ async def subscribe(state: Any, group: str, topics: Iterable[str], session: Sess
     see, replacing the group's earlier topics. Returns the topics granted."""
     assert_no_write_transaction("realtime.subscribe")
     granted = topic_rules.granted(session, user, topics)
-    await hub.subscribe(client_sid(state), group, granted)
+    sid = client_sid(state)
+    hub.own(sid, user.id or 0, hash_token(str(getattr(state, "token", "") or "")))
+    await hub.subscribe(sid, group, granted)
     return granted
 
 

@@ -16,11 +16,21 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kyoso.db import assert_no_write_transaction, read_scope
-from kyoso.models import Briefing, Poll
+from kyoso.models import Briefing, Message, Poll
 from kyoso.realtime.hub import hub
 from kyoso.realtime.registry import state_name
-from kyoso.services import announcements, briefing_room, briefings, channels, messages, notifications, polls
+from kyoso.services import (
+    announcements,
+    briefing_room,
+    briefings,
+    channels,
+    messages,
+    notifications,
+    polls,
+    visibility,
+)
 from kyoso.services.events import (
+    AccessChanged,
     AnnouncementPublished,
     BriefingChanged,
     ChannelChanged,
@@ -28,6 +38,7 @@ from kyoso.services.events import (
     InboxChanged,
     MessageChanged,
     PollChanged,
+    SessionsEnded,
     StampsChanged,
     TallyChanged,
     UnreadChanged,
@@ -158,8 +169,12 @@ def _build_poll(ev: PollChanged) -> Builder:
             view = polls.view(session, poll)
             results_room = polls.results_topic(poll)
             tally = polls.tally(session, poll)
+            # The room sees the poll only where every reader may
+            # (visibility.py): not once its message is hidden, nor a 説明会's
+            # poll the organiser has not shown yet.
+            rooms = [room for room in poll_rooms(poll) if _room_may_see(session, poll, room)]
         out = {}
-        for room in poll_rooms(poll):
+        for room in rooms:
             ops: list[dict[str, Any]] = [
                 {"op": "put", "var": "polls", "key": str(ev.poll_id), "value": _asdict(view)}]
             if room == results_room:
@@ -169,6 +184,13 @@ def _build_poll(ev: PollChanged) -> Builder:
         return out
 
     return build
+
+
+def _room_may_see(session: Any, poll: Poll, room: str) -> bool:
+    if room.startswith("channel:"):
+        return visibility.message_open(session, session.get(Message, poll.message_id) if poll.message_id else None)
+    briefing = session.get(Briefing, poll.briefing_id) if poll.briefing_id else None
+    return briefing is not None and visibility.briefing_poll_shown(session, poll, briefing)
 
 
 def _build_tally(ev: TallyChanged) -> Builder:
@@ -235,6 +257,16 @@ def _build_announcement(ev: AnnouncementPublished) -> Builder:
 # -- routing and publishing ----------------------------------------------------
 
 
+def revocation_of(ev: Event) -> dict[str, Any] | None:
+    """The hub's revocation for an event that takes rights away (hub.py, "Leaving rooms")."""
+    if isinstance(ev, SessionsEnded):
+        return {"user": ev.user_id, "token": ev.token_hash, "keep": ev.keep_hash, "all": True}
+    if isinstance(ev, AccessChanged):
+        return {"user": ev.user_id, "topic": ev.topic, "all": False}
+    return None
+
+
+
 def route(ev: Event) -> tuple[str | None, Builder] | None:
     """(coalescing key, or None to send at once; builder) for an event.
     Bursty changes (reply counts, stamps, tallies, questions) are coalesced."""
@@ -269,6 +301,9 @@ async def publish(events: Iterable[Event]) -> None:
         if ev in seen:
             continue
         seen.add(ev)
+        if (revocation := revocation_of(ev)) is not None:
+            await hub.revoke(revocation)
+            continue
         routed = route(ev)
         if routed is None:
             logger.debug("no live delivery for %r", ev)

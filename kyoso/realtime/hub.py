@@ -74,6 +74,10 @@ class Hub:
     def __init__(self) -> None:
         self.sio: Any = None
         self._groups: dict[str, dict[str, set[str]]] = {}  # sid -> group -> topics
+        self._owners: dict[str, tuple[int, str]] = {}  # sid -> (user id, session token's hash)
+        # (user id, topics) -> the topics the member may still receive (the
+        # domain's ``topics.granted``, set by ``kyoso.realtime``).
+        self.checker: Callable[[int, set[str]], set[str]] | None = None
         self._seq = itertools.count(1)
         self._prefix = uuid.uuid4().hex[:6]
         self._last_emit: dict[str, float] = {}
@@ -90,6 +94,9 @@ class Hub:
 
     def attach(self, sio: Any) -> None:
         self.sio = sio
+        manager = getattr(sio, "manager", None)
+        if manager is not None and hasattr(manager, "publish_control"):
+            manager.control_handler = self.revoke_local
 
     def new_worker(self) -> None:
         """Called in each worker process at start-up: fresh ids for this process."""
@@ -138,6 +145,74 @@ class Hub:
 
     def forget(self, sid: str) -> None:
         self._groups.pop(sid, None)
+        self._owners.pop(sid, None)
+
+    def own(self, sid: str, user_id: int, token_hash: str) -> None:
+        """Note whose session a client's socket belongs to (see ``revoke``)."""
+        if sid:
+            self._owners[sid] = (user_id, token_hash)
+
+    # -- leaving rooms: live membership follows rights at once ------------------
+    #
+    # Rooms were joined on a page load, after the domain said yes. When the
+    # answer changes (logout, log out everywhere, suspension, a role change, a
+    # withdrawn vote on a "voters only" poll, a hidden poll) the sockets
+    # concerned leave at once, on every worker: socket.io can make a socket
+    # leave a room only on the worker holding it, so a revocation is applied
+    # here and sent to the other workers through the Redis manager
+    # (``transport.CONTROL_EVENT``); each applies it to its own sockets.
+    #
+    # A revocation is a dict: {"user": id, "token": hash or "", "keep": hash
+    # or "", "all": bool, "topic": ""}. ``all``: the sockets of the user (of
+    # one session when ``token`` is given, except ``keep``) leave every room;
+    # otherwise the user's sockets (or, with ``topic`` and no user, every
+    # socket in that room) keep only what ``checker`` still grants.
+
+    async def revoke(self, revocation: dict[str, Any]) -> None:
+        await self.revoke_local(revocation)
+        manager = getattr(self.sio, "manager", None)
+        if manager is not None and hasattr(manager, "publish_control"):
+            try:
+                await manager.publish_control(revocation)
+            except Exception:  # noqa: BLE001 - Redis gone: other workers re-check on their next page load
+                logger.exception("sending a revocation to the other workers failed")
+
+    def _sids_of(self, revocation: dict[str, Any]) -> list[str]:
+        user, token, keep = int(revocation.get("user") or 0), revocation.get("token"), revocation.get("keep")
+        if not user:
+            topic = str(revocation.get("topic") or "")
+            try:
+                in_room = self.sio.manager.rooms.get(NAMESPACE, {}).get(topic) or {}
+            except AttributeError:
+                in_room = {}
+            return [sid for sid in list(in_room) if sid in self._owners]
+        return [sid for sid, (uid, th) in list(self._owners.items())
+                if uid == user and (not token or th == token) and (not keep or th != keep)]
+
+    async def revoke_local(self, revocation: dict[str, Any]) -> None:
+        """Apply a revocation to this worker's sockets."""
+        if self.sio is None:
+            return
+        topic = str(revocation.get("topic") or "")
+        for sid in self._sids_of(revocation):
+            groups = self._groups.get(sid, {})
+            if revocation.get("all"):
+                keep: set[str] = set()
+            else:
+                held = set().union(*groups.values()) if groups else set()
+                asked = {topic} if topic else held
+                allowed = self.checker(self._owners[sid][0], asked) if self.checker else asked
+                keep = held - (asked - allowed)
+            before = self._rooms(groups)
+            for group in groups:
+                groups[group] = groups[group] & keep
+            after = self._rooms(groups)
+            for room in before - after:
+                await self.sio.leave_room(sid, room, namespace=NAMESPACE)
+            for room in after - before:  # a topic muted by one that went (``MUTED_BY``)
+                await self.sio.enter_room(sid, room, namespace=NAMESPACE)
+            if revocation.get("all"):
+                self.forget(sid)
 
     def _prune(self) -> None:
         """Forget clients that have gone (socket.io left their rooms already),

@@ -32,6 +32,7 @@ import gc
 import logging
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -119,10 +120,33 @@ class FastEmit(socketio.AsyncManager):
                 await self.server._send_eio_packet(eio_sid, p)
 
 
+# A message between workers, never sent to a browser: the hub's revocations
+# (realtime/hub.py "Leaving rooms"). python-socketio can make a client leave a
+# room only on the worker that holds its socket, so each worker acts on it.
+CONTROL_EVENT = "kyoso:control"
+ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 class FastRedisManager(socketio.AsyncRedisManager, FastEmit):
     """Redis pub/sub across workers; each worker's local delivery is
     ``FastEmit`` (``AsyncPubSubManager`` hands a received emit to the next
-    manager in this class's order, which is ``FastEmit``)."""
+    manager in this class's order, which is ``FastEmit``).
+
+    ``publish_control`` sends a message to the other workers on the same
+    channel; each hands it to its ``control_handler`` (the hub)."""
+
+    control_handler: ControlHandler | None = None
+
+    async def publish_control(self, data: dict[str, Any]) -> None:
+        await self._publish({"method": "emit", "event": CONTROL_EVENT, "data": data, "namespace": None,
+                             "room": None, "skip_sid": None, "callback": None, "host_id": self.host_id})
+
+    async def _handle_emit(self, message):  # type: ignore[no-untyped-def]
+        if message.get("event") == CONTROL_EVENT:
+            if self.control_handler is not None and isinstance(message.get("data"), dict):
+                await self.control_handler(message["data"])
+            return None
+        return await super()._handle_emit(message)
 
     async def emit(self, event, data, namespace=None, room=None, skip_sid=None,  # type: ignore[no-untyped-def, override]
                    callback=None, to=None, **kwargs):

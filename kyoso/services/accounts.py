@@ -20,6 +20,7 @@ from kyoso.models import (
     AuditLog,
     AuthSession,
     MailToken,
+    LoginDevice,
     Organisation,
     ReviewDecision,
     Role,
@@ -27,7 +28,7 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import ratelimit
+from kyoso.services import events, ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimited
 from kyoso.services.mail import links as mail_links
 from kyoso.services.organisations import check_org_code
@@ -308,32 +309,72 @@ def create_user(session: Session, *, email: str, password: str, name: str, org_c
 # ---------------------------------------------------------------------------
 
 
-def authenticate(session: Session, email: str, password: str, *, client_key: str = "") -> User:
-    """Check an e-mail address and password.
+# Login throttling (OWASP's "Blocking Brute Force Attacks" and device
+# cookies). Counting failures per account and refusing the account for a while
+# lets anyone lock its owner out: six wrong passwords for someone else's
+# address, renewed every window. So failures are counted where they were
+# made, never only per account:
+#   - a browser that logged in to the account before presents its device
+#     token: only that browser's own failures count against it;
+#   - any other browser: failures per account *from its client address*
+#     (``login_max_failures``), per address over all accounts (generous: one
+#     LGWAN gateway may carry a whole 自治体), and per account from all unknown
+#     browsers together (``login_max_failures_per_account``: slows guessing
+#     from many addresses; the owner's known browsers are not affected).
+# A refused attempt costs what a real one costs (a dummy hash check).
+
+
+@dataclass
+class LoginResult:
+    user: User
+    device: str  # the browser's device token (new, or the one it presented)
+
+
+def _device_user(session: Session, device: str) -> int | None:
+    if not device or len(device) > 100:
+        return None
+    return session.exec(select(LoginDevice.user_id).where(
+        LoginDevice.token_hash == hash_token(device))).first()
+
+
+def _login_keys(email: str, client_key: str, device: str | None) -> list[tuple[str, int]]:
+    """(rate key, limit) that a failure counts against and that refuse an attempt."""
+    settings = get_settings()
+    if device:
+        return [(f"login:device:{hash_token(device)}", settings.login_max_failures)]
+    address = client_key or "-"
+    keys = [(f"login:email-addr:{email}|{address}", settings.login_max_failures),
+            (f"login:addr:{address}", settings.login_max_failures_per_address)]
+    if settings.login_max_failures_per_account > 0:
+        keys.append((f"login:email-untrusted:{email}", settings.login_max_failures_per_account))
+    return keys
+
+
+def log_in(session: Session, email: str, password: str, *, client_key: str = "",
+           device: str = "") -> LoginResult:
+    """Check an e-mail address and password; a browser that logged in to this
+    account before (its ``device`` token) is throttled on its own failures only.
 
     Unknown addresses are verified against a dummy hash, so the time taken does
     not reveal whether an account exists. The status of an application is only
-    told to someone who knows its password. Repeated failures per address and
-    per client are refused for a while.
+    told to someone who knows its password.
     """
     settings = get_settings()
     email = (email or "").strip().lower()[:254]
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    keys = [f"login:email:{email}"] + ([f"login:client:{client_key}"] if client_key else [])
-    try:
-        ratelimit.check(session, keys, limit=settings.login_max_failures, within=window,
-                        message=LOGIN_LOCKED)
-    except RateLimited:
-        verify_password(password or "", None)  # same cost as a real attempt
-        raise
     user = session.exec(select(User).where(User.email == email)).first()
+    trusted = device if user is not None and _device_user(session, device) == user.id else None
+    keys = _login_keys(email, client_key, trusted)
+    if any(ratelimit.count(session, key, within=window) >= limit for key, limit in keys):
+        verify_password(password or "", None)  # same cost as a real attempt
+        raise RateLimited(LOGIN_LOCKED)
     ok, new_hash = verify_password(password or "", user.password_hash if user else None)
     if user is None or not ok:
-        for key in keys:
+        for key, _ in keys:
             ratelimit.hit(session, key)
         session.commit()  # the failure counts even though we raise
         raise InvalidInput(LOGIN_FAILED, field="password")
-    ratelimit.clear(session, f"login:email:{email}")
+    ratelimit.clear(session, keys[0][0])
     if new_hash:
         user.password_hash = new_hash
     if user.status == UserStatus.unclaimed:  # no password: never reached, but never let in
@@ -347,8 +388,22 @@ def authenticate(session: Session, email: str, password: str, *, client_key: str
         raise NotAllowed(f"この申請は承認されませんでした。{reason}")
     if user.status == UserStatus.suspended:
         raise NotAllowed("このアカウントは利用停止中です。運営にお問い合わせください。")
-    user.last_login_at = utcnow()
-    return user
+    now = utcnow()
+    user.last_login_at = now
+    if trusted:
+        session.execute(sa.update(LoginDevice).where(LoginDevice.token_hash == hash_token(trusted))
+                        .values(last_used_at=now))
+        return LoginResult(user, trusted)
+    fresh = new_token()
+    session.add(LoginDevice(token_hash=hash_token(fresh), user_id=user.id, created_at=now,  # type: ignore[arg-type]
+                            last_used_at=now))
+    return LoginResult(user, fresh)
+
+
+def authenticate(session: Session, email: str, password: str, *, client_key: str = "",
+                 device: str = "") -> User:
+    """``log_in`` without the device token: the user."""
+    return log_in(session, email, password, client_key=client_key, device=device).user
 
 
 def create_session(session: Session, user: User) -> str:
@@ -406,15 +461,22 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 
 
 def end_session(session: Session, token: str) -> None:
-    _session_cache.pop(hash_token(token), None)
-    session.exec(sa.delete(AuthSession).where(AuthSession.token_hash == hash_token(token)))  # type: ignore[call-overload]
+    """Log out: this session stops working and its open tabs leave every live room."""
+    digest = hash_token(token)
+    _session_cache.pop(digest, None)
+    user_id = session.exec(select(AuthSession.user_id).where(AuthSession.token_hash == digest)).first()
+    session.exec(sa.delete(AuthSession).where(AuthSession.token_hash == digest))  # type: ignore[call-overload]
+    if user_id is not None:
+        events.record(session, events.SessionsEnded(user_id, token_hash=digest))
 
 
-def end_all_sessions(session: Session, user: User) -> None:
-    """Log out everywhere: every session of the user stops working."""
+def end_all_sessions(session: Session, user: User, *, keep_token: str = "") -> None:
+    """Log out everywhere: every session of the user stops working, and every
+    open tab leaves its live rooms (but the one of ``keep_token``)."""
     user.session_epoch += 1
     session.exec(sa.delete(AuthSession).where(AuthSession.user_id == user.id))  # type: ignore[call-overload]
     session.add(user)
+    events.record(session, events.SessionsEnded(user.id or 0, keep_hash=hash_token(keep_token) if keep_token else ""))
 
 
 def change_password(session: Session, user: User, current: str, new: str, *,
@@ -425,13 +487,18 @@ def change_password(session: Session, user: User, current: str, new: str, *,
     if not ok:
         raise InvalidInput("現在のパスワードが正しくありません。", field="current_password")
     user.password_hash = hash_password(check_password_strength(new))
-    end_all_sessions(session, user)
+    end_all_sessions(session, user, keep_token=keep_token or "")
     session.flush()
     return create_session(session, user) if keep_token is not None else None
 
 
+DEVICE_DAYS = 365  # a browser unused for this long is a stranger again
+
+
 def purge_expired_sessions(session: Session) -> None:
     session.exec(sa.delete(AuthSession).where(AuthSession.expires_at < utcnow()))  # type: ignore[call-overload]
+    session.exec(sa.delete(LoginDevice).where(  # type: ignore[call-overload]
+        LoginDevice.last_used_at < utcnow() - timedelta(days=DEVICE_DAYS)))
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kyoso.models import Organisation, OrgKind
 from kyoso.orgdata import PREFECTURES, REGIONS
+from kyoso.settings import get_settings
 
 GROUP_LABELS = {"prefecture": "都道府県", "municipality": "市区町村", "national": "国"}
 REGION_LABELS = (*REGIONS, "国")
@@ -57,3 +58,22 @@ def tiles(voters_by_prefecture: dict[str, int]) -> list[PrefectureCell]:
                        voters_by_prefecture.get(name, 0), *TILES[code])
         for code, name, region in PREFECTURES
     ]
+
+
+# -- k-anonymity ---------------------------------------------------------------
+
+ANONYMOUS_LABEL = "匿名の回答"
+
+
+def threshold() -> int:
+    """The fewest answers a cell of an anonymous breakdown may show (``KYOSO_ANONYMITY_THRESHOLD``)."""
+    return max(1, get_settings().anonymity_threshold)
+
+
+def too_few(n: int) -> bool:
+    """A cell with answers, but fewer than the threshold: hidden in anonymous breakdowns."""
+    return 0 < n < threshold()
+
+
+def few_label(label: str) -> str:
+    return f"{label}（{threshold()}人未満のため非表示）"

@@ -182,6 +182,11 @@ def set_pinned(session: Session, user: User, announcement_id: int, channel_id: i
     channel_rules.require_active(user)
     if not can_publish(user):
         raise NotAllowed("ピン留めできるのは国の職員と運営だけです。")
+    announcement = session.get(Announcement, announcement_id)
+    if announcement is None:
+        raise NotFound("お知らせが見つかりません。")
+    if not user.is_staff and announcement.author_id != user.id:
+        raise NotAllowed("ピン留めを変えられるのは、お知らせを出した人と運営だけです。")
     placement = session.get(AnnouncementChannel, (announcement_id, channel_id))
     if placement is None:
         raise NotFound("このチャンネルのお知らせではありません。")

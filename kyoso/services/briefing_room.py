@@ -27,7 +27,7 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import briefings, messages, polls, ratelimit
+from kyoso.services import briefings, messages, polls, ratelimit, visibility
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotFound
 from kyoso.services.events import BriefingChanged, InboxChanged, PollChanged, record
@@ -253,7 +253,14 @@ def archive(session: Session, user: User, briefing_id: int) -> None:
         raise InvalidInput("この説明会のまとめはすでに投稿されています。")
     lines = [f"**説明会「{briefing.title}」のまとめ**", f"日時: {briefings.view(session, briefing).when}",
              f"参加者数: {attendance(session, briefing_id)}人"]
+    # The thread is read by the whole channel: only polls the room was shown,
+    # with their counts only where every reader may see them.
     for poll in briefing_polls(session, briefing_id):
+        if not visibility.briefing_poll_shown(session, poll, briefing):
+            continue
+        if not visibility.poll_results_public(poll):
+            lines.append(f"\n📊 {poll.question}（結果は公開範囲の設定により掲載していません）")
+            continue
         t = polls.tally(session, poll)
         labels = [o.label for o in polls.view(session, poll).options]
         lines.append(f"\n📊 {poll.question}（回答 {t.voters}人）")

@@ -109,3 +109,23 @@ class BriefingChanged(Event):
 class AnnouncementPublished(Event):
     announcement_id: int
     channel_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SessionsEnded(Event):
+    """A member's sessions ended (logout, log out everywhere, suspension): the
+    open tabs of those sessions leave every live room at once."""
+
+    user_id: int
+    token_hash: str = ""  # only this session
+    keep_hash: str = ""  # every session but this one (a password change keeps its own tab)
+
+
+@dataclass(frozen=True)
+class AccessChanged(Event):
+    """What a member may receive changed (a role, a withdrawn vote), or who may
+    receive a topic (a poll hidden with its message): the sockets concerned
+    keep only the live topics ``services/topics.py`` still grants."""
+
+    user_id: int = 0
+    topic: str = ""  # with no user: every socket in this topic's room

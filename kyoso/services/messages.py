@@ -24,7 +24,7 @@ from kyoso.services import markup, ratelimit
 from kyoso.services import search as search_index
 from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, InboxChanged, MessageChanged, UnreadChanged, record
+from kyoso.services.events import AccessChanged, Event, InboxChanged, MessageChanged, UnreadChanged, record
 from kyoso.services.text import clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -169,7 +169,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
             body = ""
         out.append(MessageView(
             id=m.id or 0, channel_id=m.channel_id, parent_id=m.parent_id or 0,
-            author_id=m.author_id,
+            author_id=0 if gone else m.author_id,  # a hidden post does not say whose it was
             author_name="" if gone else (user.name if user else "退会したメンバー"),
             org_name="" if gone or org is None else org.display_name,
             department="" if gone or user is None else user.department,
@@ -401,6 +401,9 @@ def _after_removal(session: Session, message: Message, change: str) -> None:
     search_index.sync_message(session, message)
     attachments.sync_message(session, message)
     events: list[Event] = [MessageChanged(message.channel_id, message.id or 0, message.parent_id, change)]
+    # A poll hidden with its message: its results room keeps only 運営 and the author.
+    events += [AccessChanged(topic=f"poll-results:{pid}")
+               for pid in session.exec(select(Poll.id).where(Poll.message_id == message.id)).all()]
     if message.parent_id:
         parent = session.get(Message, message.parent_id)
         if parent is not None:

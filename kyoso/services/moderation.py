@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from kyoso.db import utcnow
 from kyoso.models import AuditLog, Channel, Message, Organisation, Report, Role, User, UserStatus
 from kyoso.services import accounts, markup, messages, ratelimit
+from kyoso.services.events import AccessChanged, record
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.text import clean_text
@@ -161,6 +162,7 @@ def set_role(session: Session, admin: User, user_id: int, role: str) -> None:
         raise NotFound("メンバーが見つかりません。")
     target.role = role
     session.add(target)
+    record(session, AccessChanged(target.id or 0))  # rooms only 運営 may be in are left at once
     session.add(AuditLog(actor_id=admin.id, action="user.role", target_type="user", target_id=target.id,
                          detail=role))
 

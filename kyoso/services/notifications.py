@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
-from kyoso.models import Notification, User
+from kyoso.models import Message, Notification, User
+from kyoso.services import visibility
 from kyoso.services.timefmt import jst_short
 
 KIND_LABELS = {"mention": "メンション", "reply": "返信", "reminder": "リマインダー", "announcement": "お知らせ",
@@ -42,10 +43,22 @@ def inbox(session: Session, user: User, *, limit: int = 100) -> list[InboxItem]:
         .order_by(col(Notification.id).desc()).limit(limit)
     ).all()
     return [
-        InboxItem(n.id or 0, n.kind, KIND_LABELS.get(n.kind, n.kind), n.text, n.link,
+        InboxItem(n.id or 0, n.kind, KIND_LABELS.get(n.kind, n.kind), _text(session, n), n.link,
                   jst_short(n.created_at), n.read_at is None)
         for n in rows
     ]
+
+
+GONE_TEXT = "（この投稿は削除または非表示になりました）"
+
+
+def _text(session: Session, n: Notification) -> str:
+    """A notification's excerpt lives only as long as the post it quotes
+    (``visibility.message_open``): a hidden or deleted post, or one in a
+    hidden thread, leaves only a placeholder."""
+    if n.message_id is None:
+        return n.text
+    return n.text if visibility.message_open(session, session.get(Message, n.message_id)) else GONE_TEXT
 
 
 def mark_all_read(session: Session, user: User) -> None:

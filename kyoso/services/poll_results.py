@@ -23,6 +23,7 @@ class SplitRow:
     label: str
     voters: int
     counts: list[int]
+    hidden: bool = False  # fewer voters than the anonymity threshold (anonymous polls)
 
 
 @dataclass
@@ -37,6 +38,13 @@ class AffiliationResults:
     tiles: list[PrefectureCell]
     other_texts: list[tuple[str, str]] = field(default_factory=list)  # (団体, text)
     voters_by_option: list[list[str]] = field(default_factory=list)  # named polls only
+
+
+def _suppress(rows: list[SplitRow]) -> list[SplitRow]:
+    """k-anonymity: a cell with fewer voters than the threshold shows no
+    counts (``affiliation.too_few``), only that it was too small to show."""
+    return [SplitRow(affiliation.few_label(r.label), 0, [0] * len(r.counts), hidden=True)
+            if affiliation.too_few(r.voters) else r for r in rows]
 
 
 def affiliation_results(session: Session, user: User, poll_id: int) -> AffiliationResults:
@@ -75,13 +83,18 @@ def affiliation_results(session: Session, user: User, poll_id: int) -> Affiliati
     by_region = split(lambda o: o.region, [(r, r) for r in affiliation.REGION_LABELS])
     by_pref = split(lambda o: o.prefecture_code, [(code, name) for code, name, _ in PREFECTURES])
     answered_prefs = {r.label for r in by_pref if r.voters}
-    tiles = affiliation.tiles({r.label: r.voters for r in by_pref})
+    if poll.anonymous:
+        by_group, by_region, by_pref = (_suppress(r) for r in (by_group, by_region, by_pref))
+    tiles = affiliation.tiles({r.label: r.voters for r in by_pref if not r.hidden})
     options = session.exec(select(PollOption).where(PollOption.poll_id == poll_id)).all()
     other_positions = {o.position for o in options if o.is_other}
-    other_texts = [
-        (org.display_name, text) for bid, text, _, org in rows
-        if text and other_positions & set(choices.get(bid, []))
-    ]
+    # The その他 texts of an anonymous poll carry no 団体, in no 団体's order.
+    other_texts = sorted(
+        (affiliation.ANONYMOUS_LABEL if poll.anonymous else org.display_name, text)
+        for bid, text, _, org in rows if text and other_positions & set(choices.get(bid, [])))
+    if not poll.anonymous:
+        other_texts = [(org.display_name, text) for bid, text, _, org in rows
+                       if text and other_positions & set(choices.get(bid, []))]
     voters_by_option: list[list[str]] = []
     if not poll.anonymous:
         voters_by_option = [[] for _ in range(n_options)]

@@ -30,14 +30,15 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import briefings, events, markup, messages, ratelimit
+from kyoso.services import briefings, events, markup, messages, ratelimit, visibility
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import Event, MessageChanged, PollChanged, TallyChanged, record
+from kyoso.services.events import AccessChanged, Event, MessageChanged, PollChanged, TallyChanged, record
 from kyoso.services.text import clean_line
 from kyoso.services.timefmt import jst_datetime
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 20
 OTHER_LABEL = "その他"
+OTHER_MAX = 300  # characters of an その他 text
 VISIBILITY_LABELS = {
     ResultsVisibility.always: "いつでも見られる",
     ResultsVisibility.after_vote: "回答した人だけ見られる",
@@ -107,9 +108,7 @@ def get_poll(session: Session, poll_id: int) -> Poll:
 
 
 def is_closed(poll: Poll, now: datetime | None = None) -> bool:
-    if poll.closed_at is not None:
-        return True
-    return poll.deadline is not None and poll.deadline <= (now or utcnow())
+    return visibility.poll_closed(poll, now)
 
 
 def _poll_message(session: Session, poll: Poll) -> Message | None:
@@ -117,15 +116,9 @@ def _poll_message(session: Session, poll: Poll) -> Message | None:
 
 
 def can_view(session: Session, user: User, poll: Poll) -> bool:
-    """The poll itself: whoever can read where it was posted (lurkers included)."""
-    if user.status != UserStatus.active:
-        return False
-    if poll.briefing_id:
-        return briefings.can_view(session, user, poll.briefing_id)
-    message = _poll_message(session, poll)
-    if message is None or not message.is_visible:
-        return user.is_staff or poll.author_id == user.id
-    return True  # every channel is public to active members
+    """The poll itself (``visibility.can_view_poll``): whoever can read the
+    message it hangs on, or the 説明会 room once it has been shown."""
+    return visibility.can_view_poll(session, user, poll)
 
 
 def has_voted(session: Session, user: User, poll_id: int) -> bool:
@@ -135,17 +128,7 @@ def has_voted(session: Session, user: User, poll_id: int) -> bool:
 
 
 def can_see_results(session: Session, user: User, poll: Poll) -> bool:
-    if not can_view(session, user, poll):
-        return False
-    if user.is_staff or poll.author_id == user.id:
-        return True
-    if poll.visibility == ResultsVisibility.always:
-        return True
-    if poll.visibility == ResultsVisibility.after_vote:
-        return has_voted(session, user, poll.id or 0)
-    if poll.visibility == ResultsVisibility.after_close:
-        return is_closed(poll)
-    return False
+    return visibility.can_see_poll_results(session, user, poll)
 
 
 def can_manage(user: User, poll: Poll) -> bool:
@@ -155,9 +138,7 @@ def can_manage(user: User, poll: Poll) -> bool:
 def results_topic(poll: Poll) -> str:
     """Where live tallies go: the whole room when every reader may see them,
     else a room that only those allowed have been put in."""
-    if poll.visibility == ResultsVisibility.always or (
-        poll.visibility == ResultsVisibility.after_close and is_closed(poll)
-    ):
+    if visibility.poll_results_public(poll):
         if poll.briefing_id:
             return f"briefing:{poll.briefing_id}"
         if poll.channel_id:
@@ -339,7 +320,7 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
          other_text: str | None = None, client_key: str = "") -> None:
     """Cast or change the member's ballot. An empty list withdraws it."""
     poll = get_poll(session, poll_id)
-    if not can_view(session, user, poll):
+    if not visibility.can_vote_poll(session, user, poll):
         raise NotFound("アンケートが見つかりません。")
     if is_closed(poll):
         raise NotAllowed("このアンケートは締め切られています。")
@@ -352,7 +333,7 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
         raise InvalidInput(f"選べるのは{poll.max_choices}つまでです。")
     other = ""
     if any(valid[p] for p in chosen):
-        other = clean_line(other_text or "", label="その他の内容", max_len=300, required=False)
+        other = clean_line(other_text or "", label="その他の内容", max_len=OTHER_MAX, required=False)
     # Per member, and per address generously: a whole 自治体 may sit behind one
     # LGWAN gateway.
     busy = "短時間に多くの回答がありました。少し待ってから、もう一度お試しください。"
@@ -384,6 +365,9 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
                 conn.execute(_UPDATE_BALLOT, {"p_ballot": ballot_id, "p_other": other, "p_now": now})
         else:
             conn.execute(_DELETE_BALLOT, {"p_ballot": ballot_id})
+            if poll.visibility == ResultsVisibility.after_vote:
+                # Results "for voters": a withdrawn vote leaves the results room.
+                record(session, AccessChanged(user.id or 0, topic=f"poll-results:{poll_id}"))
     conn.execute(_BUMP_TALLY, {"p_poll": poll_id})
     # Core statements bypass the session: rows it holds must be read again.
     session.expire(poll, ["tally_rev"])
@@ -412,11 +396,14 @@ def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, l
 # ---------------------------------------------------------------------------
 
 
-def view(session: Session, poll: Poll) -> PollView:
+def view(session: Session, poll: Poll, viewer: User | None = None) -> PollView:
+    """``editable`` (no ballot yet) is told only to who may edit: to anyone
+    else it would say whether anybody voted, even when results are hidden."""
     options = session.exec(
         select(PollOption).where(PollOption.poll_id == poll.id).order_by(PollOption.position)  # type: ignore[arg-type]
     ).all()
-    voted = session.exec(select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is not None
+    editable = viewer is not None and can_manage(viewer, poll) and session.exec(
+        select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is None
     return PollView(
         id=poll.id or 0, question=poll.question,
         options=[OptionView(o.position, o.label, o.is_other) for o in options],
@@ -425,7 +412,7 @@ def view(session: Session, poll: Poll) -> PollView:
         visibility_label=VISIBILITY_LABELS.get(ResultsVisibility(poll.visibility), ""),
         deadline=jst_datetime(poll.deadline) if poll.deadline else "", closed=is_closed(poll),
         author_id=poll.author_id, channel_id=poll.channel_id or 0,
-        briefing_id=poll.briefing_id or 0, editable=not voted,
+        briefing_id=poll.briefing_id or 0, editable=editable,
     )
 
 
@@ -457,7 +444,7 @@ def views_for(session: Session, user: User, poll_ids: list[int]) -> tuple[
         poll = session.get(Poll, pid)
         if poll is None or not can_view(session, user, poll):
             continue
-        polls[str(pid)] = view(session, poll)
+        polls[str(pid)] = view(session, poll, user)
         if can_see_results(session, user, poll):
             tallies[str(pid)] = tally(session, poll)
     return polls, tallies

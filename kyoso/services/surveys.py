@@ -21,7 +21,7 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import affiliation, messages
+from kyoso.services import affiliation, messages, visibility
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.text import clean_line, clean_text
@@ -110,12 +110,20 @@ def get_survey(session: Session, survey_id: int) -> Survey:
 
 
 def is_closed(survey: Survey) -> bool:
-    return survey.closed_at is not None or (survey.deadline is not None and survey.deadline <= utcnow())
+    return visibility.survey_closed(survey)
 
 
-def can_see_results(user: User, survey: Survey) -> bool:
-    return user.status == UserStatus.active and (
-        user.is_staff or user.id == survey.author_id or is_closed(survey))
+def get_visible(session: Session, user: User, survey_id: int) -> Survey:
+    """The survey, if the member may open it (``visibility.can_view_survey``):
+    one hidden or deleted with its message is not found, except by 運営 and its author."""
+    survey = get_survey(session, survey_id)
+    if not visibility.can_view_survey(session, user, survey):
+        raise NotFound("意見募集が見つかりません。")
+    return survey
+
+
+def can_see_results(session: Session, user: User, survey: Survey) -> bool:
+    return visibility.can_see_survey_results(session, user, survey)
 
 
 def _check(data: SurveyInput) -> SurveyInput:
@@ -169,7 +177,7 @@ def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
 
 def view(session: Session, user: User, survey_id: int) -> SurveyView:
     channel_rules.require_active(user)
-    s = get_survey(session, survey_id)
+    s = get_visible(session, user, survey_id)
     responses = int(session.exec(select(sa.func.count()).select_from(SurveyResponse)
                                  .where(SurveyResponse.survey_id == survey_id)).one())
     return SurveyView(
@@ -179,7 +187,7 @@ def view(session: Session, user: User, survey_id: int) -> SurveyView:
         questions=[QuestionView(q.id or 0, q.position, q.kind, KINDS[q.kind], q.prompt,
                                 [c for c in q.choices.split("\n") if c], q.required)
                    for q in _questions(session, survey_id)],
-        responses=responses if can_see_results(user, s) else 0,
+        responses=responses if can_see_results(session, user, s) else 0,
     )
 
 
@@ -187,7 +195,7 @@ def respond(session: Session, user: User, survey_id: int, answers: dict[int, obj
     """Answer, or change one's answers until the deadline. ``answers`` maps a
     question id to: a list of choice positions, a scale 1-5, or a text."""
     channel_rules.require_active(user)
-    survey = get_survey(session, survey_id)
+    survey = get_visible(session, user, survey_id)
     if is_closed(survey):
         raise NotAllowed("この意見募集は締め切られています。")
     rows: list[SurveyAnswer] = []
@@ -244,6 +252,7 @@ def respond(session: Session, user: User, survey_id: int, answers: dict[int, obj
 
 def my_answers(session: Session, user: User, survey_id: int) -> dict[str, str]:
     """My current answers as form values: "q<ID>" → value (choices "0,2")."""
+    get_visible(session, user, survey_id)
     response = session.exec(select(SurveyResponse).where(
         SurveyResponse.survey_id == survey_id, SurveyResponse.user_id == user.id)).first()
     if response is None:
@@ -255,7 +264,7 @@ def my_answers(session: Session, user: User, survey_id: int) -> dict[str, str]:
 
 
 def set_closed(session: Session, user: User, survey_id: int, closed: bool) -> None:
-    survey = get_survey(session, survey_id)
+    survey = get_visible(session, user, survey_id)
     if not (user.is_staff or user.id == survey.author_id) or user.status != UserStatus.active:
         raise NotAllowed("締め切れるのは作成者と運営だけです。")
     survey.closed_at = utcnow() if closed else None
@@ -265,8 +274,8 @@ def set_closed(session: Session, user: User, survey_id: int, closed: bool) -> No
 
 
 def results(session: Session, user: User, survey_id: int, *, text_filter: str = "") -> list[QuestionResult]:
-    survey = get_survey(session, survey_id)
-    if not can_see_results(user, survey):
+    survey = get_visible(session, user, survey_id)
+    if not can_see_results(session, user, survey):
         raise NotAllowed("結果は締め切り後に公開されます。")
     rows = session.exec(
         select(SurveyAnswer, Organisation)
@@ -279,6 +288,13 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
     for a, org in rows:
         by_question[a.question_id].append((a, org))
     needle = (text_filter or "").strip()
+
+    def hide_few(row: list[str]) -> list[str]:
+        """k-anonymity: a group of an anonymous survey with too few answers shows no figures."""
+        if survey.anonymous and affiliation.too_few(int(row[1])):
+            return [row[0], f"{affiliation.threshold()}人未満", "—"]
+        return row
+
     out = []
     for q in _questions(session, survey_id):
         answers = by_question.get(q.id or 0, [])
@@ -297,7 +313,7 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
             for g in affiliation.GROUP_LABELS.values():
                 gc: Counter[int] = Counter(int(p) for a, _ in groups.get(g, []) for p in a.choices.split(",") if p)
                 top = labels[gc.most_common(1)[0][0]] if gc else "—"
-                by_group.append([g, str(len(groups.get(g, []))), f"最多: {top}"])
+                by_group.append(hide_few([g, str(len(groups.get(g, []))), f"最多: {top}"]))
         elif q.kind == "scale":
             values = [a.scale for a, _ in answers if a.scale is not None]
             dist = Counter(values)
@@ -306,19 +322,29 @@ def results(session: Session, user: User, survey_id: int, *, text_filter: str = 
             average = f"{sum(values) / len(values):.2f}" if values else "—"
             for g in affiliation.GROUP_LABELS.values():
                 gv = [a.scale for a, _ in groups.get(g, []) if a.scale is not None]
-                by_group.append([g, str(len(gv)), f"平均 {sum(gv) / len(gv):.2f}" if gv else "—"])
+                by_group.append(hide_few([g, str(len(gv)), f"平均 {sum(gv) / len(gv):.2f}" if gv else "—"]))
         else:
-            texts = [TextAnswer(org.display_name, org.prefecture, affiliation.group_label(org), a.text)
-                     for a, org in sorted(answers, key=lambda x: (x[1].prefecture_code, x[1].code))
-                     if a.text and (not needle or needle in a.text or needle in org.display_name
-                                    or needle == affiliation.group_label(org))]
+            if survey.anonymous:
+                # Free text of an anonymous survey: no 団体, no 都道府県, in no
+                # 団体's order, and a filter matches the text only.
+                texts = sorted((TextAnswer(affiliation.ANONYMOUS_LABEL, "", "匿名", a.text)
+                                for a, _ in answers if a.text and (not needle or needle in a.text)),
+                               key=lambda t: t.text)
+            else:
+                texts = [TextAnswer(org.display_name, org.prefecture, affiliation.group_label(org), a.text)
+                         for a, org in sorted(answers, key=lambda x: (x[1].prefecture_code, x[1].code))
+                         if a.text and (not needle or needle in a.text or needle in org.display_name
+                                        or needle == affiliation.group_label(org))]
             for g in affiliation.GROUP_LABELS.values():
-                by_group.append([g, str(len(groups.get(g, []))), ""])
+                by_group.append(hide_few([g, str(len(groups.get(g, []))), ""]))
         out.append(QuestionResult(q.id or 0, q.prompt, q.kind, len(answers), choices, average, by_group, texts))
     return out
 
 
 def respondents_by_region(session: Session, survey_id: int) -> list[list[str]]:
+    """Responses per region; for an anonymous survey a region with fewer than
+    the anonymity threshold shows only that."""
+    survey = get_survey(session, survey_id)
     rows = session.exec(
         select(Organisation.region, sa.func.count())
         .join(User, User.org_code == Organisation.code)  # type: ignore[arg-type]
@@ -326,17 +352,21 @@ def respondents_by_region(session: Session, survey_id: int) -> list[list[str]]:
         .where(SurveyResponse.survey_id == survey_id).group_by(Organisation.region)
     ).all()
     counts = dict(rows)
-    return [[r, str(counts.get(r, 0))] for r in affiliation.REGION_LABELS]
+    few = f"{affiliation.threshold()}人未満"
+    return [[r, few if survey.anonymous and affiliation.too_few(counts.get(r, 0)) else str(counts.get(r, 0))]
+            for r in affiliation.REGION_LABELS]
 
 
 def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str], list[list[str]]]:
-    """One row per response: named surveys with the name, anonymous ones with
-    the 団体 only."""
-    survey = get_survey(session, survey_id)
+    """One row per response: named surveys with the name and 団体, anonymous
+    ones with the 区分 only."""
+    survey = get_visible(session, user, survey_id)
     if user.status != UserStatus.active or not (user.is_staff or user.id == survey.author_id):
         raise NotAllowed("エクスポートできるのは作成者と運営だけです。")
     questions = _questions(session, survey_id)
-    header = (["回答日時"] + ([] if survey.anonymous else ["氏名"]) + ["団体", "都道府県", "区分"]
+    # An anonymous survey's rows say only the 区分: with its 団体, each row
+    # (its free texts) would name the one respondent of a small 団体.
+    header = (["回答日時"] + (["区分"] if survey.anonymous else ["氏名", "団体", "都道府県", "区分"])
               + [q.prompt for q in questions])
     out = []
     # Every answer of the survey in one query, not one per response.
@@ -364,6 +394,7 @@ def export_rows(session: Session, user: User, survey_id: int) -> tuple[list[str]
                 cells.append(str(a.scale or ""))
             else:
                 cells.append(a.text)
-        out.append([jst_datetime(response.updated_at)] + ([] if survey.anonymous else [u.name])
-                   + [org.display_name, org.prefecture, affiliation.group_label(org)] + cells)
+        who = ([affiliation.group_label(org)] if survey.anonymous
+               else [u.name, org.display_name, org.prefecture, affiliation.group_label(org)])
+        out.append([jst_datetime(response.updated_at)] + who + cells)
     return header, out

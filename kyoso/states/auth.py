@@ -24,6 +24,9 @@ class LoginState(SessionState):
     error: str = ""
     notice: str = ""
     busy: bool = False
+    # This browser's device token: it logged in before, so failures made
+    # elsewhere never lock it out (accounts.log_in).
+    device: str = rx.LocalStorage("", name="kyoso_device", sync=True)
 
     @rx.event
     def open_login(self):
@@ -45,10 +48,14 @@ class LoginState(SessionState):
             self.error = "メールアドレスとパスワードを入力してください。"
             return None
 
+        device = str(self.device or "")[:100]
+
         def log_in(session: Any) -> str:
-            user = accounts.authenticate(session, email, password, client_key=self._client_key())
-            self._refresh_me(session, user)
-            return accounts.create_session(session, user)
+            result = accounts.log_in(session, email, password, client_key=self._client_key(),
+                                     device=device)
+            self._refresh_me(session, result.user)
+            self.device = result.device
+            return accounts.create_session(session, result.user)
 
         def logged_in(token: str) -> Any:
             self.token = token
@@ -91,6 +98,7 @@ class SignupState(SessionState):
 
     @rx.event
     def search_org(self, value: str):
+        value = str(value)[:100]  # before login: a client sets no more than a page view holds
         self.org_query = value
         # Typing clears an earlier choice unless the text is still its label.
         if value != self.org_label:

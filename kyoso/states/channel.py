@@ -21,6 +21,12 @@ from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 
 
+# The composers whose drafts a channel page follows (components/messages.py
+# ``composer``), and the most of a draft it keeps.
+DRAFT_TARGETS = ("composer", "thread-composer")
+DRAFT_MAX = 2 * messages.MAX_BODY
+
+
 @realtime.live("channel")
 class ChannelState(SessionState):
     channel: channels.ChannelHeader = channels.ChannelHeader()
@@ -342,7 +348,15 @@ class ChannelState(SessionState):
 
     @rx.event
     async def draft_changed(self, target: str, text: str):
-        """Offer members to mention when the draft ends with @ and a few letters."""
+        """Offer members to mention when the draft ends with @ and a few letters.
+
+        Nothing is kept for a client whose token was never checked (``me`` is
+        set only by a page load that checked it), and only the page's two
+        composers, each up to twice a message's length: a client without a
+        session costs no more than a page view (issue 14)."""
+        if not self.me.id or target not in DRAFT_TARGETS:
+            return
+        text = str(text)[:DRAFT_MAX]
         query = people.mention_query(text)
         self._drafts = {**self._drafts, target: text}
         self.mention_target = target

@@ -32,7 +32,7 @@ class PollResultsState(SessionState):
         poll = polls.get_poll(session, self._poll_id())
         if not polls.can_view(session, user, poll):
             raise NotFound("アンケートが見つかりません。")
-        self.poll = polls.view(session, poll)
+        self.poll = polls.view(session, poll, user)
         self.can_export = polls.can_manage(user, poll)
         channel = polls.channel_of(session, poll)
         self.channel_slug = channel.slug if channel else ""

@@ -21,6 +21,7 @@ from kyoso.services.timefmt import JST
 from kyoso.states.session import SessionState
 
 MAX_FORM_OPTIONS = polls.MAX_OPTIONS
+MAX_OTHER_DRAFTS = 20  # その他 texts kept at once (the newest)
 
 
 def parse_deadline(value: str) -> datetime | None:
@@ -84,7 +85,7 @@ class PollState(SessionState):
         topic = polls.results_topic(poll)
         if visible and topic.startswith("poll-results:"):
             await realtime.add_topic(self, "polls", topic, session, user)
-        self.polls = {**self.polls, key: polls.view(session, poll)}
+        self.polls = {**self.polls, key: polls.view(session, poll, user)}
         tallies = {k: v for k, v in self.tallies.items() if k != key}
         if visible:
             tallies[key] = polls.tally(session, poll)
@@ -112,7 +113,19 @@ class PollState(SessionState):
 
     @rx.event
     def set_other_draft(self, poll_id: int, text: str):
-        self.other_drafts = {**self.other_drafts, str(poll_id): text}
+        """The その他 text typed beside a poll: kept only after the token was
+        checked (``me``), up to its length limit, for the last few polls typed
+        in (a poll that arrived by a live patch is not in the server's copy
+        of ``polls``, so that cannot be the test)."""
+        try:
+            key = str(int(poll_id))
+        except (TypeError, ValueError):
+            return
+        if not self.me.id:
+            return
+        drafts = {k: v for k, v in self.other_drafts.items() if k != key}
+        drafts[key] = str(text)[:polls.OTHER_MAX]
+        self.other_drafts = dict(list(drafts.items())[-MAX_OTHER_DRAFTS:])
 
     @rx.event
     async def send_other(self, poll_id: int, index: int):

@@ -36,7 +36,9 @@ from sqlmodel import Session
 from kyoso import realtime, routes
 from kyoso.db import read_scope, session_scope
 from kyoso.models import Organisation, Role, User
+from kyoso.settings import get_settings
 from kyoso.services import accounts, events
+from kyoso.ops import client_address
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 
 # A domain read or change: (session, user, *args) -> value.
@@ -217,9 +219,13 @@ class SessionState(rx.State):
             return 0
 
     def _client_key(self) -> str:
-        """The client's address, for rate limits per address."""
+        """The client's address, for rate limits per address: behind
+        ``KYOSO_TRUSTED_PROXY_HOPS`` reverse proxies, taken from the right of
+        X-Forwarded-For (``ops/client_address.py``)."""
         try:
-            return self.router.session.client_ip or ""
+            raw = self.router.headers.raw_headers
+            peer = raw.get("asgi-scope-client") or self.router.session.client_ip or ""
+            return client_address.from_headers(peer, raw)
         except Exception:  # noqa: BLE001 - router data missing in unit tests
             return ""
 
@@ -243,10 +249,12 @@ class SessionState(rx.State):
     # -- event handlers ----------------------------------------------------------
 
     @rx.event
-    def logout(self):
+    async def logout(self):
+        """This session ends; its open tabs (this one too) leave every live room."""
         if self.token:
             with session_scope() as session:
                 accounts.end_session(session, self.token)
+            realtime.publish_soon(events.take(session))
         self.token = ""
         self.files_key = ""
         self.me = Me()

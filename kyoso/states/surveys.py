@@ -102,7 +102,7 @@ class SurveyState(SessionState):
         s = surveys.get_survey(session, self._id())
         self.survey = surveys.view(session, user, self._id())
         self.answers = surveys.my_answers(session, user, self._id())
-        self.can_see_results = surveys.can_see_results(user, s)
+        self.can_see_results = surveys.can_see_results(session, user, s)
         self.can_manage = user.is_staff or user.id == s.author_id
         self.channel_slug = channels.get_channel(session, s.channel_id).slug
         if self.can_see_results:

@@ -6,6 +6,7 @@ see. A new event handler without a case here fails `test_every_handler_has_a_cas
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -19,8 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from kyoso.db import utcnow
-from kyoso.models import Channel, Message, Notification, Role, User, UserStatus
+from kyoso.models import Channel, Message, Notification, Role, SurveyQuestion, User, UserStatus
 from kyoso.services import accounts, briefing_room, briefings, channels, messages, polls, surveys
+from kyoso.services.security import hash_password
 from kyoso.services.timefmt import JST
 from tests.browser.conftest import App
 from tests.utils.mail import confirm_signup
@@ -576,3 +578,243 @@ async def test_hostile_member_is_refused_everywhere(world: World) -> None:
         assert s.get(User, world.pending.id).status == UserStatus.pending  # type: ignore[union-attr]
         m = s.get(Message, world.alice_message)
         assert m and m.body == "有栖のメッセージ" and m.deleted_at is None and m.hidden_at is None
+
+
+# --------------------------------------------------------------------------
+# Privacy at the edges (issue 14): one case per class, each failing on 4f0adca
+# --------------------------------------------------------------------------
+
+
+def _member(w: World, email: str, name: str, org: str = "131016", role: str = Role.member) -> tuple[int, str]:
+    """A new member of the app and a session token for them."""
+    with w.app.session() as s:
+        user = accounts.create_user(s, email=email, password="hostile-password-1", name=name, org_code=org,
+                                    role=role)
+        return user.id or 0, accounts.create_session(s, user)
+
+
+def _staff_token(w: World, email: str) -> str:
+    with w.app.session() as s:
+        return accounts.create_session(s, s.exec(select(User).where(User.email == email)).one())
+
+
+async def _settled(*clients: ReflexClient, seconds: float = 1.0) -> None:
+    await asyncio.sleep(seconds)
+    for c in clients:
+        await c.settle()
+
+
+async def test_a_hidden_survey_cannot_be_opened_answered_or_read(world: World) -> None:
+    """Class 1: what hangs on a hidden message is hidden with it."""
+    with world.app.session() as s:
+        alice = s.get(User, world.alice.id)
+        zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        survey = surveys.create_survey(s, alice, zatsudan.id or 0, surveys.SurveyInput(
+            "非表示にされた意見募集", "", [surveys.QuestionInput("text", "隠された質問")],
+            deadline=utcnow() + timedelta(days=3)))
+        s.flush()
+        moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
+        messages.hide_message(s, moderator, survey.message_id or 0)
+        survey_id, q_id = survey.id or 0, s.exec(select(SurveyQuestion.id).where(
+            SurveyQuestion.survey_id == survey.id)).one()
+    sv = S["SurveyState"]
+    client = await refused(world, sv, "open_survey", {}, path=f"/surveys/{survey_id}")
+    assert "隠された質問" not in client.text() and "非表示にされた意見募集" not in client.text()
+    await refused(world, sv, "submit", {"form": {f"q{q_id}": "隠れて回答"}}, path=f"/surveys/{survey_id}",
+                  before=[(handler(sv, "open_survey"), {})])
+
+
+async def test_the_briefing_archive_posts_no_hidden_results(world: World) -> None:
+    """Class 2: the archive thread shows only results every reader may see."""
+    with world.app.session() as s:
+        national = s.exec(select(User).where(User.email == "sato.kenji@digital.go.jp")).one()
+        zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        start = (utcnow() - timedelta(minutes=10)).astimezone(JST)
+        briefing = briefings.create_briefing(s, national, briefings.BriefingInput(
+            "結果非公開の説明会", "", start, start + timedelta(hours=1), channel_id=zatsudan.id))
+        poll = polls.create_briefing_poll(s, national, briefing.id or 0, polls.PollInput(
+            "主催者だけが見る質問", ["内緒はい", "内緒いいえ"], visibility="owner"))
+        briefing_room.set_live_poll(s, national, briefing.id or 0, poll.id)
+        voter = s.exec(select(User).where(User.email == "hidden.voter@city.osaka.lg.jp")).one()
+        polls.vote(s, voter, poll.id or 0, [0])
+        briefing_room.archive(s, national, briefing.id or 0)
+        s.flush()
+        archived = briefing.archived_message_id
+    client = await mallory(world, "/c/zatsudan")
+    await client.fire(handler(S["ChannelState"], "open_thread"), {"parent_id": archived})
+    text = client.text()
+    world.sent.append(text)
+    await client.close()
+    assert "主催者だけが見る質問" in text  # the thread itself is there
+    assert "内緒はい: 1票" not in text
+
+
+async def test_failures_for_another_account_lock_out_neither_it_nor_the_gateway(world: World) -> None:
+    """Class 3: six wrong passwords for Alice's address, from the address
+    everyone here shares (one LGWAN gateway), lock out neither a colleague
+    behind it nor Alice in the browser she logged in with before."""
+    _member(world, "bystander@city.chiyoda.lg.jp", "同じ庁舎の職員")
+    login = S["LoginState"]
+    alice_browser = ReflexClient(world.app.url)
+    await alice_browser.connect("/login")
+    with world.app.session() as s:  # Alice's own password, for this test
+        alice = s.get(User, world.alice.id)
+        alice.password_hash = hash_password("alice-password-1")  # type: ignore[union-attr]
+        s.add(alice)
+    await alice_browser.fire(handler(login, "submit"), {"form": {"email": world.alice.email,
+                                                                 "password": "alice-password-1"}})
+    device = alice_browser.var(login, "device")
+    await alice_browser.close()
+    for _ in range(6):
+        client = ReflexClient(world.app.url)
+        await client.connect("/login")
+        await client.fire(handler(login, "submit"), {"form": {"email": world.alice.email, "password": "guess-123"}})
+        await client.close()
+    colleague = ReflexClient(world.app.url)
+    await colleague.connect("/login")
+    await colleague.fire(handler(login, "submit"), {"form": {"email": "bystander@city.chiyoda.lg.jp",
+                                                             "password": "hostile-password-1"}})
+    colleague_token = colleague.var(S["SessionState"], "token")
+    colleague_error = colleague.var(login, "error")
+    await colleague.close()
+    assert colleague_token, f"a colleague behind the same gateway was locked out: {colleague_error}"
+    again = _DeviceClient(world.app.url, device=device or "")
+    await again.connect("/login")
+    await again.fire(handler(login, "submit"), {"form": {"email": world.alice.email, "password": "alice-password-1"}})
+    alice_token = again.var(S["SessionState"], "token")
+    alice_error = again.var(login, "error")
+    await again.close()
+    assert device and alice_token, f"Alice was locked out of her own browser: {alice_error}"
+
+
+class _DeviceClient(ReflexClient):
+    """A browser that keeps its device token in localStorage."""
+
+    def __init__(self, base_url: str, *, device: str) -> None:
+        super().__init__(base_url)
+        self.device = device
+
+    def _storage(self) -> dict[str, Any]:
+        return {**super()._storage(), f"{state_name(S['LoginState'])}.device_rx_state_": self.device}
+
+
+async def test_a_suspended_and_a_logged_out_socket_receive_nothing_new(world: World) -> None:
+    """Class 4: live rooms are left at once, not on the next page load."""
+    _, carol_token = _member(world, "carol@city.chiyoda.lg.jp", "ログアウトする人")
+    dave_id, dave_token = _member(world, "dave@city.chiyoda.lg.jp", "停止される人")
+    tab_one, tab_two = (ReflexClient(world.app.url, session_token=carol_token) for _ in range(2))
+    dave = ReflexClient(world.app.url, session_token=dave_token)
+    for c in (tab_one, tab_two, dave):
+        await c.connect("/c/zatsudan")
+    await tab_one.fire(handler(S["SessionState"], "logout"), {})
+    staff = ReflexClient(world.app.url, session_token=_staff_token(world, "moderator@digital.go.jp"))
+    await staff.connect("/admin")
+    await staff.fire(handler(S["AdminState"], "set_suspended"), {"user_id": dave_id, "suspended": True})
+    await _settled(tab_one, tab_two, dave)
+    seen = [len(c.updates) for c in (tab_one, tab_two, dave)]
+    alice = ReflexClient(world.app.url, session_token=world.alice_token)
+    await alice.connect("/c/zatsudan")
+    await alice.fire(handler(S["ChannelState"], "post"), {"form": {"body": "停止と退出の後の新しい投稿"}})
+    await _settled(tab_one, tab_two, dave, seconds=1.5)
+    late = {name: json.dumps(c.updates[n:], ensure_ascii=False)
+            for name, c, n in zip(("logged-out tab", "other tab", "suspended"), (tab_one, tab_two, dave), seen)}
+    for c in (tab_one, tab_two, dave, staff, alice):
+        await c.close()
+    for name, text in late.items():
+        assert "停止と退出の後の新しい投稿" not in text, f"the {name} still receives posts"
+
+
+async def test_a_withdrawn_vote_stops_the_live_tallies(world: World) -> None:
+    """Class 4 (votes): on a 回答した人だけ poll, vote then withdraw: no tally arrives after."""
+    with world.app.session() as s:
+        zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        poll = polls.create_poll(s, s.get(User, world.alice.id), zatsudan.id or 0, polls.PollInput(
+            "回答者だけの集計", ["甲", "乙"], visibility="after_vote"))
+        s.flush()
+        poll_id = poll.id or 0
+    p = S["PollState"]
+    client = await mallory(world, "/c/zatsudan")
+    await client.fire(handler(p, "choose"), {"poll_id": poll_id, "index": 0})
+    await client.fire(handler(p, "choose"), {"poll_id": poll_id, "index": 0})  # withdrawn
+    await _settled(client)
+    seen = len(client.updates)
+    alice = ReflexClient(world.app.url, session_token=world.alice_token)
+    await alice.connect("/c/zatsudan")
+    await alice.fire(handler(p, "choose"), {"poll_id": poll_id, "index": 1})
+    await _settled(client, seconds=1.5)
+    late = [t for u in client.updates[seen:] for t in _find_tallies(u) if t["poll_id"] == poll_id]
+    await client.close()
+    await alice.close()
+    assert late == [], "the withdrawn voter still receives the tallies"
+
+
+async def test_an_unshown_briefing_poll_cannot_be_voted_or_read(world: World) -> None:
+    """Class 6: a 説明会's poll reaches the room only once the organiser shows it."""
+    with world.app.session() as s:
+        national = s.exec(select(User).where(User.email == "sato.kenji@digital.go.jp")).one()
+        poll = polls.create_briefing_poll(s, national, world.briefing, polls.PollInput(
+            "まだ見せていない質問", ["未公開A", "未公開B"]))
+        s.flush()
+        poll_id = poll.id or 0
+    room = f"/briefings/{world.briefing}"
+    await refused(world, S["PollState"], "choose", {"poll_id": poll_id, "index": 0}, path=room)
+    client = await refused(world, S["PollResultsState"], "open_results", {}, path=f"/polls/{poll_id}")
+    assert "まだ見せていない質問" not in client.text()
+
+
+async def test_a_client_without_a_session_stores_nothing(world: World) -> None:
+    """Class 7: a draft sent before any token check is not kept (nor sent back)."""
+    client = ReflexClient(world.app.url)
+    await client.connect("/c/zatsudan")
+    big = "保存されない下書き" * 20_000
+    await client.fire(handler(S["PollState"], "set_other_draft"), {"poll_id": world.hidden_poll, "text": big})
+    await client.fire(handler(S["ChannelState"], "draft_changed"), {"target": "x" * 50, "text": big})
+    text = client.text()
+    await client.close()
+    assert "保存されない下書き" not in text
+
+
+async def test_hidden_posts_keep_no_author_nor_excerpt_and_editable_tells_nothing(world: World) -> None:
+    """The also-suspected list: a hidden post's author id, a notification's
+    excerpt of a hidden post, and whether anybody voted on a hidden-results poll."""
+    with world.app.session() as s:
+        alice = s.get(User, world.alice.id)
+        zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        mention = messages.post_message(s, alice, zatsudan.id or 0, "マロリーへの言及、後で非表示")
+        messages.post_message(s, alice, zatsudan.id or 0, "返信があるので跡が残る", parent_id=mention.id)
+        s.add(Notification(user_id=world.mallory.id, kind="mention", message_id=mention.id,  # type: ignore[arg-type]
+                           channel_id=zatsudan.id, text="マロリーへの言及、後で非表示", link="/c/zatsudan"))
+        moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
+        messages.hide_message(s, moderator, mention.id or 0)
+        unvoted = polls.create_poll(s, alice, zatsudan.id or 0, polls.PollInput(
+            "まだ誰も答えていない", ["A", "B"], visibility="owner"))
+        s.flush()
+        unvoted_id = unvoted.id or 0
+    inbox = await mallory(world, "/inbox")
+    assert "後で非表示" not in inbox.text()
+    await inbox.close()
+    channel = await mallory(world, "/c/zatsudan")
+    hidden = [m for m in channel.var(S["ChannelState"], "messages") or [] if m.get("hidden")]
+    views = channel.var(S["PollState"], "polls") or {}
+    await channel.close()
+    assert hidden and all(m["author_id"] == 0 for m in hidden)
+    assert views[str(unvoted_id)]["editable"] is False
+
+
+async def test_an_anonymous_breakdown_hides_small_cells(world: World) -> None:
+    """Class 5: one voter from a small 団体 is not shown by where they work."""
+    with world.app.session() as s:
+        zatsudan = s.exec(select(Channel).where(Channel.slug == "zatsudan")).one()
+        poll = polls.create_poll(s, s.get(User, world.alice.id), zatsudan.id or 0, polls.PollInput(
+            "匿名の内訳", ["賛成", "反対"], anonymous=True, allow_other=True))
+        s.flush()
+        lone = accounts.create_user(s, email="lone@pref.kochi.lg.jp", password="hostile-password-1",
+                                    name="高知県のひとり", org_code="390003")
+        polls.vote(s, lone, poll.id or 0, [2], other_text="ひとりだけの事情")
+        poll_id = poll.id or 0
+    client = await mallory(world, f"/polls/{poll_id}")
+    results = client.var(S["PollResultsState"], "results") or {}
+    await client.close()
+    prefs = {r["label"]: r["voters"] for r in results.get("splits_by_prefecture", [])}
+    assert prefs.get("高知県", 0) == 0
+    assert all("高知県" not in label for label, _ in results.get("other_texts", []))

@@ -65,8 +65,21 @@ def test_a_briefing_poll_with_hidden_results_stays_out_of_the_room(session: Sess
         "今日の説明は分かりやすかったですか", ["はい", "いいえ"], visibility=ResultsVisibility.owner))
     session.commit()
     assert list(built(TallyChanged(poll.id or 0))) == [f"poll-results:{poll.id}"]
+    # Not shown yet: the room is not even told the question (issue 14).
+    assert built(PollChanged(poll.id or 0, None, briefing.id)) == {}
+    briefing_room.set_live_poll(session, organiser, briefing.id or 0, poll.id)
+    session.commit()
     room = built(PollChanged(poll.id or 0, None, briefing.id))[f"briefing:{briefing.id}"]
     assert "tallies" not in [op["var"] for op in ops(room)]
+
+
+def test_a_poll_hidden_with_its_message_stays_out_of_the_channel(session: Session) -> None:
+    author, moderator = make_user(session), make_user(session, role=Role.moderator)
+    channel = make_channel(session)
+    poll = make_poll(session, author, channel)
+    messages.hide_message(session, moderator, poll.message_id or 0)
+    session.commit()
+    assert f"channel:{channel.id}" not in built(PollChanged(poll.id or 0, channel.id))
 
 
 def test_a_hidden_post_reaches_the_room_without_its_text(session: Session) -> None:

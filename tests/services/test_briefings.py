@@ -134,6 +134,7 @@ def test_archive_posts_a_thread_with_results_and_answers(session: Session) -> No
     briefing_room.mark_attended(session, voter, briefing.id or 0)
     poll = polls.create_briefing_poll(session, organiser, briefing.id or 0,
                                          polls.PollInput("理解できましたか", ["はい", "いいえ"]))
+    briefing_room.set_live_poll(session, organiser, briefing.id or 0, poll.id)
     polls.vote(session, voter, poll.id or 0, [0])
     q = briefing_room.ask(session, voter, briefing.id or 0, "資料はどこにありますか")
     briefing_room.answer_question(session, organiser, q.id or 0, "チャンネルに掲載します")

@@ -319,3 +319,15 @@ def test_similar_threads_while_writing_a_question(session: Session, corpus: Corp
     assert similar[0].link.startswith("/c/cloud?thread=")
     assert search.similar_threads(session, asker, "短い") == []
     assert search.similar_threads(session, asker, "書かない窓口の研修はどうしましたか")[0].id == corpus.msgs["window"].id
+
+
+def test_a_reply_in_a_hidden_thread_is_not_found(session: Session, corpus: Corpus) -> None:
+    """What hangs on a hidden message hides with it (issue 14)."""
+    moderator = make_user(session, role=Role.moderator)
+    reply = post(session, corpus.users["osaka"], corpus.channels["window"], "スレッド内の返信ことば",
+                 parent=corpus.msgs["window"])
+    corpus.msgs["reply"] = reply
+    assert found(session, corpus, "返信ことば") == {"reply"}
+    messages.hide_message(session, moderator, corpus.msgs["window"].id or 0, "テスト")
+    session.commit()
+    assert found(session, corpus, "返信ことば") == set()

@@ -277,6 +277,8 @@ def hits_for(session: Session, doc_ids: list[int], parsed: ParsedQuery) -> list[
             if message is None or not message.is_visible:
                 continue  # the index should not have it; never show it anyway
             thread = msgs.get(doc.thread_id) if doc.thread_id else None
+            if message.parent_id and (thread is None or not thread.is_visible):
+                continue  # a reply in a hidden or deleted thread hides with it (visibility.message_open)
             hit.is_reply = message.parent_id is not None
             hit.kind_label = "返信" if hit.is_reply else "スレッド"
             if thread is not None and thread.is_question:
