@@ -22,6 +22,24 @@
 const SUFFIX = "_rx_state_";
 const lastPatch = new Map();
 
+// Vars held still while a finger or the mouse is pressed on a list that shows
+// them (data-kyoso-hold="var ..."): their ops wait, in order, until the press
+// ends, so the row under the pointer is the row the click acts on.
+const holding = new Set();
+const heldOps = [];
+
+function releaseHeld() {
+  holding.clear();
+  const ops = heldOps.splice(0);
+  for (const [store, state, op, me] of ops) {
+    try {
+      applyOp(store, state, op, me);
+    } catch (e) {
+      console.error("kyoso live patch failed", e, op);
+    }
+  }
+}
+
 function getPath(obj, path) {
   let cur = obj;
   for (const part of path.split(".")) {
@@ -58,6 +76,10 @@ function newer(item, old) {
 }
 
 function applyOp(store, state, op, me) {
+  if (holding.has(op.var)) {
+    heldOps.push([store, state, op, me]);
+    return;
+  }
   const target = op.state || state;
   if (op.when && !holds(store, target, op.when)) return;
   if (op.unless && holds(store, target, op.unless)) return;
@@ -163,15 +185,43 @@ export function attachLive(store, states, meState) {
 // Ctrl+Enter (Enter alone stays a newline, which Japanese input needs).
 // ---------------------------------------------------------------------------
 
+const ids = (el) =>
+  [...el.querySelectorAll("[data-message-id]")].map((m) => Number(m.getAttribute("data-message-id")));
+
 function pin(el) {
   if (el.__kyosoPinned) return;
   el.__kyosoPinned = true;
   let stuck = true;
   let height = el.scrollHeight;
   let first = el.querySelector("[data-message-id]");
+  // Posts that arrived below while the reader was scrolled up: counted on the
+  // 「新しい投稿 N件」 pill (a [data-kyoso-pill] button inside the list).
+  let newest = Math.max(0, ...ids(el));
+  let unseen = 0;
+  const pill = () => el.querySelector("[data-kyoso-pill]");
+  const showPill = () => {
+    const p = pill();
+    if (!p) return;
+    const text = unseen > 0 ? `新しい投稿 ${unseen}件` : "";
+    if (p.textContent !== text) p.textContent = text;
+    if (p.hidden !== (unseen === 0)) p.hidden = unseen === 0;
+  };
   const atBottom = () => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  el.__kyosoToBottom = () => {
+    stuck = true;
+    unseen = 0;
+    showPill();
+    el.scrollTop = el.scrollHeight;
+  };
+  el.addEventListener("click", (e) => {
+    if (e.target.closest && e.target.closest("[data-kyoso-pill]")) el.__kyosoToBottom();
+  });
   el.addEventListener("scroll", () => {
     stuck = atBottom();
+    if (stuck && unseen) {
+      unseen = 0;
+      showPill();
+    }
     if (el.scrollTop < 120) {
       const more = el.querySelector("[data-load-older]");
       if (more && !more.disabled && !more.__kyosoAsked) {
@@ -187,6 +237,9 @@ function pin(el) {
   };
   const settle = () => {
     const nowFirst = el.querySelector("[data-message-id]");
+    const now = ids(el);
+    const arrived = now.filter((id) => id > newest).length;
+    if (now.length) newest = Math.max(newest, ...now);
     const focus = target();
     if (focus && !focus.__kyosoShown) {
       focus.__kyosoShown = true;
@@ -194,6 +247,10 @@ function pin(el) {
       stuck = atBottom();
     } else if (stuck) {
       el.scrollTop = el.scrollHeight;
+    } else if (arrived > 0) {
+      // Below the reader: nothing moves, the pill counts them.
+      unseen += arrived;
+      showPill();
     } else if (first && nowFirst && nowFirst !== first && el.scrollTop < 200) {
       // Older messages were prepended: keep what the reader was looking at.
       el.scrollTop += el.scrollHeight - height;
@@ -205,13 +262,71 @@ function pin(el) {
   settle();
 }
 
+// Rows that change place (data-flip-id inside [data-kyoso-flip]) glide from
+// their old place to the new one, so the eye can follow a reorder.
+function flip(el) {
+  if (el.__kyosoFlip) return;
+  el.__kyosoFlip = true;
+  const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  let places = new Map();
+  const measure = () => {
+    const next = new Map();
+    for (const row of el.querySelectorAll(":scope > [data-flip-id]")) {
+      next.set(row.getAttribute("data-flip-id"), row.offsetTop);
+    }
+    return next;
+  };
+  const moved = () => {
+    const next = measure();
+    if (!still) {
+      for (const row of el.querySelectorAll(":scope > [data-flip-id]")) {
+        const before = places.get(row.getAttribute("data-flip-id"));
+        const after = next.get(row.getAttribute("data-flip-id"));
+        if (before === undefined || before === after || !row.animate) continue;
+        row.animate([{ transform: `translateY(${before - after}px)` }, { transform: "translateY(0)" }],
+                    { duration: 300, easing: "ease-out" });
+      }
+    }
+    places = next;
+  };
+  places = measure();
+  new MutationObserver(moved).observe(el, { childList: true, subtree: true, attributes: true,
+                                           attributeFilter: ["style", "class"] });
+}
+
+function hold(el) {
+  if (el.__kyosoHold) return;
+  el.__kyosoHold = true;
+  el.addEventListener("pointerdown", () => {
+    for (const v of (el.getAttribute("data-kyoso-hold") || "").split(/\s+/)) if (v) holding.add(v);
+  });
+}
+
 function scan() {
   document.querySelectorAll("[data-kyoso-pin]").forEach(pin);
+  document.querySelectorAll("[data-kyoso-flip]").forEach(flip);
+  document.querySelectorAll("[data-kyoso-hold]").forEach(hold);
 }
 
 if (typeof window !== "undefined" && !window.__kyosoPage) {
   window.__kyosoPage = true;
   new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
+  // The press ends: the click (dispatched after pointerup) has run with the
+  // row the person saw; then the held updates apply.
+  const release = () => {
+    if (holding.size) setTimeout(releaseHeld, 0);
+  };
+  document.addEventListener("pointerup", release, true);
+  document.addEventListener("pointercancel", release, true);
+  window.addEventListener("blur", release);
+  // Sending from a composer: the reader wants to see the post, wherever they were.
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    if (!form || !form.id) return;
+    const pane = form.closest("aside") ? document.querySelector("[data-testid=thread-panel] [data-kyoso-pin]")
+      : document.querySelector("[data-testid=message-list]");
+    if (pane && pane.__kyosoToBottom && /composer|thread/.test(form.id)) pane.__kyosoToBottom();
+  }, true);
   document.addEventListener("keydown", (e) => {
     const el = e.target;
     if (!el || el.tagName !== "TEXTAREA" || !el.hasAttribute("data-ctrl-enter")) return;

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from kyoso import routes
+from kyoso.components.connection import connection_notice
 from kyoso.pages.admin import admin_page
 from kyoso.pages.auth import login_page, signup_page
 from kyoso.pages.briefings import briefing_page, briefings_page, presenter_page
@@ -15,6 +16,7 @@ from kyoso.pages.channel import channel_page
 from kyoso.pages.directory import directory_page
 from kyoso.pages.home import home_page
 from kyoso.pages.inbox import inbox_page
+from kyoso.pages.not_found import not_found_page
 from kyoso.pages.poll_results import poll_results_page
 from kyoso.pages.profile import profile_page
 from kyoso.pages.surveys import survey_page
@@ -28,6 +30,7 @@ from kyoso.states.channel import ChannelState
 from kyoso.states.directory import DirectoryState
 from kyoso.states.home import HomeState
 from kyoso.states.inbox import InboxState
+from kyoso.states.not_found import NotFoundState
 from kyoso.states.poll_results import PollResultsState
 from kyoso.states.profile import ProfileState
 from kyoso.states.surveys import SurveyState
@@ -39,6 +42,7 @@ from kyoso.tasks import run_periodic_tasks
 TITLE = "共創 kyoso"
 
 app = rx.App(
+    html_lang="ja",
     stylesheets=["/kyoso.css"],
     style=base_style,
     head_components=[
@@ -46,7 +50,11 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
     sio=make_sio(),
+    # No toast provider (kyoso shows no toasts; its landmark was labelled in English).
+    toaster=None,
 )
+# Reflex's connection overlay speaks English: kyoso's says the same in Japanese.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_notice() if stateful else None
 register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 
@@ -74,3 +82,5 @@ members_page(presenter_page, routes.BRIEFING_PRESENT, "発表者ビュー", Brie
 members_page(admin_page, routes.ADMIN, "運営", AdminState.open_admin)
 members_page(search_page, routes.SEARCH, "検索", SearchState.open_search)
 members_page(questions_page, routes.QUESTIONS, "未回答の質問", QuestionsState.open_questions)
+# An address kyoso does not have: Japanese, with the shell and ways back.
+members_page(not_found_page, "404", "ページが見つかりません", NotFoundState.open_not_found)

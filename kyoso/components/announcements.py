@@ -37,6 +37,7 @@ def announcement_card(a: rx.Var[AnnouncementView]) -> rx.Component:
                               custom_attrs=tid("announcement-pin"))),
             spacing="3", align="center", margin_top="0.3em",
         ),
+        key=a.id,
         custom_attrs=tid("announcement", **{"data-announcement-id": a.id,
                                             "data-unread": rx.cond(a.unread, "true", "false")}),
         padding="0.75em 1em",

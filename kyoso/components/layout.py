@@ -112,6 +112,7 @@ def _channel_link(c: rx.Var[SidebarChannel]) -> rx.Component:
         _hover={"background": SIDEBAR_ACTIVE, "color": "white"},
         on_click=ShellState.close_nav,
         width="100%",
+        key=c.id,
         custom_attrs=tid("channel-link", **{"data-slug": c.slug}),
     )
 

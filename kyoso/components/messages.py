@@ -36,6 +36,7 @@ def _stamp(message: rx.Var[MessageView], s: rx.Var[StampView]) -> rx.Component:
             },
         ),
         content=s.who,
+        key=s.stamp,
     )
 
 
@@ -262,6 +263,9 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
             _hover={"background": "var(--gray-a2)", "& .kyoso-msg-actions": {"opacity": "1"}},
             _focus_within={"& .kyoso-msg-actions": {"opacity": "1"}},
         ),
+        # Keyed by the message's id: a live insert or a history load above
+        # never hands this row's handlers or focus to another message.
+        key=message.id,
         custom_attrs=tid("message", **{"data-message-id": message.id}),
         width="100%",
     )

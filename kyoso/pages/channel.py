@@ -98,6 +98,13 @@ def _pinned() -> rx.Component:
     )
 
 
+def new_posts_pill() -> rx.Component:
+    """「新しい投稿 N件」: shown by kyoso_live.js when posts arrive below a
+    reader who has scrolled up; a click jumps down."""
+    return rx.el.button(type="button", hidden=True, class_name="kyoso-pill",
+                        custom_attrs={"data-kyoso-pill": "true", "data-testid": "new-posts-pill"})
+
+
 def _messages() -> rx.Component:
     return rx.box(
         rx.cond(
@@ -118,6 +125,7 @@ def _messages() -> rx.Component:
             empty_state("まだ投稿がありません", "最初の投稿をしてみましょう。質問や事例の共有を歓迎します。",
                         "message_square"),
         ),
+        new_posts_pill(),
         custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id,
                       "data-testid": "message-list"},
         role="log",
@@ -234,11 +242,12 @@ def thread_panel() -> rx.Component:
                         message_item(ChannelState.thread_parent.to(MessageView), in_thread=True)),
                 rx.hstack(
                     rx.text(ChannelState.thread_replies.length().to_string() + "件の返信", size="1",
-                            color=MUTED),
+                            color=MUTED, white_space="nowrap"),
                     rx.divider(),
                     align="center", width="100%", padding="0.25em 0",
                 ),
                 rx.foreach(ChannelState.thread_replies, lambda m: message_item(m, in_thread=True)),
+                new_posts_pill(),
                 custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id},
                 style={"flex": "1", "overflow_y": "auto", "min_height": "0"},
             ),
@@ -252,12 +261,15 @@ def thread_panel() -> rx.Component:
                 rx.text("このスレッドには返信できません。", size="2", color=MUTED),
             ),
             aria_label="スレッド",
-            custom_attrs=tid("thread-panel"),
+            custom_attrs=tid("thread-panel", **{"data-kyoso-sheet": "true"}),
             style={
                 "width": "420px", "flex_shrink": "0", "border_left": "1px solid var(--gray-a5)",
                 "display": "flex", "flex_direction": "column", "padding": "0.75em 1em",
                 "background": "var(--color-background)", "height": "100%",
-                PHONE: {"position": "fixed", "inset": "48px 0 0 0", "width": "100%", "z_index": "40"},
+                # On a phone: a full-screen sheet over the header, its composer
+                # (and 送信) on screen at the bottom.
+                PHONE: {"position": "fixed", "inset": "0", "width": "100%", "height": "auto",
+                        "z_index": "60", "border_left": "none", "padding": "0.5em 0.75em"},
             },
         ),
     )

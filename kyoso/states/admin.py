@@ -88,6 +88,11 @@ class AdminState(SessionState):
                                   then=self._reload)
 
     @rx.event
+    async def set_role(self, user_id: int, role: str):
+        return await self._change(moderation.set_role, int(user_id), str(role),
+                                  notice="役割を変更しました。", then=self._reload)
+
+    @rx.event
     async def approve(self, applicant_id: int):
         return await self._review(int(applicant_id), approve=True)
 

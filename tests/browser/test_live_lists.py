@@ -1,0 +1,108 @@
+"""Live lists that do not move under a finger (issue 21).
+
+Other people's votes reorder a 説明会's question list at the very moment a
+member presses 👍: the vote must land on the question that was under the
+pointer when it went down, every time, without waiting for the list to settle.
+The reorder is driven by headless clients (tests/utils/reflex_client.py), the
+press by a real browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from playwright.async_api import Browser, expect
+from sqlmodel import select
+
+from kyoso.db import utcnow
+from kyoso.models import BriefingQuestionVote, Channel, User
+from kyoso.services import accounts, briefing_room, briefings
+from kyoso.services.timefmt import JST
+from kyoso.states.briefings import BriefingState
+from tests.browser.conftest import DIGITAL, SAPPORO, App, login_token, new_context, shot_path, wait_hydrated
+from tests.utils.factories import make_user
+from tests.utils.reflex_client import ReflexClient
+
+ROUNDS = 8
+
+
+def _room_with_questions(app: App, count: int, voters: int) -> tuple[int, list[int], list[str], int]:
+    """A live 説明会 with ``count`` questions (none voted yet), the tokens of
+    ``voters`` other people, and the pressing member's id."""
+    with app.session() as s:
+        organiser = s.exec(select(User).where(User.email == DIGITAL)).one()
+        channel = s.exec(select(Channel).where(Channel.slug == "gov-cloud")).one()
+        start = (utcnow() - timedelta(minutes=5)).astimezone(JST)
+        briefing = briefings.create_briefing(s, organiser, briefings.BriefingInput(
+            title=f"並べ替え試験 {uuid.uuid4().hex[:4]}", description="テスト", starts_at=start,
+            ends_at=start + timedelta(hours=1), channel_id=channel.id))
+        bid = briefing.id or 0
+        people = [make_user(s) for _ in range(voters)]
+        question_ids = []
+        for i in range(count):
+            question_ids.append(briefing_room.ask(s, people[i % voters], bid, f"質問その{i + 1}：並べ替えの最中に押す").id)
+        s.commit()
+        tokens = [accounts.create_session(s, p) for p in people]
+        me = s.exec(select(User).where(User.email == SAPPORO)).one().id
+    return bid, question_ids, tokens, me or 0
+
+
+def _my_votes(app: App, user_id: int) -> set[int]:
+    with app.session() as s:
+        return set(s.exec(select(BriefingQuestionVote.question_id).where(
+            BriefingQuestionVote.user_id == user_id)).all())
+
+
+async def test_vote_lands_on_the_question_under_the_pointer_while_the_list_reorders(
+        app: App, browser: Browser) -> None:
+    voters_needed = 3 * ROUNDS + 2
+    bid, qids, tokens, me = _room_with_questions(app, ROUNDS + 1, voters_needed)
+    path = f"/briefings/{bid}"
+    clients = [ReflexClient(app.url, session_token=t) for t in tokens]
+    await asyncio.gather(*(c.connect(path) for c in clients))
+    ctx = await new_context(browser, width=390, height=844, token=login_token(app, SAPPORO))
+    page = await ctx.new_page()
+    await page.goto(app.url + path)
+    await wait_hydrated(page)
+    rows = page.get_by_test_id("question")
+    await expect(rows).to_have_count(len(qids))
+    votes = {q: 0 for q in qids}
+    wrong: list[str] = []
+    try:
+        for r in range(ROUNDS):
+            top, mover = qids[r], qids[r + 1]
+            # Between rounds the list may settle: the question to press is on top.
+            await expect(rows.first).to_have_attribute("data-question-id", str(top))
+            button = rows.first.get_by_test_id("question-upvote")
+            box = await button.bounding_box()
+            assert box is not None
+            await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            await page.mouse.down()
+            # While the finger is down, other people lift another question above it.
+            need = votes[top] + 2
+            await asyncio.gather(*(
+                clients[i].fire(f"{BriefingState.get_full_name()}.upvote", {"question_id": mover})
+                for i in range(need)))
+            votes[mover] = need
+            # Long enough for the reorder to reach this browser.
+            await page.wait_for_timeout(700)
+            await page.mouse.up()
+            before = votes[top]
+            for _ in range(50):
+                mine = _my_votes(app, me)
+                if len(mine) > r:
+                    break
+                await asyncio.sleep(0.1)
+            mine = _my_votes(app, me)
+            if top not in mine or mover in mine:
+                wrong.append(f"round {r + 1}: pressed question {top}, my votes now {sorted(mine)}")
+                break
+            votes[top] = before + 1
+            if r == 0:
+                await page.screenshot(path=shot_path("question-reorder-phone"))
+    finally:
+        await ctx.close()
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    assert not wrong, "a vote landed on a question that moved under the pointer:\n" + "\n".join(wrong)
