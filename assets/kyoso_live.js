@@ -15,6 +15,8 @@
 //   put     {var, key, value}           dict var: set one key (rev-guarded)
 //   incr    {var, id, field, by, unless_me, unless}
 //   set     {var, value, rev, rev_var}  replace a var (rev-guarded if given)
+// `unless_me` (a member id): that member's browser skips the op; `as_me` {id, fields}:
+// that member's browser merges `fields` into the op's item (an author's own お知らせ is read).
 // `when` / `unless` are conditions {state?, var, eq}: `var` may be a dotted
 // path ("channel.id"), `state` another state's full name; or {path}: the page
 // shown is that path.
@@ -84,6 +86,7 @@ function applyOp(store, state, op, me) {
   if (op.when && !holds(store, target, op.when)) return;
   if (op.unless && holds(store, target, op.unless)) return;
   if (op.unless_me !== undefined && op.unless_me === me()) return;
+  if (op.as_me && op.item && op.as_me.id === me()) op = { ...op, item: { ...op.item, ...op.as_me.fields } };
   const key = op.var + SUFFIX;
   const current = (store.getSnapshot(target) || {})[key];
   let next = current;

@@ -75,7 +75,7 @@ def publish_form() -> rx.Component:
                 rx.text("出すチャンネル", weight="bold", size="2"),
                 rx.flex(
                     rx.foreach(HomeState.channels, lambda c: rx.el.label(
-                        rx.el.input(type="checkbox", name="ch_" + c[0]), " ", c[1],
+                        rx.el.input(type="checkbox", name="ch_" + c[0], default_checked=c[2] == "1"), " ", c[1],
                         style={"font_size": "0.9em", "margin_right": "1em", "white_space": "nowrap"})),
                     wrap="wrap", gap="1",
                 ),

@@ -192,7 +192,31 @@ def _actions(message: rx.Var[MessageView], in_thread: bool) -> rx.Component:
     )
 
 
-def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx.Component:
+def follows(messages: rx.Var[list[MessageView]], message: rx.Var[MessageView], i: rx.Var[int]) -> rx.Var:
+    """True when ``message`` continues the previous one's author within five
+    minutes: it is shown without name and avatar, grouped under it."""
+    prev = messages[i - 1].to(MessageView)
+    return rx.cond(
+        i > 0,
+        (prev.author_id == message.author_id) & (message.at - prev.at < 300) & ~prev.deleted & ~prev.hidden
+        & ~message.deleted & ~message.hidden & (prev.reply_count == 0)
+        & (ChannelState.first_unread_id != message.id),
+        False,
+    )
+
+
+def avatar(message: rx.Var[MessageView]) -> rx.Component:
+    """The author's initial on a colour of their own (decorative: the name is beside it)."""
+    return rx.box(
+        message.author_name[:1],
+        aria_hidden="true",
+        class_name="kyoso-avatar",
+        style={"background": "hsl(" + ((message.author_id * 47) % 360).to_string() + " 45% 30%)"},
+    )
+
+
+def message_item(message: rx.Var[MessageView], *, in_thread: bool = False,
+                 grouped: rx.Var[bool] | bool = False) -> rx.Component:
     gone = message.deleted | message.hidden
     return rx.box(
         rx.cond(
@@ -206,8 +230,9 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
             ),
         ) if not in_thread else rx.fragment(),
         rx.box(
+            rx.cond(~gone & ~grouped, avatar(message)),
             rx.cond(
-                ~gone,
+                ~gone & ~grouped,
                 rx.hstack(
                     rx.link(message.author_name, href="/u/" + message.author_id.to_string(),
                             weight="bold", size="2", color="var(--gray-12)", underline="hover"),
@@ -257,7 +282,7 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
             ) if not in_thread else rx.fragment(),
             rx.cond(~gone & ~ChannelState.channel.archived, _actions(message, in_thread)),
             position="relative",
-            padding="0.4em 0.75em",
+            padding=rx.cond(grouped, "0.05em 0.75em 0.3em 3.25em", "0.4em 0.75em 0.4em 3.25em"),
             border_radius="6px",
             background=rx.cond(ChannelState.focus_id == message.id, "var(--amber-a3)", "transparent"),
             _hover={"background": "var(--gray-a2)", "& .kyoso-msg-actions": {"opacity": "1"}},

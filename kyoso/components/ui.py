@@ -79,5 +79,7 @@ def card(*children: rx.Component, **props: Any) -> rx.Component:
         padding="1em",
         background="var(--color-panel-solid)",
         width="100%",
+        # A wide table inside scrolls in its own box instead of widening the page.
+        min_width="0",
         **props,
     )

@@ -6,7 +6,7 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.components.layout import shell
-from kyoso.components.messages import composer, message_item, report_dialog
+from kyoso.components.messages import composer, follows, message_item, report_dialog
 from kyoso.components.polls import poll_form
 from kyoso.pages.surveys import survey_form
 from kyoso.states.polls import PollState
@@ -73,6 +73,9 @@ def _channel_settings() -> rx.Component:
                 rx.text_area(name="description", id="ch-desc", default_value=c.description, rows="2", width="100%"),
                 rx.el.label(rx.el.input(type="checkbox", name="no_replies", default_checked=~c.allow_replies),
                             " お知らせチャンネルで返信を受け付けない", style={"font_size": "0.9em"}),
+                rx.el.label(rx.el.input(type="checkbox", name="join_by_default", default_checked=c.join_by_default,
+                                        custom_attrs=tid("channel-default")),
+                            " 新しく参加したメンバーを自動でこのチャンネルに参加させる", style={"font_size": "0.9em"}),
                 rx.hstack(rx.button("保存", type="submit", size="1", custom_attrs=tid("channel-save")),
                           rx.button("やめる", type="button", size="1", variant="soft", color_scheme="gray",
                                     on_click=ChannelState.toggle_channel_edit)),
@@ -121,7 +124,8 @@ def _messages() -> rx.Component:
         ),
         rx.cond(
             ChannelState.messages.length() > 0,
-            rx.foreach(ChannelState.messages, lambda m: message_item(m)),
+            rx.foreach(ChannelState.messages,
+                       lambda m, i: message_item(m, grouped=follows(ChannelState.messages, m, i))),
             empty_state("まだ投稿がありません", "最初の投稿をしてみましょう。質問や事例の共有を歓迎します。",
                         "message_square"),
         ),
@@ -246,7 +250,8 @@ def thread_panel() -> rx.Component:
                     rx.divider(),
                     align="center", width="100%", padding="0.25em 0",
                 ),
-                rx.foreach(ChannelState.thread_replies, lambda m: message_item(m, in_thread=True)),
+                rx.foreach(ChannelState.thread_replies, lambda m, i: message_item(
+                    m, in_thread=True, grouped=follows(ChannelState.thread_replies, m, i))),
                 new_posts_pill(),
                 custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id},
                 style={"flex": "1", "overflow_y": "auto", "min_height": "0"},

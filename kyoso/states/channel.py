@@ -275,6 +275,7 @@ class ChannelState(SessionState):
         return await self._change(
             channels.update_channel, self.channel.id, name=str(form.get("name", "")),
             description=str(form.get("description", "")), allow_replies=not bool(form.get("no_replies")),
+            join_by_default=bool(form.get("join_by_default")),
             error="channel_error", then=lambda _: setattr(self, "editing_channel", False))
 
     # -- reports -----------------------------------------------------------

@@ -49,7 +49,7 @@ PRIMARY = ["composer-send", "thread-send", "question-submit", "question-upvote",
 # letters (outside posts, names, addresses, code) is an untranslated string.
 ALLOWED = {"lgwan", "dx", "csv", "url", "urls", "kyoso", "pdf", "ics", "ctrl", "enter", "esc", "shift",
            "cmd", "id", "it", "ai", "faq", "q", "a", "k", "ok", "svg", "png", "zip", "slack", "e", "mail",
-           "smtp", "html", "markdown", "bim", "ict", "qr", "sns", "pc", "ver", "no"}
+           "smtp", "html", "markdown", "bim", "ict", "qr", "sns", "pc", "ver", "no", "bpr", "rpa", "ocr", "api"}
 
 
 def _app_routes() -> list[str]:
@@ -190,6 +190,7 @@ CHECK_JS = r"""
     const cleaned = text
       .replace(/[\w.+-]+@[\w.-]+/g, " ")
       .replace(/https?:\/\/\S+/g, " ")
+      .replace(/[\w-]*(\.[\w-]+)*\.(jp|com|org|net)\b/gi, " ")
       .replace(/\/[\w\-\/\[\]?=&.#]*/g, " ")
       .replace(/#[\w-]+/g, " ")
       .replace(/\b[\w-]+\.(png|pdf|csv|ics|svg|zip|jpg|jpeg|txt|xlsx|docx)\b/gi, " ");
