@@ -305,7 +305,67 @@ function hold(el) {
   });
 }
 
+// ---------------------------------------------------------------------------
+// Never lose what someone typed. A composer (textarea[data-draft-key]) keeps
+// its draft in localStorage per channel and thread, restores it after a
+// reload or on switching threads, and after a send the server asks
+// kyosoSent(id, text) to remove only the text that was sent: anything typed
+// meanwhile stays.
+// ---------------------------------------------------------------------------
+
+const DRAFT = "kyoso-draft:";
+
+function saveDraft(key, value) {
+  try {
+    if (value) localStorage.setItem(DRAFT + key, value);
+    else localStorage.removeItem(DRAFT + key);
+  } catch (e) {
+    /* storage full or blocked: the text is still in the box */
+  }
+}
+
+function loadDraft(key) {
+  try {
+    return localStorage.getItem(DRAFT + key) || "";
+  } catch (e) {
+    return "";
+  }
+}
+
+function draft(el) {
+  const key = el.getAttribute("data-draft-key");
+  // The key names the channel (and thread); it is incomplete until the page has loaded.
+  if (!key || /:$|:0$/.test(key) || el.__kyosoDraftKey === key) return;
+  const first = el.__kyosoDraftKey === undefined;
+  if (!first) saveDraft(el.__kyosoDraftKey, el.value); // leaving a thread: its draft stays
+  el.__kyosoDraftKey = key;
+  const saved = loadDraft(key);
+  if (first) {
+    if (saved && !el.value) el.value = saved;
+  } else {
+    el.value = saved; // the same box now writes to another thread: that thread's draft
+  }
+  if (!el.__kyosoDraftListen) {
+    el.__kyosoDraftListen = true;
+    el.addEventListener("input", () => saveDraft(el.__kyosoDraftKey, el.value));
+  }
+}
+
+if (typeof window !== "undefined") {
+  window.kyosoSent = (id, sent) => {
+    const el = document.getElementById(id);
+    if (!el) return;
+    const now = el.value;
+    let rest = now;
+    if (now === sent) rest = "";
+    else if (sent && now.startsWith(sent)) rest = now.slice(sent.length).replace(/^\s*\n/, "");
+    if (rest !== now) el.value = rest;
+    if (el.__kyosoDraftKey) saveDraft(el.__kyosoDraftKey, rest);
+  };
+}
+
 function scan() {
+  document.querySelectorAll("textarea[data-draft-key]").forEach(draft);
   document.querySelectorAll("[data-kyoso-pin]").forEach(pin);
   document.querySelectorAll("[data-kyoso-flip]").forEach(flip);
   document.querySelectorAll("[data-kyoso-hold]").forEach(hold);
@@ -313,7 +373,9 @@ function scan() {
 
 if (typeof window !== "undefined" && !window.__kyosoPage) {
   window.__kyosoPage = true;
-  new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
+  new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true,
+                                                               attributes: true,
+                                                               attributeFilter: ["data-draft-key"] });
   // The press ends: the click (dispatched after pointerup) has run with the
   // row the person saw; then the held updates apply.
   const release = () => {

@@ -328,7 +328,12 @@ def report_dialog() -> rx.Component:
 
 
 def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeholder: rx.Var | str,
-             input_testid: str, send_testid: str, disabled: rx.Var | bool = False) -> rx.Component:
+             input_testid: str, send_testid: str, disabled: rx.Var | bool = False,
+             draft_key: rx.Var | str = "") -> rx.Component:
+    """``draft_key`` names where the draft is kept in the browser (kyoso_live.js);
+    the box waits for the connection (``State.is_hydrated``) before it takes text."""
+    waiting = ~rx.State.is_hydrated
+    disabled = waiting if disabled is False else (waiting | disabled)
     return rx.form(
         rx.vstack(
             rx.cond(
@@ -357,7 +362,7 @@ def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeho
                 name="body", id=input_id, placeholder=placeholder, rows="3", width="100%",
                 disabled=disabled,
                 on_change=lambda v: ChannelState.draft_changed(input_id, v).debounce(300),
-                custom_attrs={"data-ctrl-enter": "true", "data-testid": input_testid},
+                custom_attrs={"data-ctrl-enter": "true", "data-testid": input_testid, "data-draft-key": draft_key},
                 aria_label=placeholder if isinstance(placeholder, str) else "メッセージ",
                 style={"resize": "vertical"},
             ),

@@ -285,7 +285,9 @@ def briefing_page() -> rx.Component:
                 rx.form(
                     rx.vstack(
                         rx.text_area(name="body", id="question-input", placeholder="質問を書いてください",
-                                     rows="2", width="100%", custom_attrs=tid("question-input"),
+                                     rows="2", width="100%", disabled=~rx.State.is_hydrated,
+                                     custom_attrs=tid("question-input", **{
+                                         "data-draft-key": "b:" + b.id.to_string()}),
                                      aria_label="質問"),
                         rx.hstack(
                             rx.el.label(rx.el.input(type="checkbox", name="anonymous"), " 匿名で質問する",

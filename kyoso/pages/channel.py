@@ -194,7 +194,7 @@ def _composer() -> rx.Component:
             rx.vstack(
                 composer(form_id="composer-form", input_id="composer", on_submit=ChannelState.post,
                          placeholder="#" + c.name + " に投稿", input_testid="composer-input",
-                         send_testid="composer-send"),
+                         send_testid="composer-send", draft_key="c:" + c.slug),
                 rx.hstack(
                     rx.button(rx.icon("chart_bar", size=14), "アンケートを作る", size="1", variant="soft",
                               on_click=PollState.open_form, custom_attrs=tid("poll-create")),
@@ -262,7 +262,8 @@ def thread_panel() -> rx.Component:
                 ChannelState.can_reply,
                 composer(form_id="thread-form", input_id="thread-composer", on_submit=ChannelState.reply,
                          placeholder="スレッドに返信", input_testid="thread-input",
-                         send_testid="thread-send"),
+                         send_testid="thread-send",
+                         draft_key="c:" + c.slug + ":thread:" + ChannelState.thread_open_id.to_string()),
                 rx.text("このスレッドには返信できません。", size="2", color=MUTED),
             ),
             aria_label="スレッド",

@@ -71,7 +71,7 @@ def _tile(t: rx.Var[PrefectureCell]) -> rx.Component:
                                   "var(--gray-a3)"),
             "color": rx.cond(t.voters > 4, "white", "var(--gray-12)"),
             "border_radius": "4px", "text_align": "center", "line_height": "1.2",
-            "padding": "2px 0", "font_size": "clamp(8px, 2.6vw, 11px)", "min_width": "0",
+            "padding": "2px 0", "font_size": "clamp(6.5px, 2vw, 11px)", "letter_spacing": "-0.06em", "min_width": "0",
             "overflow": "hidden", "white_space": "nowrap",
         },
     )

@@ -16,6 +16,7 @@ from kyoso import realtime, routes
 from kyoso.services import announcements, briefing_room, briefings, polls
 from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
+from kyoso.states.drafts import sent_script
 from kyoso.states.polls import PollState, poll_input
 from kyoso.states.session import SessionState
 
@@ -185,9 +186,9 @@ class BriefingState(SessionState):
 
     @rx.event
     async def submit_question(self, form: dict):
-        return await self._act(briefing_room.ask, self._id(), str(form.get("body", "")),
-                               anonymous=bool(form.get("anonymous")),
-                               then=lambda _: rx.set_value("question-input", ""))
+        body = str(form.get("body", ""))
+        return await self._act(briefing_room.ask, self._id(), body, anonymous=bool(form.get("anonymous")),
+                               then=lambda _: sent_script("question-input", body))
 
     @rx.event
     async def upvote(self, question_id: int):

@@ -16,6 +16,7 @@ from kyoso import realtime
 from kyoso.services import announcements, channels, messages, moderation, people, questions, search, stamps
 from kyoso.services.errors import DomainError
 from kyoso.states.polls import PollState
+from kyoso.states.drafts import sent_script
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 
@@ -196,17 +197,19 @@ class ChannelState(SessionState):
                 self.ask_question = False
                 self.ask_key += 1
             self.similar = []
-            return rx.set_value("composer", "")
+            return sent_script("composer", body)
 
         return await self._change(change, then=posted)
 
     @rx.event
     async def reply(self, form: dict):
+        body = str(form.get("body", ""))
+
         def sent(_: Any) -> Any:
             self._mentions = {}
-            return rx.set_value("thread-composer", "")
+            return sent_script("thread-composer", body)
 
-        return await self._change(messages.post_message, self.channel.id, str(form.get("body", "")),
+        return await self._change(messages.post_message, self.channel.id, body,
                                   parent_id=self.thread_open_id, mention_ids=self._mentions,
                                   error="thread_error", then=sent)
 
