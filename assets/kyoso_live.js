@@ -392,6 +392,71 @@ if (typeof window !== "undefined" && !window.__kyosoPage) {
       : document.querySelector("[data-testid=message-list]");
     if (pane && pane.__kyosoToBottom && /composer|thread/.test(form.id)) pane.__kyosoToBottom();
   }, true);
+  // Keyboard for desktop users: Ctrl+K / ⌘K the channel switcher, ? the help,
+  // Esc closes the thread panel, ↑ in an empty composer edits my last post.
+  const typing = (el) => el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT"
+                                || el.isContentEditable);
+  const openDialog = (id, focus) => {
+    const b = document.getElementById(id);
+    if (!b) return false;
+    b.click();
+    if (focus) setTimeout(() => { const f = document.getElementById(focus); if (f) { f.value = ""; filterSwitcher(""); f.focus(); } }, 30);
+    return true;
+  };
+  const filterSwitcher = (q) => {
+    const want = q.trim().toLowerCase();
+    document.querySelectorAll("#kyoso-switcher-list [data-switch-name]").forEach((a) => {
+      a.hidden = !!want && !a.getAttribute("data-switch-name").toLowerCase().includes(want);
+    });
+  };
+  document.addEventListener("input", (e) => {
+    if (e.target && e.target.id === "kyoso-switcher-input") filterSwitcher(e.target.value);
+  });
+  document.addEventListener("keydown", (e) => {
+    const el = e.target;
+    if (e.isComposing) return;
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "k" || e.key === "K")) {
+      if (openDialog("kyoso-switcher-open", "kyoso-switcher-input")) e.preventDefault();
+      return;
+    }
+    if (el && el.id === "kyoso-switcher-input") {
+      const shown = [...document.querySelectorAll("#kyoso-switcher-list [data-switch-name]")].filter((a) => !a.hidden);
+      if (e.key === "Enter" && shown.length) { e.preventDefault(); shown[0].click(); }
+      if (e.key === "ArrowDown" && shown.length) { e.preventDefault(); shown[0].focus(); }
+      return;
+    }
+    if (el && el.closest && el.closest("#kyoso-switcher-list") && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+      const shown = [...document.querySelectorAll("#kyoso-switcher-list [data-switch-name]")].filter((a) => !a.hidden);
+      const i = shown.indexOf(el.closest("[data-switch-name]"));
+      const next = e.key === "ArrowDown" ? shown[i + 1] : (i > 0 ? shown[i - 1] : document.getElementById("kyoso-switcher-input"));
+      if (next) { e.preventDefault(); next.focus(); }
+      return;
+    }
+    if (e.key === "?" && !typing(el) && !e.ctrlKey && !e.metaKey) {
+      if (openDialog("kyoso-help-open")) e.preventDefault();
+      return;
+    }
+    if (e.key === "Escape" && !document.querySelector("[role=dialog], [role=menu]")) {
+      const close = document.querySelector("[data-testid=thread-close]");
+      if (close) { e.preventDefault(); close.click(); }
+      return;
+    }
+    if (e.key === "ArrowUp" && el && el.tagName === "TEXTAREA" && el.hasAttribute("data-draft-key") && !el.value) {
+      const scope = el.closest("aside") || document.querySelector("[data-testid=message-list]");
+      const mine = scope ? scope.querySelectorAll("[data-edit-mine]") : [];
+      if (mine.length) {
+        e.preventDefault();
+        mine[mine.length - 1].click();
+        let tries = 0;
+        const focusEdit = () => {
+          const box = document.getElementById("edit-composer");
+          if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+          else if (tries++ < 20) setTimeout(focusEdit, 50);
+        };
+        focusEdit();
+      }
+    }
+  });
   document.addEventListener("keydown", (e) => {
     const el = e.target;
     if (!el || el.tagName !== "TEXTAREA" || !el.hasAttribute("data-ctrl-enter")) return;

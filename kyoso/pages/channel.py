@@ -263,7 +263,8 @@ def thread_panel() -> rx.Component:
                 composer(form_id="thread-form", input_id="thread-composer", on_submit=ChannelState.reply,
                          placeholder="スレッドに返信", input_testid="thread-input",
                          send_testid="thread-send",
-                         draft_key="c:" + c.slug + ":thread:" + ChannelState.thread_open_id.to_string()),
+                         draft_key="c:" + ChannelState.channel.slug + ":thread:"
+                         + ChannelState.thread_open_id.to_string()),
                 rx.text("このスレッドには返信できません。", size="2", color=MUTED),
             ),
             aria_label="スレッド",
