@@ -30,8 +30,19 @@ const lastPatch = new Map();
 const holding = new Set();
 const heldOps = [];
 
+// Reorder animations under a press are paused too: a row gliding into place
+// must not slide out from under the finger.
+const pausedAnimations = [];
+
 function releaseHeld() {
   holding.clear();
+  for (const a of pausedAnimations.splice(0)) {
+    try {
+      a.play();
+    } catch (e) {
+      /* finished or removed meanwhile */
+    }
+  }
   const ops = heldOps.splice(0);
   for (const [store, state, op, me] of ops) {
     try {
@@ -302,6 +313,14 @@ function hold(el) {
   el.__kyosoHold = true;
   el.addEventListener("pointerdown", () => {
     for (const v of (el.getAttribute("data-kyoso-hold") || "").split(/\s+/)) if (v) holding.add(v);
+    if (el.getAnimations) {
+      for (const a of el.getAnimations({ subtree: true })) {
+        if (a.playState === "running") {
+          a.pause();
+          pausedAnimations.push(a);
+        }
+      }
+    }
   });
 }
 

@@ -1,7 +1,8 @@
 """Every page the app registers, at phone and desktop widths, as a person
 would meet it. A page fails when something is wider than the screen, when a
 primary action cannot be brought into view and pressed, when <html lang> is
-not ja, or when an English UI word shows outside the allow-list.
+not ja, when an English UI word shows outside the allow-list, or when
+axe-core finds a serious or critical violation.
 
 The routes come from the app itself (``kyoso.kyoso.app``): a page added later
 is visited without editing this file. Dynamic segments take demo data:
@@ -23,7 +24,7 @@ from sqlmodel import select
 import kyoso.kyoso
 from kyoso import models, routes
 from kyoso.services import surveys
-from tests.browser.conftest import ADMIN, ARTIFACTS, App, login_token, new_context
+from tests.browser.conftest import ADMIN, ARTIFACTS, App, axe_violations, login_token, new_context
 
 PHONES = [(360, 640), (390, 844)]
 DESKTOP = (1280, 800)
@@ -143,9 +144,11 @@ CHECK_JS = r"""
   // box that clips it (ellipsis) or scrolls it on purpose (data-scroll-x, pre) holds it.
   const held = (el) => {
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      const ox = getComputedStyle(a).overflowX;
       if (a.hasAttribute("data-scroll-x") || a.tagName === "PRE") return true;
-      if (ox === "hidden" || ox === "clip") return a.getBoundingClientRect().right <= vw + 1;
+    }
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if ((ox === "hidden" || ox === "clip") && a.getBoundingClientRect().right <= vw + 1) return true;
     }
     return false;
   };
@@ -243,7 +246,8 @@ def _shot_name(path: str, width: int, height: int) -> str:
 
 
 @pytest.mark.parametrize("route,variant", _cases())
-async def test_every_route_fits_phone_and_desktop(app: App, browser: Browser, route: str, variant: str) -> None:
+async def test_every_route_fits_phone_and_desktop(app: App, browser: Browser, axe_source: str, route: str,
+                                                  variant: str) -> None:
     _ensure_survey(app)
     path = _fill(app, route, variant) if route != MISSING else MISSING
     public = route in PUBLIC
@@ -261,6 +265,9 @@ async def test_every_route_fits_phone_and_desktop(app: App, browser: Browser, ro
                 await page.screenshot(path=str(shots / f"{_shot_name(path, width, height)}.png"))
             found = await page.evaluate(CHECK_JS, {"primary": PRIMARY, "allowed": sorted(ALLOWED)})
             problems += [f"{width}×{height} {path}: {p}" for p in found]
+            # axe-core: no serious or critical violation, at every width.
+            problems += [f"{width}×{height} {path}: axe {v['id']} ({v['impact']}): {v['help']} {v['nodes']}"
+                         for v in await axe_violations(page, axe_source)]
         finally:
             await ctx.close()
     assert not problems, "\n".join(problems)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from kyoso.models import User
 from kyoso.services import accounts, channels, messages
 from kyoso.states.channel import ChannelState
-from tests.browser.conftest import NAHA, SAPPORO, App, open_as, shot_path, wait_hydrated
+from tests.browser.conftest import FUKUOKA, NAHA, SAPPORO, App, open_as, shot_path, wait_hydrated
 from tests.utils.reflex_client import ReflexClient
 
 pytestmark = pytest.mark.browser
@@ -84,12 +84,14 @@ async def test_reader_scrolled_up_keeps_place_and_sees_the_new_posts_pill(app: A
     slug = f"pill-{uuid.uuid4().hex[:6]}"
     with app.session() as s:
         channel = channels.create_channel_unchecked(s, slug=slug, name="新着ピル試験")
-        writer = s.exec(select(User).where(User.email == NAHA)).one()
+        earlier = s.exec(select(User).where(User.email == NAHA)).one()
         reader = s.exec(select(User).where(User.email == SAPPORO)).one()
-        for user in (writer, reader):
+        # Posts arrive live from someone who has not just written 40 (the rate limit).
+        writer = s.exec(select(User).where(User.email == FUKUOKA)).one()
+        for user in (earlier, reader, writer):
             channels.join(s, user, channel.id or 0)
         for i in range(40):
-            messages.post_message(s, writer, channel.id or 0, f"これまでの投稿 {i}", rate_limited=False)
+            messages.post_message(s, earlier, channel.id or 0, f"これまでの投稿 {i}", rate_limited=False)
         s.commit()
         token = accounts.create_session(s, writer)
     for width, height in ((1280, 800), (390, 844)):
