@@ -145,6 +145,7 @@ def _signups() -> rx.Component:
                     size="1", width="100%",
                 ),
                 overflow_x="auto", width="100%", custom_attrs={"data-scroll-x": "true"},
+                tab_index=0, role="region", aria_label="表（横にスクロールできます）",
             ),
             rx.text("まだ審査の記録はありません。", size="2", color=MUTED),
         ),
@@ -176,6 +177,7 @@ def _members() -> rx.Component:
                 size="1", width="100%",
             ),
             overflow_x="auto", width="100%", custom_attrs={"data-scroll-x": "true"},
+            tab_index=0, role="region", aria_label="表（横にスクロールできます）",
         ),
         width="100%",
     )
@@ -216,7 +218,8 @@ def _audit() -> rx.Component:
                 rx.table.cell(a.target), rx.table.cell(a.detail)))),
             size="1", width="100%",
         ),
-        overflow_x="auto", width="100%", custom_attrs=tid("audit-log", **{"data-scroll-x": "true"}),
+        overflow_x="auto", width="100%", custom_attrs=tid("audit-log", **{"data-scroll-x": "true"}), tab_index=0, role="region",
+        aria_label="監査ログ（横にスクロールできます）",
     )
 
 

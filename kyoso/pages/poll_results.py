@@ -54,6 +54,7 @@ def _split_table(title: str, rows: rx.Var[list[SplitRow]]) -> rx.Component:
                 size="1", variant="surface",
             ),
             overflow_x="auto", width="100%", custom_attrs={"data-scroll-x": "true"},
+            tab_index=0, role="region", aria_label="表（横にスクロールできます）",
         ),
         width="100%",
     )

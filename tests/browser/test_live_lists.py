@@ -64,8 +64,9 @@ def _votes(app: App, question_id: int) -> int:
 # Which question a press went down on, as the browser itself saw it.
 PRESSED = """
 document.addEventListener("pointerdown", (e) => {
-  const row = e.target.closest && e.target.closest("[data-question-id]");
-  window.__pressed = row ? Number(row.getAttribute("data-question-id")) : null;
+  const button = e.target.closest && e.target.closest("[data-testid=question-upvote]");
+  const row = button && button.closest("[data-question-id]");
+  window.__pressed = row ? Number(row.getAttribute("data-question-id")) : 0;
 }, true);
 """
 
@@ -86,20 +87,24 @@ async def test_vote_lands_on_the_question_under_the_pointer_while_the_list_reord
     await expect(rows).to_have_count(len(qids))
     movers = iter(qids[1:])
     wrong: list[str] = []
+    presses = 0
     try:
         for r in range(ROUNDS):
             # Press 👍 on the top row, wherever the list is (no waiting for it to settle).
+            top = int(await rows.first.get_attribute("data-question-id") or 0)
             button = rows.first.get_by_test_id("question-upvote")
             box = await button.bounding_box()
             assert box is not None
             await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             before = _my_votes(app, me)
             await page.mouse.down()
+            # The 👍 the press went down on (0: the rows were still gliding from
+            # the last reorder and the press missed every 👍; then no vote may land).
             pressed = await page.evaluate("window.__pressed")
-            assert pressed, "the press did not go down on a question"
+            presses += bool(pressed)
             # While the finger is down, other people lift another question above it.
             mover = next(m for m in movers if m != pressed)
-            need = _votes(app, pressed) + 2
+            need = _votes(app, pressed or top) + 2
             assert need <= pool, "not enough voters for this round"
             await asyncio.gather(*(
                 clients[i].fire(f"{BriefingState.get_full_name()}.upvote", {"question_id": mover})
@@ -108,13 +113,13 @@ async def test_vote_lands_on_the_question_under_the_pointer_while_the_list_reord
             await page.wait_for_timeout(700)
             await page.mouse.up()
             after = before
-            for _ in range(50):
+            for _ in range(50 if pressed else 10):
                 after = _my_votes(app, me)
                 if after != before:
                     break
                 await asyncio.sleep(0.1)
             changed = before ^ after
-            if changed != {pressed}:
+            if changed != ({pressed} if pressed else set()):
                 wrong.append(f"round {r + 1}: pressed question {pressed}, my votes changed on {sorted(changed)}")
                 break
             if r == 0:
@@ -123,3 +128,4 @@ async def test_vote_lands_on_the_question_under_the_pointer_while_the_list_reord
         await ctx.close()
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     assert not wrong, "a vote landed on a question other than the one pressed:\n" + "\n".join(wrong)
+    assert presses >= ROUNDS // 2, f"only {presses} of {ROUNDS} presses went down on a 👍"

@@ -91,7 +91,8 @@ async def test_reader_scrolled_up_keeps_place_and_sees_the_new_posts_pill(app: A
         for user in (earlier, reader, writer):
             channels.join(s, user, channel.id or 0)
         for i in range(40):
-            messages.post_message(s, earlier, channel.id or 0, f"これまでの投稿 {i}", rate_limited=False)
+            messages.post_message(s, earlier, channel.id or 0, f"これまでの投稿 {i}\n二行目\n三行目",
+                                  rate_limited=False)
         s.commit()
         token = accounts.create_session(s, writer)
     for width, height in ((1280, 800), (390, 844)):
@@ -99,8 +100,8 @@ async def test_reader_scrolled_up_keeps_place_and_sees_the_new_posts_pill(app: A
         await wait_hydrated(page)
         lst = page.get_by_test_id("message-list")
         await expect(page.get_by_test_id("message").filter(has_text="これまでの投稿 39")).to_be_visible()
-        # Scroll up to read an older post; remember which post sits at the top.
-        await lst.evaluate("el => { el.scrollTop = 400; }")
+        # Scroll up a little to read an older post (not so far that history loads).
+        await lst.evaluate("el => { el.scrollTop = el.scrollHeight - el.clientHeight - 400; }")
         await page.wait_for_timeout(300)
         before = await lst.evaluate("el => el.scrollTop")
         writer_client = ReflexClient(app.url, session_token=token)
