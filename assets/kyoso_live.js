@@ -426,10 +426,23 @@ if (typeof window !== "undefined" && !window.__kyosoPage) {
     const want = q.trim().toLowerCase();
     document.querySelectorAll("#kyoso-switcher-list [data-switch-name]").forEach((a) => {
       a.hidden = !!want && !a.getAttribute("data-switch-name").toLowerCase().includes(want);
+      a.style.display = a.hidden ? "none" : "";
     });
   };
+  // The stamp palette's search: by label, emoji by a few Japanese words.
+  const EMOJI_WORDS = { "👍": "いいね 賛成 了解 good", "🙏": "お願い 感謝 ありがとう", "🎉": "おめでとう お祝い",
+                        "👀": "見ました 確認 みてます", "😂": "笑 わらい おもしろい", "✅": "完了 済み チェック" };
   document.addEventListener("input", (e) => {
     if (e.target && e.target.id === "kyoso-switcher-input") filterSwitcher(e.target.value);
+    if (e.target && e.target.hasAttribute && e.target.hasAttribute("data-stamp-filter")) {
+      const want = e.target.value.trim().toLowerCase();
+      const box = e.target.parentElement;
+      box.querySelectorAll("[data-stamp]").forEach((b) => {
+        const label = b.getAttribute("data-stamp");
+        const words = (label + " " + (EMOJI_WORDS[label] || "")).toLowerCase();
+        b.style.display = want && !words.includes(want) ? "none" : "";
+      });
+    }
   });
   document.addEventListener("keydown", (e) => {
     const el = e.target;

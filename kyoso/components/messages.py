@@ -48,6 +48,14 @@ def stamp_palette(message_id: rx.Var[int]) -> rx.Component:
                            custom_attrs=tid("stamp-add")),
         ),
         rx.popover.content(
+            # Typing filters the stamps (custom ones included) in the browser (kyoso_live.js).
+            rx.el.input(type="search", placeholder="スタンプを検索", aria_label="スタンプを検索",
+                        auto_complete="off", custom_attrs={"data-stamp-filter": "true",
+                                                           "data-testid": "stamp-search"},
+                        style={"width": "100%", "height": "30px", "padding": "0 0.5em", "margin_bottom": "0.4em",
+                               "border": "1px solid var(--gray-a7)", "border_radius": "6px",
+                               "background": "var(--color-surface)", "color": "var(--gray-12)",
+                               "font_size": "16px"}),
             rx.flex(
                 rx.foreach(
                     ChannelState.palette,

@@ -117,3 +117,17 @@ async def test_reader_scrolled_up_keeps_place_and_sees_the_new_posts_pill(app: A
         await expect(pill).to_be_hidden()
         await expect(page.get_by_test_id("message").filter(has_text=f"届いた投稿 {width}-2")).to_be_in_viewport()
         await page.context.close()
+
+
+async def test_stamp_palette_search_finds_words_and_emoji(app: App, browser: Browser) -> None:
+    page = await open_as(browser, app, SAPPORO, "/c/hyojunka")
+    await wait_hydrated(page)
+    first = page.get_by_test_id("message").first
+    await first.hover()
+    await first.get_by_test_id("stamp-add").click()
+    await page.get_by_test_id("stamp-search").fill("ありがとう")
+    choices = page.locator("[data-testid=stamp-choice]:visible")
+    await expect(choices).to_have_count(2)
+    assert sorted(await choices.evaluate_all("els => els.map(e => e.getAttribute('data-stamp'))")) == [
+        "ありがとうございます", "🙏"]
+    await page.context.close()
