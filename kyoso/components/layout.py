@@ -52,6 +52,7 @@ def sidebar(*sections: rx.Component) -> rx.Component:
             _nav_link("受信箱", routes.INBOX, "inbox", rx.cond(
                 SidebarState.inbox_unread > 0,
                 rx.badge(SidebarState.inbox_unread, color_scheme="red", variant="solid", size="1",
+                         high_contrast=True,
                          custom_attrs=tid("inbox-count")),
             )),
             _nav_link("説明会", routes.BRIEFINGS, "presentation"),
@@ -101,6 +102,7 @@ def _channel_link(c: rx.Var[SidebarChannel]) -> rx.Component:
                     style={"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}),
             rx.spacer(),
             rx.cond(unread, rx.badge(c.unread, color_scheme="red", variant="solid", size="1",
+                                     high_contrast=True,
                                      custom_attrs=tid("unread-count"))),
             align="center", spacing="2", width="100%",
         ),
@@ -219,7 +221,8 @@ def channel_switcher() -> rx.Component:
                 rx.foreach(SidebarState.channels, lambda c: rx.dialog.close(rx.link(
                     rx.hstack(rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=14),
                               rx.text(c.name, size="2"), rx.spacer(),
-                              rx.cond(c.unread > 0, rx.badge(c.unread, color_scheme="red", size="1")),
+                              rx.cond(c.unread > 0, rx.badge(c.unread, color_scheme="red", size="1",
+                                                             high_contrast=True)),
                               align="center", width="100%"),
                     href="/c/" + c.slug, underline="none", color="var(--gray-12)",
                     padding="0.35em 0.5em", border_radius="6px", display="block",
