@@ -13,6 +13,7 @@ from kyoso.ops import http as ops_http
 from kyoso.ops import metrics, reflex_hooks
 from kyoso.pages.account import forgot_page, reset_page, verify_page
 from kyoso.files_route import mount_files
+from kyoso.components.connection import connection_notice
 from kyoso.pages.admin import admin_page
 from kyoso.pages.admin_mail import admin_mail_page
 from kyoso.pages.auth import login_page, signup_page
@@ -21,6 +22,7 @@ from kyoso.pages.channel import channel_page
 from kyoso.pages.directory import directory_page
 from kyoso.pages.home import home_page
 from kyoso.pages.inbox import inbox_page
+from kyoso.pages.not_found import not_found_page
 from kyoso.pages.poll_results import poll_results_page
 from kyoso.pages.profile import profile_page
 from kyoso.pages.surveys import survey_page
@@ -38,6 +40,7 @@ from kyoso.states.channel import ChannelState
 from kyoso.states.directory import DirectoryState
 from kyoso.states.home import HomeState
 from kyoso.states.inbox import InboxState
+from kyoso.states.not_found import NotFoundState
 from kyoso.states.poll_results import PollResultsState
 from kyoso.states.profile import ProfileState
 from kyoso.states.surveys import SurveyState
@@ -51,6 +54,7 @@ from kyoso.unsubscribe_route import mount_unsubscribe
 TITLE = "共創 kyoso"
 
 app = rx.App(
+    html_lang="ja",
     stylesheets=["/kyoso.css"],
     style=base_style,
     head_components=[
@@ -60,7 +64,11 @@ app = rx.App(
     sio=make_sio(),
     # /healthz, /readyz, /metrics (kyoso/ops/http.py), matched before Reflex's routes.
     api_transformer=ops_http.routes(),
+    # No toast provider (kyoso shows no toasts; its landmark was labelled in English).
+    toaster=None,
 )
+# Reflex's connection overlay speaks English: kyoso's says the same in Japanese.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_notice() if stateful else None
 reflex_hooks.install(app)
 
 
@@ -108,3 +116,5 @@ members_page(search_page, routes.SEARCH, "検索", SearchState.open_search)
 members_page(questions_page, routes.QUESTIONS, "未回答の質問", QuestionsState.open_questions)
 members_page(settings_page, routes.SETTINGS, "通知の設定", SettingsState.open_settings)
 members_page(admin_mail_page, routes.ADMIN_MAIL, "送信メール", AdminMailState.open_mail)
+# An address kyoso does not have: Japanese, with the shell and ways back.
+members_page(not_found_page, "404", "ページが見つかりません", NotFoundState.open_not_found)

@@ -234,6 +234,8 @@ class Channel(SQLModel, table=True):
     created_at: datetime = _ts()
     last_message_at: datetime | None = _ts_opt()
     member_count: int = Field(default=0)
+    # New members join it as they are approved (お知らせ, by default).
+    join_by_default: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Membership(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -34,7 +35,7 @@ def test_upgrade_loads_the_directory(db_url: str) -> None:
     assert count == 47 + 1741 + 47 + 1  # prefectures, municipalities, agencies, 未設定
 
 
-def test_the_search_migration_indexes_existing_messages(db_url: str) -> None:
+def test_the_search_migration_indexes_existing_messages(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """0002 on a database that already has messages: they become searchable,
     deleted ones do not."""
     from datetime import datetime, timezone
@@ -42,7 +43,7 @@ def test_the_search_migration_indexes_existing_messages(db_url: str) -> None:
     from alembic import command
 
     from kyoso.migrate import alembic_config, upgrade
-    from kyoso.models import Channel, Message
+    from kyoso.models import Message
     from kyoso.services import search
     from tests.utils.factories import make_user
 
@@ -53,11 +54,19 @@ def test_the_search_migration_indexes_existing_messages(db_url: str) -> None:
         command.downgrade(cfg, "0001_initial")
     assert "search_doc" not in sa.inspect(engine).get_table_names()
     now = datetime.now(timezone.utc)
+    # The channel table as 0001 made it (the model has columns added since).
+    old_channel = sa.table("channel", *(sa.column(c) for c in (
+        "id", "slug", "name", "description", "kind", "allow_replies", "created_at", "member_count")))
     with engine.begin() as conn:
-        conn.execute(sa.insert(Channel.__table__).values(id=1, slug="old", name="以前から", description="",
-                                                         kind="topic", allow_replies=True, created_at=now,
-                                                         member_count=0))
+        conn.execute(sa.insert(old_channel).values(id=1, slug="old", name="以前から", description="",
+                                                   kind="topic", allow_replies=True, created_at=now,
+                                                   member_count=0))
     from sqlmodel import Session
+
+    from kyoso.services import accounts
+
+    # At 0001 there are no default channels (0007) to join.
+    monkeypatch.setattr(accounts, "join_default_channels", lambda session, user: [])
 
     with Session(engine, expire_on_commit=False) as s:
         user = make_user(s)

@@ -39,6 +39,7 @@ def announcement_card(a: rx.Var[AnnouncementView]) -> rx.Component:
                               custom_attrs=tid("announcement-pin"))),
             spacing="3", align="center", margin_top="0.3em",
         ),
+        key=a.id,
         custom_attrs=tid("announcement", **{"data-announcement-id": a.id,
                                             "data-unread": rx.cond(a.unread, "true", "false")}),
         padding="0.75em 1em",
@@ -77,7 +78,7 @@ def publish_form() -> rx.Component:
                 rx.text("出すチャンネル", weight="bold", size="2"),
                 rx.flex(
                     rx.foreach(HomeState.channels, lambda c: rx.el.label(
-                        rx.el.input(type="checkbox", name="ch_" + c[0]), " ", c[1],
+                        rx.el.input(type="checkbox", name="ch_" + c[0], default_checked=c[2] == "1"), " ", c[1],
                         style={"font_size": "0.9em", "margin_right": "1em", "white_space": "nowrap"})),
                     wrap="wrap", gap="1",
                 ),

@@ -72,6 +72,7 @@ def sidebar(*sections: rx.Component) -> rx.Component:
             _nav_link("受信箱", routes.INBOX, "inbox", rx.cond(
                 SidebarState.inbox_unread > 0,
                 rx.badge(SidebarState.inbox_unread, color_scheme="red", variant="solid", size="1",
+                         high_contrast=True,
                          custom_attrs=tid("inbox-count")),
             )),
             _nav_link("説明会", routes.BRIEFINGS, "presentation"),
@@ -121,6 +122,7 @@ def _channel_link(c: rx.Var[SidebarChannel]) -> rx.Component:
                     style={"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}),
             rx.spacer(),
             rx.cond(unread, rx.badge(c.unread, color_scheme="red", variant="solid", size="1",
+                                     high_contrast=True,
                                      custom_attrs=tid("unread-count"))),
             align="center", spacing="2", width="100%",
         ),
@@ -132,6 +134,7 @@ def _channel_link(c: rx.Var[SidebarChannel]) -> rx.Component:
         _hover={"background": SIDEBAR_ACTIVE, "color": "white"},
         on_click=ShellState.close_nav,
         width="100%",
+        key=c.id,
         custom_attrs=tid("channel-link", **{"data-slug": c.slug}),
     )
 
@@ -219,6 +222,68 @@ def header(search_box: rx.Component | None = None) -> rx.Component:
     )
 
 
+def channel_switcher() -> rx.Component:
+    """Ctrl+K (⌘K): jump to one of my channels by typing part of its name.
+    Opened by kyoso_live.js (a click on its hidden trigger); the filter runs in
+    the browser (data-switch-name), Enter opens the first match."""
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.el.button(type="button", id="kyoso-switcher-open", hidden=True,
+                                       tab_index=-1, aria_hidden="true")),
+        rx.dialog.content(
+            rx.dialog.title("チャンネルへ移動", size="3"),
+            rx.dialog.description("名前の一部を入力して Enter。↑↓で選べます。", size="1", color="var(--gray-11)"),
+            rx.el.input(id="kyoso-switcher-input", type="search", placeholder="チャンネル名で絞り込む",
+                        aria_label="チャンネル名で絞り込む", auto_complete="off",
+                        custom_attrs={"data-testid": "channel-switcher-input"},
+                        style={"width": "100%", "height": "36px", "padding": "0 0.6em", "margin": "0.6em 0",
+                               "border": "1px solid var(--gray-a7)", "border_radius": "6px",
+                               "background": "var(--color-surface)", "color": "var(--gray-12)",
+                               "font_size": "16px"}),
+            rx.box(
+                rx.foreach(SidebarState.channels, lambda c: rx.dialog.close(rx.link(
+                    rx.hstack(rx.icon(rx.cond(c.kind == "announcement", "megaphone", "hash"), size=14),
+                              rx.text(c.name, size="2"), rx.spacer(),
+                              rx.cond(c.unread > 0, rx.badge(c.unread, color_scheme="red", size="1",
+                                                             high_contrast=True)),
+                              align="center", width="100%"),
+                    href="/c/" + c.slug, underline="none", color="var(--gray-12)",
+                    padding="0.35em 0.5em", border_radius="6px", display="block",
+                    _hover={"background": "var(--accent-a3)"}, _focus={"background": "var(--accent-a3)"},
+                    key=c.id,
+                    custom_attrs={"data-switch-name": c.name + " " + c.slug, "data-testid": "switcher-item"},
+                ))),
+                rx.dialog.close(rx.link("すべてのチャンネル（一覧）", href=routes.CHANNELS, size="2",
+                                        padding="0.35em 0.5em", display="block",
+                                        custom_attrs={"data-switch-name": "チャンネル一覧 channels"})),
+                max_height="50vh", overflow_y="auto", id="kyoso-switcher-list",
+            ),
+            custom_attrs={"data-testid": "channel-switcher"},
+            max_width="440px",
+        ),
+    )
+
+
+def help_dialog() -> rx.Component:
+    """? : the keyboard shortcuts."""
+    keys = [("Ctrl+K（⌘K）", "チャンネルへ移動"), ("Esc", "スレッドやダイアログを閉じる"),
+            ("↑（空の入力欄で）", "自分の最後の投稿を編集"), ("Ctrl+Enter", "送信・保存"), ("?", "このヘルプ")]
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.el.button(type="button", id="kyoso-help-open", hidden=True, tab_index=-1,
+                                       aria_hidden="true")),
+        rx.dialog.content(
+            rx.dialog.title("キーボード操作", size="3"),
+            rx.el.dl(
+                *[rx.fragment(rx.el.dt(rx.el.kbd(k), style={"font_weight": "600"}),
+                              rx.el.dd(v, style={"margin": "0 0 0.5em 0"})) for k, v in keys],
+                style={"margin": "0.6em 0"},
+            ),
+            rx.dialog.close(rx.button("閉じる", size="2", variant="soft")),
+            custom_attrs={"data-testid": "help-dialog"},
+            max_width="420px",
+        ),
+    )
+
+
 def shell(*content: rx.Component, sidebar_sections: tuple[rx.Component, ...] = (),
           search_box: rx.Component | None = None, aside: rx.Component | None = None,
           main_padding: str = "1em 1.25em") -> rx.Component:
@@ -228,6 +293,8 @@ def shell(*content: rx.Component, sidebar_sections: tuple[rx.Component, ...] = (
         rx.el.a("本文へ移動", href="#main", class_name="skip-link"),
         live_bridge(),
         notify_bridge(),
+        channel_switcher(),
+        help_dialog(),
         header(header_search() if search_box is None else search_box),
         rx.hstack(
             sidebar(*sidebar_sections),

@@ -37,6 +37,7 @@ def _stamp(message: rx.Var[MessageView], s: rx.Var[StampView]) -> rx.Component:
             },
         ),
         content=s.who,
+        key=s.stamp,
     )
 
 
@@ -48,6 +49,14 @@ def stamp_palette(message_id: rx.Var[int]) -> rx.Component:
                            custom_attrs=tid("stamp-add")),
         ),
         rx.popover.content(
+            # Typing filters the stamps (custom ones included) in the browser (kyoso_live.js).
+            rx.el.input(type="search", placeholder="スタンプを検索", aria_label="スタンプを検索",
+                        auto_complete="off", custom_attrs={"data-stamp-filter": "true",
+                                                           "data-testid": "stamp-search"},
+                        style={"width": "100%", "height": "30px", "padding": "0 0.5em", "margin_bottom": "0.4em",
+                               "border": "1px solid var(--gray-a7)", "border_radius": "6px",
+                               "background": "var(--color-surface)", "color": "var(--gray-12)",
+                               "font_size": "16px"}),
             rx.flex(
                 rx.foreach(
                     ChannelState.palette,
@@ -192,7 +201,31 @@ def _actions(message: rx.Var[MessageView], in_thread: bool) -> rx.Component:
     )
 
 
-def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx.Component:
+def follows(messages: rx.Var[list[MessageView]], message: rx.Var[MessageView], i: rx.Var[int]) -> rx.Var:
+    """True when ``message`` continues the previous one's author within five
+    minutes: it is shown without name and avatar, grouped under it."""
+    prev = messages[i - 1].to(MessageView)
+    return rx.cond(
+        i > 0,
+        (prev.author_id == message.author_id) & (message.at - prev.at < 300) & ~prev.deleted & ~prev.hidden
+        & ~message.deleted & ~message.hidden & (prev.reply_count == 0)
+        & (ChannelState.first_unread_id != message.id),
+        False,
+    )
+
+
+def avatar(message: rx.Var[MessageView]) -> rx.Component:
+    """The author's initial on a colour of their own (decorative: the name is beside it)."""
+    return rx.box(
+        message.author_name[:1],
+        aria_hidden="true",
+        class_name="kyoso-avatar",
+        style={"background": "hsl(" + ((message.author_id * 47) % 360).to_string() + " 45% 30%)"},
+    )
+
+
+def message_item(message: rx.Var[MessageView], *, in_thread: bool = False,
+                 grouped: rx.Var[bool] | bool = False) -> rx.Component:
     gone = message.deleted | message.hidden
     return rx.box(
         rx.cond(
@@ -206,8 +239,9 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
             ),
         ) if not in_thread else rx.fragment(),
         rx.box(
+            rx.cond(~gone & ~grouped, avatar(message)),
             rx.cond(
-                ~gone,
+                ~gone & ~grouped,
                 rx.hstack(
                     rx.link(message.author_name, href="/u/" + message.author_id.to_string(),
                             weight="bold", size="2", color="var(--gray-12)", underline="hover"),
@@ -257,13 +291,21 @@ def message_item(message: rx.Var[MessageView], *, in_thread: bool = False) -> rx
                 ),
             ) if not in_thread else rx.fragment(),
             rx.cond(~gone & ~ChannelState.channel.archived, _actions(message, in_thread)),
+            # ↑ in an empty composer edits my last post (kyoso_live.js clicks this).
+            rx.cond(~gone & (message.author_id == SessionState.me.id),
+                    rx.el.button(type="button", hidden=True, tab_index=-1, aria_hidden="true",
+                                 on_click=ChannelState.start_edit(message.id),
+                                 custom_attrs={"data-edit-mine": "true"})),
             position="relative",
-            padding="0.4em 0.75em",
+            padding=rx.cond(grouped, "0.05em 0.75em 0.3em 3.25em", "0.4em 0.75em 0.4em 3.25em"),
             border_radius="6px",
             background=rx.cond(ChannelState.focus_id == message.id, "var(--amber-a3)", "transparent"),
             _hover={"background": "var(--gray-a2)", "& .kyoso-msg-actions": {"opacity": "1"}},
             _focus_within={"& .kyoso-msg-actions": {"opacity": "1"}},
         ),
+        # Keyed by the message's id: a live insert or a history load above
+        # never hands this row's handlers or focus to another message.
+        key=message.id,
         custom_attrs=tid("message", **{"data-message-id": message.id}),
         width="100%",
     )
@@ -302,7 +344,12 @@ def report_dialog() -> rx.Component:
 
 def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeholder: rx.Var | str,
              input_testid: str, send_testid: str, disabled: rx.Var | bool = False,
-             attach_slot: str = "") -> rx.Component:
+             attach_slot: str = "", draft_key: rx.Var | str = "") -> rx.Component:
+    """``attach_slot`` names the composer's pending files (AttachmentState);
+    ``draft_key`` names where the draft is kept in the browser (kyoso_live.js);
+    the box waits for the connection (``State.is_hydrated``) before it takes text."""
+    waiting = ~rx.State.is_hydrated
+    disabled = waiting if disabled is False else (waiting | disabled)
     return rx.form(
         rx.vstack(
             rx.cond(
@@ -331,7 +378,7 @@ def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeho
                 name="body", id=input_id, placeholder=placeholder, rows="3", width="100%",
                 disabled=disabled,
                 on_change=lambda v: ChannelState.draft_changed(input_id, v).debounce(300),
-                custom_attrs={"data-ctrl-enter": "true", "data-testid": input_testid},
+                custom_attrs={"data-ctrl-enter": "true", "data-testid": input_testid, "data-draft-key": draft_key},
                 aria_label=placeholder if isinstance(placeholder, str) else "メッセージ",
                 style={"resize": "vertical"},
             ),

@@ -65,7 +65,8 @@ def _option(poll: rx.Var[PollView], tally: rx.Var[TallyView], visible: rx.Var[bo
     )
 
 
-def poll_card(poll_id: rx.Var, *, large: bool = False) -> rx.Component:
+def poll_card(poll_id: rx.Var, *, large: bool = False, controls: bool = True) -> rx.Component:
+    """A poll; ``controls=False`` (a projector) shows no 締め切る and no links."""
     key = poll_id.to_string()
     poll = PollState.polls[key].to(PollView)
     tally = PollState.tallies[key].to(TallyView)
@@ -104,7 +105,7 @@ def poll_card(poll_id: rx.Var, *, large: bool = False) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.link("詳しい結果", href="/polls/" + key, size="1",
-                        custom_attrs=tid("poll-results-link")),
+                        custom_attrs=tid("poll-results-link")) if controls else rx.fragment(),
                 rx.cond(
                     is_owner,
                     rx.cond(
@@ -115,8 +116,8 @@ def poll_card(poll_id: rx.Var, *, large: bool = False) -> rx.Component:
                                   on_click=PollState.set_closed(poll.id, True),
                                   custom_attrs=tid("poll-close")),
                     ),
-                ),
-                align="center", width="100%",
+                ) if controls else rx.fragment(),
+                align="center", width="100%", wrap="wrap",
             ),
             rx.cond((PollState.error != "") & (PollState.error_poll == poll.id),
                     rx.text(PollState.error, size="1", color="var(--red-11)", role="alert",

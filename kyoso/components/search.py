@@ -18,6 +18,8 @@ def header_search() -> rx.Component:
             rx.el.input(
                 name="q", type="search", placeholder="メッセージを検索", aria_label="メッセージを検索",
                 enter_key_hint="search", auto_complete="off",
+                # Typed text waits for the connection rather than being lost to it.
+                disabled=~rx.State.is_hydrated,
                 custom_attrs=tid("search-input"),
                 style={"flex": "1", "min_width": "0", "height": "30px", "padding": "0 0.6em",
                        "border": "1px solid rgba(255,255,255,0.25)", "border_radius": "6px",

@@ -46,12 +46,14 @@ def field(label: str, control: rx.Component, *, hint: str | rx.Component = "",
 
 
 def page_title(text: str | rx.Var, *extra: rx.Component) -> rx.Component:
+    """The page's h1; its actions wrap below it on a narrow screen."""
     return rx.hstack(
-        rx.heading(text, size="5", as_="h1"),
+        rx.heading(text, size="5", as_="h1", style={"overflow_wrap": "anywhere", "min_width": "0"}),
         rx.spacer(),
         *extra,
         align="center",
         width="100%",
+        wrap="wrap",
         padding_bottom="0.5em",
     )
 
@@ -77,5 +79,7 @@ def card(*children: rx.Component, **props: Any) -> rx.Component:
         padding="1em",
         background="var(--color-panel-solid)",
         width="100%",
+        # A wide table inside scrolls in its own box instead of widening the page.
+        min_width="0",
         **props,
     )

@@ -8,10 +8,13 @@ from kyoso import routes
 
 from kyoso.components.layout import shell
 from kyoso.components.ui import card, empty_state, form_error, notice, page_title, tid
-from kyoso.services.accounts import ApplicantView, DecisionView
+from kyoso.services.accounts import ROLE_LABELS, ApplicantView, DecisionView
 from kyoso.services.moderation import MemberRow, ReportView
 from kyoso.states.admin import AdminState
+from kyoso.states.session import SessionState
 from kyoso.styles import MUTED
+
+ROLE_CHOICES = [(str(code.value if hasattr(code, "value") else code), label) for code, label in ROLE_LABELS.items()]
 
 
 def _fit(fit: rx.Var[str]) -> rx.Component:
@@ -113,7 +116,19 @@ def _member(m: rx.Var[MemberRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(m.name, href="/u/" + m.id.to_string())),
         rx.table.cell(m.org_name),
-        rx.table.cell(m.role),
+        rx.table.cell(rx.cond(
+            AdminState.is_admin & (m.id != SessionState.me.id),
+            # Admins change roles here (audited); others see the role.
+            rx.el.select(
+                *[rx.el.option(label, value=code) for code, label in ROLE_CHOICES],
+                value=m.role_code,
+                on_change=lambda role: AdminState.set_role(m.id, role),
+                aria_label=m.name + "さんの役割",
+                custom_attrs=tid("member-role", **{"data-user-id": m.id}),
+                style={"padding": "0.2em", "max_width": "9em"},
+            ),
+            m.role,
+        ), white_space="nowrap"),
         rx.table.cell(rx.cond(m.status == "suspended", rx.badge("利用停止中", color_scheme="red", high_contrast=True),
                               "有効")),
         rx.table.cell(rx.hstack(
@@ -153,7 +168,8 @@ def _signups() -> rx.Component:
                     rx.table.body(rx.foreach(AdminState.decisions, _decision)),
                     size="1", width="100%",
                 ),
-                overflow_x="auto", width="100%",
+                overflow_x="auto", width="100%", custom_attrs={"data-scroll-x": "true"},
+                tab_index=0, role="region", aria_label="表（横にスクロールできます）",
             ),
             rx.text("まだ審査の記録はありません。", size="2", color=MUTED),
         ),
@@ -184,7 +200,8 @@ def _members() -> rx.Component:
                 rx.table.body(rx.foreach(AdminState.members, _member)),
                 size="1", width="100%",
             ),
-            overflow_x="auto", width="100%",
+            overflow_x="auto", width="100%", custom_attrs={"data-scroll-x": "true"},
+            tab_index=0, role="region", aria_label="表（横にスクロールできます）",
         ),
         width="100%",
     )
@@ -220,11 +237,13 @@ def _audit() -> rx.Component:
                 rx.table.column_header_cell("内容"),
             )),
             rx.table.body(rx.foreach(AdminState.audit, lambda a: rx.table.row(
-                rx.table.cell(a.at), rx.table.cell(a.actor), rx.table.cell(a.action),
+                rx.table.cell(a.at, white_space="nowrap"), rx.table.cell(a.actor, white_space="nowrap"),
+                rx.table.cell(a.action, white_space="nowrap"),
                 rx.table.cell(a.target), rx.table.cell(a.detail)))),
             size="1", width="100%",
         ),
-        overflow_x="auto", width="100%", custom_attrs=tid("audit-log"),
+        overflow_x="auto", width="100%", custom_attrs=tid("audit-log", **{"data-scroll-x": "true"}), tab_index=0, role="region",
+        aria_label="監査ログ（横にスクロールできます）",
     )
 
 
@@ -243,6 +262,8 @@ def admin_page() -> rx.Component:
                 rx.tabs.trigger("スタンプ", value="stamps"),
                 rx.cond(AdminState.is_admin, rx.tabs.trigger("監査ログ", value="audit",
                                                              custom_attrs=tid("admin-tab-audit"))),
+                # On a phone the tabs wrap onto a second line rather than run off-screen.
+                style={"flex_wrap": "wrap", "height": "auto"},
             ),
             rx.tabs.content(_signups(), value="signups", padding_top="1em"),
             rx.tabs.content(_reports(), value="reports", padding_top="1em"),

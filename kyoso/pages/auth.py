@@ -111,7 +111,7 @@ def _rules() -> rx.Component:
         rx.heading("参加ルール", size="3", as_="h2", margin_bottom="0.4em"),
         rx.el.ol(
             rx.foreach(SignupState.rules, lambda r: rx.el.li(r, style={"margin_bottom": "0.3em"})),
-            style={"padding_left": "1.4em", "margin": "0", "font_size": "0.9em"},
+            style={"padding_left": "1.6em", "margin": "0", "font_size": "0.9em", "list_style": "decimal outside"},
         ),
         padding="0.75em 1em",
         background="var(--gray-a2)",

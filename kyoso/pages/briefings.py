@@ -117,23 +117,73 @@ def _question(q: rx.Var[BriefingQuestionView], *, large: bool = False) -> rx.Com
                 rx.cond(q.answered, rx.badge("回答済み", color_scheme="green", high_contrast=True)),
                 spacing="2", align="center",
             ),
-            rx.cond(q.answer != "", rx.text("回答: ", q.answer, size="2")),
+            rx.cond(q.answer != "", rx.box(
+                rx.text("回答", size="1", weight="bold", color="var(--green-11)"),
+                rx.text(q.answer, size="2" if not large else "4", style={"white_space": "pre-wrap"}),
+                padding="0.3em 0.6em", border_left="3px solid var(--green-8)", background="var(--green-a2)",
+                border_radius="4px", width="100%", custom_attrs=tid("question-answer"),
+            )),
             rx.cond(
-                B.can_manage & (not large),
-                rx.hstack(
-                    rx.button(rx.cond(q.answered, "未回答に戻す", "回答済みにする"), size="1", variant="soft",
-                              on_click=B.mark_answered(q.id, ~q.answered), custom_attrs=tid("question-answered")),
-                    rx.button("非表示", size="1", variant="ghost", color_scheme="red",
-                              on_click=B.hide_question(q.id), custom_attrs=tid("question-hide")),
-                    spacing="2",
+                B.can_manage,
+                rx.vstack(
+                    rx.form(
+                        rx.hstack(
+                            rx.input(name="answer", placeholder="回答を書く（書かずに回答済みにもできます）",
+                                     aria_label="この質問への回答", size="1", flex="1", min_width="0",
+                                     custom_attrs=tid("question-answer-input")),
+                            rx.button("回答する", type="submit", size="1",
+                                      custom_attrs=tid("question-answer-submit")),
+                            width="100%", spacing="2", align="center",
+                        ),
+                        on_submit=lambda form: B.answer_question(q.id, form),
+                        reset_on_submit=True, width="100%",
+                    ),
+                    rx.hstack(
+                        rx.button(rx.cond(q.answered, "未回答に戻す", "回答済みにする"), size="1", variant="soft",
+                                  on_click=B.mark_answered(q.id, ~q.answered),
+                                  custom_attrs=tid("question-answered")),
+                        rx.button("非表示", size="1", variant="ghost", color_scheme="red",
+                                  on_click=B.hide_question(q.id), custom_attrs=tid("question-hide")),
+                        spacing="2",
+                    ),
+                    spacing="1", width="100%",
                 ),
             ) if not large else rx.fragment(),
             spacing="1", flex="1", min_width="0",
         ),
-        custom_attrs=tid("question", **{"data-question-id": q.id}),
+        # Keyed by id: a reorder moves the row, its handlers and focus with it.
+        key=q.id,
+        custom_attrs=tid("question", **{"data-question-id": q.id, "data-flip-id": q.id}),
         align="start", spacing="3", width="100%",
         padding="0.6em 0", border_bottom="1px solid var(--gray-a4)",
         opacity=rx.cond(q.answered, "0.7", "1"),
+        # 新着順: newest first by CSS order, whatever order the live list comes in.
+        order=rx.cond(B.question_order == "new", (-q.id).to_string(), "0") if not large else "0",
+    )
+
+
+def _order_switch() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item("人気順", value="popular", custom_attrs=tid("question-order-popular")),
+        rx.segmented_control.item("新着順", value="new", custom_attrs=tid("question-order-new")),
+        value=B.question_order,
+        on_change=B.set_question_order,
+        size="1",
+        aria_label="質問の並び順",
+        custom_attrs=tid("question-order"),
+    )
+
+
+def question_list(*rows: rx.Component) -> rx.Component:
+    """The live question list: rows keyed by id, animated when they reorder
+    (data-kyoso-flip), and held still while a finger or the mouse is pressed
+    on it (data-kyoso-hold: the live update waits until the press ends)."""
+    return rx.box(
+        *rows,
+        width="100%",
+        custom_attrs={"data-testid": "question-list", "data-kyoso-flip": "true",
+                      "data-kyoso-hold": "questions questions_rev"},
+        style={"display": "flex", "flex_direction": "column"},
     )
 
 
@@ -211,8 +261,10 @@ def briefing_page() -> rx.Component:
                         rx.hstack(rx.badge(B.status_label, color_scheme="green", high_contrast=True),
                                   rx.button("キャンセル", size="1", variant="soft", color_scheme="gray",
                                             on_click=B.cancel, custom_attrs=tid("briefing-cancel"))),
-                        rx.cond(b.upcoming, rx.button("申し込む", on_click=B.register,
-                                                      custom_attrs=tid("briefing-register"))),
+                        # Not to its organiser, and not once the event is on.
+                        rx.cond(b.upcoming & ~b.live & ~B.can_manage,
+                                rx.button("申し込む", on_click=B.register,
+                                          custom_attrs=tid("briefing-register"))),
                     ),
                     rx.button(rx.icon("calendar_plus", size=14), "カレンダーに追加 (.ics)", size="1", variant="soft",
                               on_click=B.download_ics, custom_attrs=tid("briefing-ics")),
@@ -231,11 +283,14 @@ def briefing_page() -> rx.Component:
                     poll_card(B.live_poll_id, large=True),
                     width="100%", custom_attrs=tid("briefing-live-poll"),
                 )),
-                rx.heading("質問", size="3", as_="h2", margin_top="0.5em"),
+                rx.hstack(rx.heading("質問", size="3", as_="h2"), rx.spacer(), _order_switch(),
+                          align="center", width="100%", margin_top="0.5em"),
                 rx.form(
                     rx.vstack(
                         rx.text_area(name="body", id="question-input", placeholder="質問を書いてください",
-                                     rows="2", width="100%", custom_attrs=tid("question-input"),
+                                     rows="2", width="100%", disabled=~rx.State.is_hydrated,
+                                     custom_attrs=tid("question-input", **{
+                                         "data-draft-key": "b:" + b.id.to_string()}),
                                      aria_label="質問"),
                         rx.hstack(
                             rx.el.label(rx.el.input(type="checkbox", name="anonymous"), " 匿名で質問する",
@@ -250,8 +305,7 @@ def briefing_page() -> rx.Component:
                 ),
                 rx.cond(
                     B.questions.length() > 0,
-                    rx.box(rx.foreach(B.questions, lambda q: _question(q)), width="100%",
-                           custom_attrs=tid("question-list")),
+                    question_list(rx.foreach(B.questions, lambda q: _question(q))),
                     rx.text("まだ質問はありません。最初の質問をどうぞ。", size="2", color=MUTED),
                 ),
                 spacing="3", width="100%", max_width="860px",
@@ -266,23 +320,35 @@ def presenter_page() -> rx.Component:
     return rx.box(
         live_bridge(),
         rx.cond(b, rx.vstack(
-            rx.hstack(rx.heading(b.title, size="7"), rx.spacer(),
+            rx.hstack(rx.heading(b.title, size="7", as_="h1"), rx.spacer(),
                       rx.text("参加 ", B.attendance, "人", size="5", color=MUTED,
-                              custom_attrs=tid("presenter-attendance")), width="100%", align="center"),
+                              custom_attrs=tid("presenter-attendance")), width="100%", align="center",
+                      wrap="wrap"),
+            rx.hstack(
+                rx.image(src=B.join_qr, alt="参加用URLのQRコード", width="140px", height="140px",
+                         custom_attrs=tid("presenter-qr")),
+                rx.vstack(
+                    rx.text("スマートフォンから質問・投票に参加できます", size="4"),
+                    rx.text(B.join_url, size="6", weight="bold", custom_attrs=tid("presenter-join-url"),
+                            style={"overflow_wrap": "anywhere"}),
+                    spacing="1", min_width="0",
+                ),
+                align="center", spacing="4", wrap="wrap",
+            ),
             rx.grid(
                 rx.box(
-                    rx.cond(B.live_poll_id > 0, poll_card(B.live_poll_id, large=True),
+                    rx.cond(B.live_poll_id > 0, poll_card(B.live_poll_id, large=True, controls=False),
                             rx.text("アンケートは表示されていません", size="5", color=MUTED)),
                     custom_attrs=tid("presenter-poll"),
                 ),
                 rx.box(
-                    rx.heading("質問（票の多い順）", size="6", margin_bottom="0.5em"),
-                    rx.foreach(B.questions[:8], lambda q: _question(q, large=True)),
+                    rx.heading("質問（票の多い順）", size="6", as_="h2", margin_bottom="0.5em"),
+                    question_list(rx.foreach(B.questions[:8], lambda q: _question(q, large=True))),
                     custom_attrs=tid("presenter-questions"),
                 ),
                 columns=rx.breakpoints(initial="1", md="2"), spacing="6", width="100%",
             ),
-            spacing="5", width="100%", padding="2em",
+            spacing="5", width="100%", padding=rx.breakpoints(initial="1em", md="2em"),
         ), rx.spinner()),
         custom_attrs=tid("presenter"),
         min_height="100dvh",

@@ -6,7 +6,7 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.components.layout import shell
-from kyoso.components.messages import composer, message_item, report_dialog
+from kyoso.components.messages import composer, follows, message_item, report_dialog
 from kyoso.components.polls import poll_form
 from kyoso.pages.surveys import survey_form
 from kyoso.states.polls import PollState
@@ -73,6 +73,9 @@ def _channel_settings() -> rx.Component:
                 rx.text_area(name="description", id="ch-desc", default_value=c.description, rows="2", width="100%"),
                 rx.el.label(rx.el.input(type="checkbox", name="no_replies", default_checked=~c.allow_replies),
                             " お知らせチャンネルで返信を受け付けない", style={"font_size": "0.9em"}),
+                rx.el.label(rx.el.input(type="checkbox", name="join_by_default", default_checked=c.join_by_default,
+                                        custom_attrs=tid("channel-default")),
+                            " 新しく参加したメンバーを自動でこのチャンネルに参加させる", style={"font_size": "0.9em"}),
                 rx.hstack(rx.button("保存", type="submit", size="1", custom_attrs=tid("channel-save")),
                           rx.button("やめる", type="button", size="1", variant="soft", color_scheme="gray",
                                     on_click=ChannelState.toggle_channel_edit)),
@@ -98,6 +101,13 @@ def _pinned() -> rx.Component:
     )
 
 
+def new_posts_pill() -> rx.Component:
+    """「新しい投稿 N件」: shown by kyoso_live.js when posts arrive below a
+    reader who has scrolled up; a click jumps down."""
+    return rx.el.button(type="button", hidden=True, class_name="kyoso-pill",
+                        custom_attrs={"data-kyoso-pill": "true", "data-testid": "new-posts-pill"})
+
+
 def _messages() -> rx.Component:
     return rx.box(
         rx.cond(
@@ -114,10 +124,12 @@ def _messages() -> rx.Component:
         ),
         rx.cond(
             ChannelState.messages.length() > 0,
-            rx.foreach(ChannelState.messages, lambda m: message_item(m)),
+            rx.foreach(ChannelState.messages,
+                       lambda m, i: message_item(m, grouped=follows(ChannelState.messages, m, i))),
             empty_state("まだ投稿がありません", "最初の投稿をしてみましょう。質問や事例の共有を歓迎します。",
                         "message_square"),
         ),
+        new_posts_pill(),
         custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id,
                       "data-testid": "message-list"},
         role="log",
@@ -182,7 +194,7 @@ def _composer() -> rx.Component:
             rx.vstack(
                 composer(form_id="composer-form", input_id="composer", on_submit=ChannelState.post,
                          placeholder="#" + c.name + " に投稿", input_testid="composer-input",
-                         send_testid="composer-send", attach_slot="composer"),
+                         send_testid="composer-send", attach_slot="composer", draft_key="c:" + c.slug),
                 rx.hstack(
                     rx.button(rx.icon("chart_bar", size=14), "アンケートを作る", size="1", variant="soft",
                               on_click=PollState.open_form, custom_attrs=tid("poll-create")),
@@ -234,11 +246,13 @@ def thread_panel() -> rx.Component:
                         message_item(ChannelState.thread_parent.to(MessageView), in_thread=True)),
                 rx.hstack(
                     rx.text(ChannelState.thread_replies.length().to_string() + "件の返信", size="1",
-                            color=MUTED),
+                            color=MUTED, white_space="nowrap"),
                     rx.divider(),
                     align="center", width="100%", padding="0.25em 0",
                 ),
-                rx.foreach(ChannelState.thread_replies, lambda m: message_item(m, in_thread=True)),
+                rx.foreach(ChannelState.thread_replies, lambda m, i: message_item(
+                    m, in_thread=True, grouped=follows(ChannelState.thread_replies, m, i))),
+                new_posts_pill(),
                 custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id},
                 style={"flex": "1", "overflow_y": "auto", "min_height": "0"},
             ),
@@ -248,16 +262,21 @@ def thread_panel() -> rx.Component:
                 ChannelState.can_reply,
                 composer(form_id="thread-form", input_id="thread-composer", on_submit=ChannelState.reply,
                          placeholder="スレッドに返信", input_testid="thread-input",
-                         send_testid="thread-send", attach_slot="thread"),
+                         send_testid="thread-send", attach_slot="thread",
+                         draft_key="c:" + ChannelState.channel.slug + ":thread:"
+                         + ChannelState.thread_open_id.to_string()),
                 rx.text("このスレッドには返信できません。", size="2", color=MUTED),
             ),
             aria_label="スレッド",
-            custom_attrs=tid("thread-panel"),
+            custom_attrs=tid("thread-panel", **{"data-kyoso-sheet": "true"}),
             style={
                 "width": "420px", "flex_shrink": "0", "border_left": "1px solid var(--gray-a5)",
                 "display": "flex", "flex_direction": "column", "padding": "0.75em 1em",
                 "background": "var(--color-background)", "height": "100%",
-                PHONE: {"position": "fixed", "inset": "48px 0 0 0", "width": "100%", "z_index": "40"},
+                # On a phone: a full-screen sheet over the header, its composer
+                # (and 送信) on screen at the bottom.
+                PHONE: {"position": "fixed", "inset": "0", "width": "100%", "height": "auto",
+                        "z_index": "60", "border_left": "none", "padding": "0.5em 0.75em"},
             },
         ),
     )

@@ -32,6 +32,7 @@ def _my_channel(c: rx.Var[SidebarChannel]) -> rx.Component:
         border_bottom="1px solid var(--gray-a4)",
         _hover={"background": "var(--gray-a2)"},
         width="100%",
+        key=c.id,
     )
 
 

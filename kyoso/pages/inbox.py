@@ -25,6 +25,7 @@ def _item(n: rx.Var[InboxItem]) -> rx.Component:
         ),
         type="button",
         on_click=InboxState.open_item(n.id, n.link),
+        key=n.id,
         custom_attrs=tid("inbox-item"),
         style={"display": "block", "width": "100%", "padding": "0.6em 0.5em", "border": "none",
                "border_bottom": "1px solid var(--gray-a4)", "background": "transparent",

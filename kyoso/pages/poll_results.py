@@ -53,7 +53,8 @@ def _split_table(title: str, rows: rx.Var[list[SplitRow]]) -> rx.Component:
                 ))),
                 size="1", variant="surface",
             ),
-            overflow_x="auto", width="100%",
+            overflow_x="auto", width="100%", custom_attrs={"data-scroll-x": "true"},
+            tab_index=0, role="region", aria_label="表（横にスクロールできます）",
         ),
         width="100%",
     )
@@ -71,7 +72,8 @@ def _tile(t: rx.Var[PrefectureCell]) -> rx.Component:
                                   "var(--gray-a3)"),
             "color": rx.cond(t.voters > 4, "white", "var(--gray-12)"),
             "border_radius": "4px", "text_align": "center", "line_height": "1.2",
-            "padding": "2px 0", "font_size": "11px",
+            "padding": "2px 0", "font_size": "clamp(6.5px, 2vw, 11px)", "letter_spacing": "-0.06em", "min_width": "0",
+            "overflow": "hidden", "white_space": "nowrap",
         },
     )
 
@@ -84,9 +86,10 @@ def _coverage() -> rx.Component:
                 r.prefectures_silent.length(), "", size="2"),
         rx.box(
             rx.foreach(r.tiles, _tile),
-            style={"display": "grid", "grid_template_columns": "repeat(12, minmax(28px, 1fr))",
-                   "grid_template_rows": "repeat(12, auto)", "gap": "3px", "max_width": "520px",
-                   "margin": "0.75em 0"},
+            # 12 columns that shrink with the screen (a phone shows the whole map).
+            style={"display": "grid", "grid_template_columns": "repeat(12, minmax(0, 1fr))",
+                   "grid_template_rows": "repeat(12, auto)", "gap": "2px", "max_width": "520px",
+                   "width": "100%", "margin": "0.75em 0"},
             role="img", aria_label="都道府県ごとの回答者数の地図",
             custom_attrs=tid("coverage-map"),
         ),
@@ -157,11 +160,11 @@ def poll_results_page() -> rx.Component:
                         card(_split_table("都道府県別", S.results.splits_by_prefecture)),
                         _texts(),
                         _named(),
-                        spacing="3", width="100%",
+                        spacing="3", width="100%", min_width="0",
                     ),
                     empty_state("結果はまだ公開されていません", "公開の条件を満たすと、ここに結果が表示されます。", "lock"),
                 ),
-                spacing="3", width="100%", max_width="960px",
+                spacing="3", width="100%", max_width="960px", min_width="0",
                 custom_attrs=tid("poll-results"),
             ),
         ),

@@ -72,6 +72,7 @@ def _form() -> rx.Component:
                     name="q", default_value=SearchState.query, type="search", size="3",
                     placeholder="例: ガバメントクラウド、LGWAN 接続、\"書かない窓口\"",
                     aria_label="検索する言葉", auto_focus=True, enter_key_hint="search",
+                    disabled=~rx.State.is_hydrated,
                     custom_attrs=tid("search-input"), style={"flex": "1", "min_width": "0"},
                 ),
                 rx.button(rx.icon("search", size=16), "検索", type="submit", size="3",

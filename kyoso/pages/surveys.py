@@ -75,14 +75,15 @@ def survey_page() -> rx.Component:
         form_error(S.error),
         rx.cond(s, rx.vstack(
             page_title(s.title, rx.hstack(
-                rx.link("元の投稿へ", href="/c/" + S.channel_slug + "?m=" + s.message_id.to_string(), size="2"),
+                rx.link("元の投稿へ", href="/c/" + S.channel_slug + "?m=" + s.message_id.to_string(), size="2",
+                        white_space="nowrap"),
                 rx.cond(S.can_manage, rx.button("CSVをダウンロード", size="1", variant="soft",
                                                 on_click=S.download_csv, custom_attrs=tid("survey-export"))),
                 rx.cond(S.can_manage, rx.cond(s.closed,
                                               rx.button("再開", size="1", variant="soft", on_click=S.set_closed(False)),
                                               rx.button("締め切る", size="1", variant="soft", color_scheme="gray",
                                                         on_click=S.set_closed(True)))),
-                spacing="3", align="center", class_name="no-print")),
+                spacing="3", align="center", wrap="wrap", class_name="no-print")),
             rx.text(rx.cond(s.closed, "締め切り済み", rx.cond(s.deadline != "", "締め切り " + s.deadline, "受付中")),
                     " ・ ", rx.cond(s.anonymous, "無記名（団体のみ集計）", "記名"), size="2", color=MUTED),
             rx.cond(s.description != "", rx.text(s.description, size="2", white_space="pre-wrap")),

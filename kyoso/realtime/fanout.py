@@ -246,8 +246,10 @@ def _build_announcement(ev: AnnouncementPublished) -> Builder:
         if made is None:
             return {}
         view, importance, channel_ids = made
+        # Unread for every receiver; its author's own browser reads it as read (as_me).
         payload = update("home", [
-            {"op": "upsert", "var": "announcements", "item": _asdict(view), "insert": True, "desc": True}])
+            {"op": "upsert", "var": "announcements", "item": _asdict(view), "insert": True, "desc": True,
+             "as_me": {"id": view.author_id, "fields": {"unread": False}}}])
         rooms = ["all"] if importance == "high" else [f"unread:{c}" for c in channel_ids]
         return {room: payload for room in rooms}
 

@@ -21,6 +21,9 @@ from kyoso.models import (
     AuthSession,
     MailToken,
     LoginDevice,
+    Channel,
+    Membership,
+    Message,
     Organisation,
     ReviewDecision,
     Role,
@@ -31,6 +34,7 @@ from kyoso.models import (
 from kyoso.services import events, ratelimit
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound, RateLimited
 from kyoso.services.mail import links as mail_links
+from kyoso.services.events import ChannelChanged, record
 from kyoso.services.organisations import check_org_code
 from kyoso.services.security import hash_password, hash_token, new_token, verify_password
 from kyoso.services.text import clean_line, clean_name, clean_text
@@ -236,7 +240,33 @@ def do_review(session: Session, reviewer: User, applicant_id: int, *, approve: b
         target_type="user", target_id=applicant.id, detail=reason, created_at=now,
     ))
     session.flush()
+    if approve:
+        join_default_channels(session, applicant)
     return applicant
+
+
+def join_default_channels(session: Session, user: User) -> list[int]:
+    """A new active member joins every channel marked ``join_by_default``
+    (お知らせ among them), reading from now on. Written here rather than with
+    ``channels.join`` because channels imports this module."""
+    channel_ids = [cid for cid in session.exec(select(Channel.id).where(
+        col(Channel.join_by_default).is_(True), col(Channel.archived_at).is_(None))).all()]
+    joined = []
+    for cid in channel_ids:
+        if session.get(Membership, (cid, user.id)) is not None:
+            continue
+        latest = session.exec(select(sa.func.max(Message.id)).where(
+            Message.channel_id == cid, col(Message.parent_id).is_(None))).one() or 0
+        session.add(Membership(channel_id=cid, user_id=user.id, last_read_id=int(latest)))  # type: ignore[arg-type]
+        joined.append(cid)
+    if joined:
+        session.flush()
+        for cid in joined:
+            session.execute(sa.update(Channel).where(Channel.id == cid).values(
+                member_count=select(sa.func.count()).select_from(Membership)
+                .where(Membership.channel_id == cid).scalar_subquery()))
+            record(session, ChannelChanged(cid))
+    return joined
 
 
 def review_history(session: Session, reviewer: User, *, limit: int = 50) -> list[ReviewDecision]:
@@ -301,6 +331,7 @@ def create_user(session: Session, *, email: str, password: str, name: str, org_c
     )
     session.add(user)
     session.flush()
+    join_default_channels(session, user)
     return user
 
 

@@ -16,6 +16,7 @@ from kyoso.models import (
     AnnouncementChannel,
     AnnouncementRead,
     Channel,
+    ChannelKind,
     Membership,
     Message,
     Organisation,
@@ -63,6 +64,7 @@ class AnnouncementView:
     unread: bool
     pinned: bool = False
     attachments: list[AttachmentView] = field(default_factory=list)
+    author_id: int = 0
 
 
 def can_publish(user: User) -> bool:
@@ -107,6 +109,8 @@ def publish(session: Session, user: User, data: AnnouncementInput) -> Announceme
     if announcement.importance == "high":  # 重要: a mail to every member, in this transaction
         session.flush()
         mail_jobs.queue_announcement(session, announcement)
+    # The author has read what they wrote: it is not unread on their own home page.
+    session.add(AnnouncementRead(announcement_id=announcement.id, user_id=user.id))  # type: ignore[arg-type]
     record(session, AnnouncementPublished(announcement.id or 0, tuple(channel_ids)))
     return announcement
 
@@ -215,6 +219,7 @@ def broadcast_view(session: Session, announcement_id: int) -> tuple[Announcement
         return None
     view = views(session, author, [a])[0]
     view.unread = True
+    view.author_id = author.id or 0
     return view, a.importance, tuple(channel_ids_of(session, announcement_id))
 
 
@@ -229,6 +234,12 @@ def pinned_in(session: Session, user: User, channel_id: int) -> list[Announcemen
         .where(AnnouncementChannel.channel_id == channel_id, AnnouncementChannel.pinned == True)  # noqa: E712
         .order_by(col(Announcement.created_at).desc())).all()
     return views(session, user, list(rows))
+
+
+def preselected_channels(session: Session) -> list[int]:
+    """The お知らせ channels: ticked in the publishing form to start with."""
+    return [cid for cid in session.exec(select(Channel.id).where(
+        Channel.kind == ChannelKind.announcement, col(Channel.archived_at).is_(None))).all() if cid]
 
 
 def announcement_channels(session: Session, user: User) -> list[tuple[int, str]]:

@@ -130,6 +130,7 @@ class ChannelHeader:
     member_count: int = 0
     archived: bool = False
     allow_replies: bool = True
+    join_by_default: bool = False
 
 
 def header(channel: Channel) -> ChannelHeader:
@@ -137,6 +138,7 @@ def header(channel: Channel) -> ChannelHeader:
         id=channel.id or 0, slug=channel.slug, name=channel.name, description=channel.description,
         kind=channel.kind, member_count=channel.member_count,
         archived=channel.archived_at is not None, allow_replies=channel.allow_replies,
+        join_by_default=channel.join_by_default,
     )
 
 
@@ -308,6 +310,7 @@ def create_channel_unchecked(session: Session, *, slug: str, name: str, descript
         slug=slug, name=name, description=description,
         kind=ChannelKind.announcement if announcement else ChannelKind.topic,
         allow_replies=allow_replies, created_by_id=created_by.id if created_by else None,
+        join_by_default=announcement,
     )
     session.add(channel)
     try:
@@ -329,11 +332,13 @@ def create_channel(session: Session, actor: User, *, slug: str, name: str, descr
 
 
 def update_channel(session: Session, actor: User, channel_id: int, *, name: str, description: str,
-                   allow_replies: bool) -> None:
+                   allow_replies: bool, join_by_default: bool | None = None) -> None:
     require_staff(actor)
     channel = get_channel(session, channel_id)
     _, channel.name, channel.description = _check_fields(channel.slug, name, description)
     channel.allow_replies = bool(allow_replies)
+    if join_by_default is not None:
+        channel.join_by_default = bool(join_by_default)
     session.add(channel)
     session.add(AuditLog(actor_id=actor.id, action="channel.update", target_type="channel",
                          target_id=channel.id, detail=channel.name))

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import nh3
 from markdown_it import MarkdownIt
 
+from kyoso import routes
+
 _md = (
     MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
     .enable(["linkify", "strikethrough"])
@@ -26,6 +28,31 @@ _ATTRS = {"a": {"href", "title"}, "span": {"class", "data-user-id"}, "ol": {"sta
 
 # A mention as the composer writes it: @[氏名]
 MENTION = re.compile(r"@\[([^\[\]\n]{1,50})\]")
+
+
+# A path into kyoso written in a post ("申し込めます: /briefings/1"): its first
+# segment is one of kyoso's routes; it becomes a link like a URL does.
+_FIRST_SEGMENTS = sorted({v.strip("/").split("/")[0] for k, v in vars(routes).items()
+                          if k.isupper() and isinstance(v, str) and v.strip("/")}, key=len, reverse=True)
+KYOSO_PATH = re.compile(r"(?<![A-Za-z0-9_/.:\-])/(?:" + "|".join(map(re.escape, _FIRST_SEGMENTS))
+                        + r")(?:/[A-Za-z0-9_\-]+)*/?(?:\?(?:[A-Za-z0-9_=%\-]|&amp;)+)?(?![A-Za-z0-9_])")
+_SEGMENTS = re.compile(r"(<[^>]*>)")
+
+
+def _link_paths(out: str) -> str:
+    """Kyoso paths in text become links; not inside a link or code."""
+    parts = _SEGMENTS.split(out)
+    inside = 0
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = part[1:].split(">")[0].split()[0].lower() if len(part) > 2 else ""
+            if tag in ("a", "code", "pre"):
+                inside += 1
+            elif tag in ("/a", "/code", "/pre"):
+                inside = max(0, inside - 1)
+        elif part and not inside:
+            parts[i] = KYOSO_PATH.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', part)
+    return "".join(parts)
 
 
 def _link_attrs(tag: str, name: str, value: str) -> str | None:
@@ -46,6 +73,7 @@ def render(text: str, mentions: Mapping[str, int] | None = None) -> str:
             return f'<span class="mention" data-user-id="{uid}">@{html.escape(name)}</span>'
 
         out = MENTION.sub(repl, out)
+    out = _link_paths(out)
     return nh3.clean(
         out,
         tags=_TAGS,

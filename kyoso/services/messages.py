@@ -72,6 +72,7 @@ class MessageView:
     poll_id: int = 0
     survey_id: int = 0
     attachments: list[AttachmentView] = field(default_factory=list)
+    at: int = 0  # posted at, Unix seconds: the page groups one person's consecutive posts
 
 
 # ---------------------------------------------------------------------------
@@ -174,6 +175,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
             org_name="" if gone or org is None else org.display_name,
             department="" if gone or user is None else user.department,
             time=jst_short(m.created_at, now), time_full=jst_datetime(m.created_at),
+            at=int(m.created_at.timestamp()),
             body_html=body, edited=m.edited_at is not None and not gone,
             deleted=m.deleted_at is not None, hidden=m.hidden_at is not None and m.deleted_at is None,
             reply_count=m.reply_count, repliers=repliers.get(m.id or 0, ""),

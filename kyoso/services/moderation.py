@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kyoso.db import utcnow
-from kyoso.models import AuditLog, Channel, Message, Organisation, Report, Role, User, UserStatus
+from kyoso.models import (AuditLog, BriefingQuestion, Channel, Message, Organisation, Poll, Report, Role, User,
+                          UserStatus)
 from kyoso.services import accounts, markup, messages, ratelimit
 from kyoso.services.events import AccessChanged, record
 from kyoso.services import channels as channel_rules
@@ -64,6 +65,7 @@ class MemberRow:
     org_name: str
     role: str
     status: str
+    role_code: str = ""
 
 
 def report(session: Session, user: User, message_id: int, reason: str) -> Report:
@@ -160,11 +162,15 @@ def set_role(session: Session, admin: User, user_id: int, role: str) -> None:
     target = session.get(User, user_id)
     if target is None:
         raise NotFound("メンバーが見つかりません。")
+    if target.id == admin.id:
+        raise InvalidInput("自分の役割は変えられません。ほかの管理者に依頼してください。")
+    before = target.role
     target.role = role
     session.add(target)
     record(session, AccessChanged(target.id or 0))  # rooms only 運営 may be in are left at once
+    labels = accounts.ROLE_LABELS
     session.add(AuditLog(actor_id=admin.id, action="user.role", target_type="user", target_id=target.id,
-                         detail=role))
+                         detail=f"{labels.get(Role(before), before)} → {labels.get(Role(role), role)}"))
 
 
 def find_members(session: Session, moderator: User, query: str, *, limit: int = 30) -> list[MemberRow]:
@@ -177,7 +183,7 @@ def find_members(session: Session, moderator: User, query: str, *, limit: int = 
         .order_by(User.name).limit(limit)
     ).all()
     return [MemberRow(u.id or 0, u.name, o.display_name, accounts.ROLE_LABELS.get(Role(u.role), u.role),
-                      u.status) for u, o in rows]
+                      u.status, u.role) for u, o in rows]
 
 
 def audit_log(session: Session, admin: User, *, limit: int = 200) -> list[AuditEntry]:
@@ -188,9 +194,11 @@ def audit_log(session: Session, admin: User, *, limit: int = 200) -> list[AuditE
         select(AuditLog, User).join(User, User.id == AuditLog.actor_id, isouter=True)  # type: ignore[arg-type]
         .order_by(col(AuditLog.id).desc()).limit(limit)
     ).all()
+    names = _target_names(session, [a for a, _ in rows])
     return [AuditEntry(jst_datetime(a.created_at), u.name if u else "システム",
                        ACTION_LABELS.get(a.action, a.action),
-                       f"{a.target_type} #{a.target_id}" if a.target_id else a.target_type, a.detail)
+                       names.get((a.target_type, a.target_id), TARGET_LABELS.get(a.target_type, a.target_type)),
+                       a.detail)
             for a, u in rows]
 
 
@@ -213,3 +221,34 @@ def staff_counts(session: Session, staff: User) -> StaffCounts:
     reports = session.exec(
         select(sa.func.count(sa.distinct(Report.message_id))).where(Report.status == "open")).one()
     return StaffCounts(int(applications), int(reports))
+TARGET_LABELS = {"user": "メンバー", "message": "投稿", "channel": "チャンネル", "poll": "アンケート",
+                 "question": "説明会の質問", "stamp": "スタンプ"}
+
+
+def _target_names(session: Session, entries: list[AuditLog]) -> dict[tuple[str, int | None], str]:
+    """What each audit entry acted on, by name: one query per kind of target."""
+    wanted: dict[str, set[int]] = {}
+    for a in entries:
+        if a.target_id:
+            wanted.setdefault(a.target_type, set()).add(a.target_id)
+    names: dict[tuple[str, int | None], str] = {}
+    if ids := wanted.get("user"):
+        for uid, name in session.exec(select(User.id, User.name).where(col(User.id).in_(ids))).all():
+            names[("user", uid)] = name
+    if ids := wanted.get("channel"):
+        for cid, name in session.exec(select(Channel.id, Channel.name).where(col(Channel.id).in_(ids))).all():
+            names[("channel", cid)] = f"#{name}"
+    if ids := wanted.get("message"):
+        for mid, body in session.exec(select(Message.id, Message.body).where(col(Message.id).in_(ids))).all():
+            names[("message", mid)] = f"投稿「{markup.plain_text(body, 30)}」"
+    if ids := wanted.get("poll"):
+        for pid, question in session.exec(select(Poll.id, Poll.question).where(col(Poll.id).in_(ids))).all():
+            names[("poll", pid)] = f"アンケート「{markup.plain_text(question, 30)}」"
+    if ids := wanted.get("question"):
+        for qid, body in session.exec(select(BriefingQuestion.id, BriefingQuestion.body)
+                                      .where(col(BriefingQuestion.id).in_(ids))).all():
+            names[("question", qid)] = f"質問「{markup.plain_text(body, 30)}」"
+    for a in entries:
+        if a.target_id and (a.target_type, a.target_id) not in names:
+            names[(a.target_type, a.target_id)] = TARGET_LABELS.get(a.target_type, a.target_type)
+    return names

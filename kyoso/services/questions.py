@@ -203,7 +203,7 @@ def unresolved_counts(session: Session, user: User) -> list[ChannelQuestionCount
 
 def question_views(session: Session, messages: list[Message]) -> list[QuestionView]:
     if not messages:
-        return
+        return []
     people = {
         u.id: (u, o) for u, o in session.exec(
             select(User, Organisation).join(Organisation, Organisation.code == User.org_code)  # type: ignore[arg-type]

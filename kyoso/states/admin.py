@@ -93,6 +93,9 @@ class AdminState(SessionState):
     async def send_reset_link(self, user_id: int):
         return await self._change(account_mail.send_reset_link, int(user_id),
                                   notice="パスワード再設定のリンクをメールで送りました（30分有効）。")
+    async def set_role(self, user_id: int, role: str):
+        return await self._change(moderation.set_role, int(user_id), str(role),
+                                  notice="役割を変更しました。", then=self._reload)
 
     @rx.event
     async def approve(self, applicant_id: int):

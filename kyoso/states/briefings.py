@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 import reflex as rx
+import segno
 
 from kyoso import realtime, routes
 from kyoso.services import announcements, attachments, briefing_room, briefings, polls
 from kyoso.services.errors import InvalidInput
 from kyoso.services.timefmt import JST
 from kyoso.states.attachments import AttachmentState
+from kyoso.states.drafts import sent_script
 from kyoso.states.polls import PollState, poll_input
 from kyoso.states.session import SessionState
 
@@ -32,6 +34,12 @@ def _capacity(value: object) -> int:
         return int(str(value or 0))
     except ValueError:
         raise InvalidInput("定員は数字で入力してください。", field="capacity") from None
+
+
+def join_qr(url: str) -> str:
+    """The join URL as a QR code, an SVG data URI made here (nothing loaded
+    from another host)."""
+    return segno.make(url, error="m").svg_data_uri(scale=8, border=2, dark="#000", light="#fff")
 
 
 def briefing_input(form: dict[str, Any]) -> briefings.BriefingInput:
@@ -102,6 +110,9 @@ class BriefingState(SessionState):
     notice: str = ""
     poll_form_open: bool = False
     poll_form_options: int = 2
+    question_order: str = "popular"  # 人気順 (live reorder) or "new" (新着順)
+    join_url: str = ""  # the presenter view shows it, with its QR code
+    join_qr: str = ""
     live_patch: dict[str, Any] = {}
 
     def _id(self) -> int:
@@ -131,6 +142,8 @@ class BriefingState(SessionState):
         self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
         self.live_poll_id = briefing.live_poll_id or 0
         self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
+        self.join_url = (self.router.url.origin or "") + routes.briefing(bid)
+        self.join_qr = join_qr(self.join_url)
         self.attendance = briefing_room.attendance(session, bid)
         room_polls = self._load_mine(session, user)
         live_poll = briefing.live_poll_id or 0
@@ -183,9 +196,9 @@ class BriefingState(SessionState):
 
     @rx.event
     async def submit_question(self, form: dict):
-        return await self._act(briefing_room.ask, self._id(), str(form.get("body", "")),
-                               anonymous=bool(form.get("anonymous")),
-                               then=lambda _: rx.set_value("question-input", ""))
+        body = str(form.get("body", ""))
+        return await self._act(briefing_room.ask, self._id(), body, anonymous=bool(form.get("anonymous")),
+                               then=lambda _: sent_script("question-input", body))
 
     @rx.event
     async def upvote(self, question_id: int):
@@ -196,12 +209,22 @@ class BriefingState(SessionState):
         return await self._act(briefing_room.answer_question, int(question_id), "", answered=bool(answered))
 
     @rx.event
+    async def answer_question(self, question_id: int, form: dict):
+        """A written answer; it marks the question 回答済み."""
+        return await self._act(briefing_room.answer_question, int(question_id), str(form.get("answer", "")),
+                               answered=True)
+
+    @rx.event
     async def hide_question(self, question_id: int):
         return await self._act(briefing_room.hide_question, int(question_id))
 
     @rx.event
     async def show_poll(self, poll_id: int):
         return await self._act(briefing_room.set_live_poll, self._id(), int(poll_id) or None)
+
+    @rx.event
+    def set_question_order(self, order: str | list[str]):
+        self.question_order = "new" if order == "new" else "popular"
 
     @rx.event
     def toggle_poll_form(self):

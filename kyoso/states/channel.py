@@ -17,6 +17,7 @@ from kyoso.services import announcements, channels, messages, moderation, people
 from kyoso.services.errors import DomainError
 from kyoso.states.attachments import AttachmentState
 from kyoso.states.polls import PollState
+from kyoso.states.drafts import sent_script
 from kyoso.states.session import SessionState
 from kyoso.states.sidebar import SidebarState
 
@@ -206,20 +207,21 @@ class ChannelState(SessionState):
                 self.ask_question = False
                 self.ask_key += 1
             self.similar = []
-            return rx.set_value("composer", "")
+            return sent_script("composer", body)
 
         return await self._change(change, then=posted)
 
     @rx.event
     async def reply(self, form: dict):
         files = await self._files()  # attachments: the thread composer's pending files
+        body = str(form.get("body", ""))
 
         def sent(_: Any) -> Any:
             files.clear("thread")  # attachments
             self._mentions = {}
-            return rx.set_value("thread-composer", "")
+            return sent_script("thread-composer", body)
 
-        return await self._change(messages.post_message, self.channel.id, str(form.get("body", "")),
+        return await self._change(messages.post_message, self.channel.id, body,
                                   parent_id=self.thread_open_id, mention_ids=self._mentions,
                                   file_ids=files.ids("thread"), error="thread_error", then=sent)
 
@@ -295,6 +297,7 @@ class ChannelState(SessionState):
         return await self._change(
             channels.update_channel, self.channel.id, name=str(form.get("name", "")),
             description=str(form.get("description", "")), allow_replies=not bool(form.get("no_replies")),
+            join_by_default=bool(form.get("join_by_default")),
             error="channel_error", then=lambda _: setattr(self, "editing_channel", False))
 
     # -- reports -----------------------------------------------------------

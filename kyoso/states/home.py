@@ -35,7 +35,7 @@ def announcement_input(form: dict[str, Any]) -> announcements.AnnouncementInput:
 @realtime.live("home")
 class HomeState(SessionState):
     announcements: list[announcements.AnnouncementView] = []
-    channels: list[list[str]] = []  # [id, name] for the publishing form
+    channels: list[list[str]] = []  # [id, name, "1" when ticked to start with] for the publishing form
     composing: bool = False
     error: str = ""
     notice: str = ""
@@ -44,7 +44,9 @@ class HomeState(SessionState):
     def _load(self, session: Any, user: Any) -> None:
         self.announcements = announcements.feed(session, user)
         if announcements.can_publish(user):
-            self.channels = [[str(i), n] for i, n in announcements.announcement_channels(session, user)]
+            ticked = set(announcements.preselected_channels(session))
+            self.channels = [[str(i), n, "1" if i in ticked else ""]
+                             for i, n in announcements.announcement_channels(session, user)]
 
     async def _reload(self, _: Any = None) -> Any:
         return await self._read(self._load)

@@ -36,7 +36,6 @@ from sqlmodel import Session
 from kyoso import realtime, routes
 from kyoso.db import read_scope, session_scope
 from kyoso.models import Organisation, Role, User
-from kyoso.settings import get_settings
 from kyoso.services import accounts, events
 from kyoso.ops import client_address
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound

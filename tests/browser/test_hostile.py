@@ -196,6 +196,7 @@ def _states() -> dict[str, type]:
     from kyoso.states.directory import DirectoryState
     from kyoso.states.home import HomeState
     from kyoso.states.inbox import InboxState
+    from kyoso.states.not_found import NotFoundState
     from kyoso.states.poll_results import PollResultsState
     from kyoso.states.polls import PollState
     from kyoso.states.profile import ProfileState
@@ -208,7 +209,7 @@ def _states() -> dict[str, type]:
     return {c.__name__: c for c in (ShellState, AdminState, LoginState, SignupState, BriefingListState,
                                     BriefingState, ChannelState, DirectoryState, HomeState, InboxState,
                                     PollResultsState, PollState, ProfileState, SessionState, SidebarState,
-                                    QuestionsState, SearchState, SurveyFormState, SurveyState)}
+                                    QuestionsState, SearchState, SurveyFormState, SurveyState, NotFoundState)}
 
 
 S = _states()
@@ -293,7 +294,8 @@ async def _signup(w: World) -> None:
 
 @case(*[f"AdminState.{n}" for n in ("open_admin", "approve", "start_reject", "cancel_reject",
                                     "set_reject_reason", "reject", "set_tab", "close_reports",
-                                    "search_members", "set_suspended", "add_stamp", "remove_stamp")])
+                                    "search_members", "set_suspended", "add_stamp", "remove_stamp",
+                                    "set_role")])
 async def _admin(w: World) -> None:
     adm = S["AdminState"]
     await refused(w, adm, "open_admin", {}, path="/admin")
@@ -308,6 +310,12 @@ async def _admin(w: World) -> None:
     await refused(w, adm, "set_suspended", {"user_id": w.alice.id, "suspended": True}, path="/admin")
     await refused(w, adm, "add_stamp", {"form": {"label": "勝手なスタンプ"}}, path="/admin")
     await refused(w, adm, "remove_stamp", {"label": "了解"}, path="/admin")
+    await refused(w, adm, "set_role", {"user_id": w.alice.id, "role": "admin"}, path="/admin")
+
+
+@case("NotFoundState.open_not_found")
+async def _not_found(w: World) -> None:
+    await refused(w, S["NotFoundState"], "open_not_found", {}, path="/no-such-page")
 
 
 @case(*[f"ProfileState.{n}" for n in ("open_profile", "start_edit", "cancel_edit", "save",
@@ -496,7 +504,8 @@ async def _briefing_list(w: World) -> None:
 
 @case(*[f"BriefingState.{n}" for n in ("open_room", "register", "cancel", "download_ics", "submit_question",
                                        "upvote", "mark_answered", "hide_question", "show_poll",
-                                       "toggle_poll_form", "add_poll_option", "create_poll", "archive")])
+                                       "toggle_poll_form", "add_poll_option", "create_poll", "archive",
+                                       "answer_question", "set_question_order")])
 async def _briefing(w: World) -> None:
     b = S["BriefingState"]
     room = f"/briefings/{w.briefing}"
@@ -514,6 +523,9 @@ async def _briefing(w: World) -> None:
     await refused(w, b, "create_poll", {"form": {"question": "乗っ取り", "option_0": "A", "option_1": "B"}},
                   path=room)
     await refused(w, b, "archive", {}, path=room)
+    await refused(w, b, "answer_question", {"question_id": w.alice_question, "form": {"answer": "偽の回答"}},
+                  path=room)
+    await refused(w, b, "set_question_order", {"order": "new"}, path=room)
 
 
 # --------------------------------------------------------------------------

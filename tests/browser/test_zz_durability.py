@@ -80,9 +80,11 @@ async def test_kill_during_vote_burst_loses_no_acknowledged_write(
             await clients[i].sio.emit("event", {
                 "name": f"{ChannelState.get_full_name()}.post", "payload": {"form": {"body": body}},
                 "router_data": clients[i].router_data()}, namespace="/_event")
-            # Acknowledged: the composer is cleared, which happens only after the commit.
+            # Acknowledged: the composer is told to drop the sent text (kyosoSent),
+            # which happens only after the commit.
             if await clients[i].wait_for(lambda c: any(
-                    e.get("name") == "_set_value" for u in c.updates[start:] for e in u.get("events", [])), 15):
+                    e.get("name") == "_call_script" and "kyosoSent" in str(e.get("payload"))
+                    for u in c.updates[start:] for e in u.get("events", [])), 15):
                 posted.append(body)
 
         first = [asyncio.create_task(vote(i)) for i in range(VOTERS // 2)]

@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 from kyoso.db import utcnow
-from kyoso.models import AuthSession, ReviewDecision, Role, User, UserStatus
-from kyoso.services import accounts
+from kyoso.models import AuthSession, Membership, ReviewDecision, Role, User, UserStatus
+from kyoso.services import accounts, channels
 from kyoso.services.errors import InvalidInput, NotAllowed, RateLimited
 from kyoso.services.security import hash_password, pwd_context
-from tests.utils.factories import CHIYODA, DIGITAL, PASSWORD, make_user
+from tests.utils.factories import CHIYODA, DIGITAL, PASSWORD, make_channel, make_user
 from tests.utils.mail import confirm_signup
 
 
@@ -271,3 +271,24 @@ def test_a_name_with_a_line_break_is_refused(session: Session, name: str) -> Non
     user = make_user(session)
     with pytest.raises(InvalidInput, match="改行は使えません"):
         accounts.update_profile(session, user, name=name, department="", bio="", interests="")
+def test_new_members_join_the_default_channels(session: Session) -> None:
+    admin = make_user(session, role=Role.admin)
+    oshirase = make_channel(session, announcement=True)
+    topic = make_channel(session)
+    assert oshirase.join_by_default and not topic.join_by_default
+    channels.update_channel(session, admin, topic.id or 0, name=topic.name, description="",
+                            allow_replies=True, join_by_default=True)
+    newcomer = make_user(session)
+    for channel in (oshirase, topic):
+        assert session.get(Membership, (channel.id, newcomer.id)) is not None
+        session.refresh(channel)
+        assert channel.member_count == 1
+
+
+def test_an_approved_applicant_is_in_oshirase_but_a_rejected_one_is_not(session: Session) -> None:
+    moderator = make_user(session, role=Role.moderator)
+    oshirase = make_channel(session, announcement=True)
+    applicant = signup(session)
+    assert session.get(Membership, (oshirase.id, applicant.id)) is None
+    accounts.do_review(session, moderator, applicant.id or 0, approve=True)
+    assert session.get(Membership, (oshirase.id, applicant.id)) is not None

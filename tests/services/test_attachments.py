@@ -20,7 +20,7 @@ from kyoso.services import channels as channel_rules
 from kyoso.services.attachments import checks, files
 from kyoso.services.errors import InvalidInput, NotFound
 from kyoso.settings import get_settings
-from tests.utils.factories import make_channel, make_user, post
+from tests.utils.factories import make_channel, make_user
 from tests.utils.files import make_docx, make_image, make_pdf, make_zip_bomb
 
 PDF_TEXT = ["ガバメントクラウドへの移行手順\n標準準拠システムの接続確認", "第二章 費用の見積もり"]

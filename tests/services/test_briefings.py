@@ -252,3 +252,14 @@ def test_arrivals_share_the_question_list_until_a_question_changes(session: Sess
     briefing_room.hide_question(session, organiser, first.id or 0)
     session.commit()
     assert shown() == [("運用", 1, True)]
+
+
+def test_the_author_does_not_see_their_own_announcement_as_unread(session: Session) -> None:
+    national = make_user(session, role=Role.national)
+    channel = make_channel(session, announcement=True)
+    channels.join(session, national, channel.id or 0)
+    a = announcements.publish(session, national, announcements.AnnouncementInput(
+        "説明会のご案内", "申し込めます: /briefings/1", "briefing", [channel.id or 0]))
+    assert [x.unread for x in announcements.feed(session, national) if x.id == a.id] == [False]
+    announcements.mark_read(session, national, a.id or 0)  # harmless
+    assert announcements.preselected_channels(session) == [channel.id]

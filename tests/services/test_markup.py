@@ -81,3 +81,15 @@ def test_headings_and_images_are_not_rendered() -> None:
 def test_plain_text_excerpt() -> None:
     assert markup.plain_text("**太字**\n@[田中 一郎] さん", 100) == "太字 @田中 一郎 さん"
     assert markup.plain_text("あ" * 200, 10) == "あ" * 9 + "…"
+
+
+def test_kyoso_paths_become_links() -> None:
+    out = markup.render("説明会のページから申し込めます: /briefings/1。検索は /search?q=a&b=c から")
+    assert '<a href="/briefings/1" rel="noopener noreferrer nofollow">/briefings/1</a>。' in out, out
+    assert '<a href="/search?q=a&amp;b=c"' in out, out
+
+
+def test_paths_in_code_links_and_other_paths_stay_text() -> None:
+    out = markup.render("`/c/general` と [案内](https://example.go.jp/c/x) と /usr/bin と a/c/x")
+    assert out.count("<a ") == 1, out
+    assert "<code>/c/general</code>" in out

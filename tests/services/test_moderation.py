@@ -101,3 +101,26 @@ def test_signups_are_rate_limited_per_address(session: Session) -> None:
     accounts.do_signup(session, accounts.SignupInput(
         "p98@city.chiyoda.lg.jp", "申込 太郎", "131016", "課", "correct horse battery", True),
         client_key="10.0.0.2")
+
+
+def test_role_change_is_audited_with_names_and_not_on_oneself(session: Session) -> None:
+    member = make_user(session, name="鈴木 花子")
+    admin = make_user(session, role=Role.admin)
+    moderation.set_role(session, admin, member.id or 0, Role.national)
+    entry = moderation.audit_log(session, admin)[0]
+    assert entry.target == "鈴木 花子"
+    assert entry.action == "役割を変更"
+    assert entry.detail == "自治体職員 → 国の職員"
+    with pytest.raises(InvalidInput):
+        moderation.set_role(session, admin, admin.id or 0, Role.member)
+
+
+def test_audit_log_names_posts_and_channels(session: Session) -> None:
+    admin = make_user(session, role=Role.admin)
+    author = make_user(session)
+    channel = make_channel(session)
+    message = post(session, author, channel, "非表示にする投稿です")
+    messages.hide_message(session, admin, message.id or 0)
+    targets = [e.target for e in moderation.audit_log(session, admin)]
+    assert "投稿「非表示にする投稿です」" in targets
+    assert not any("#" in t and t.split("#")[-1].isdigit() for t in targets)

@@ -139,3 +139,9 @@ def test_unresolved_questions_across_and_per_channel(session: Session) -> None:
     assert more and [q.id for q in first] == [open_b.id]
     rest, more = questions.unresolved(session, helper, before_id=first[0].id, limit=1)
     assert [q.id for q in rest] == [open_a.id] and not more
+
+
+def test_no_open_questions_is_an_empty_list_not_none(session: Session) -> None:
+    # None reached the /questions page as null and crashed its render.
+    member = make_user(session)
+    assert questions.unresolved(session, member) == ([], False)

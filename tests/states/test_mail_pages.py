@@ -13,7 +13,6 @@ from kyoso.db import utcnow
 from kyoso.models import AuthSession, MailSetting, MailToken, Outbox, Report, Role, User, UserStatus
 from kyoso.services import account_mail, accounts
 from kyoso.services.mail import links
-from kyoso.services.mail.outbox import compose
 from kyoso.services.security import verify_password
 from kyoso.states.account import ForgotState, ResetState, VerifyState
 from kyoso.states.admin import AdminState

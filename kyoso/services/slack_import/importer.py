@@ -42,7 +42,6 @@ from kyoso.models import (
     Stamp,
     User,
     UserStatus,
-    UTCDateTime,
 )
 from kyoso.services import markup
 from kyoso.services.search.index import MESSAGE, plain_body
