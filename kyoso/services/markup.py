@@ -24,7 +24,7 @@ _md = (
 )
 
 _TAGS = {"p", "br", "strong", "em", "del", "s", "ul", "ol", "li", "blockquote", "code", "pre", "a", "span"}
-_ATTRS = {"a": {"href", "title"}, "span": {"class", "data-user-id"}, "ol": {"start"}}
+_ATTRS = {"a": {"href", "title", "class", "data-user-id"}, "span": {"class", "data-user-id"}, "ol": {"start"}}
 
 # A mention as the composer writes it: @[氏名]
 MENTION = re.compile(r"@\[([^\[\]\n]{1,50})\]")
@@ -56,8 +56,10 @@ def _link_paths(out: str) -> str:
 
 
 def _link_attrs(tag: str, name: str, value: str) -> str | None:
-    if tag == "span" and name == "class":
+    if name == "class":
         return value if value == "mention" else None
+    if name == "data-user-id":
+        return value if value.isdecimal() else None
     return value
 
 
@@ -70,7 +72,9 @@ def render(text: str, mentions: Mapping[str, int] | None = None) -> str:
             uid = mentions.get(name)
             if uid is None:
                 return m.group(0)
-            return f'<span class="mention" data-user-id="{uid}">@{html.escape(name)}</span>'
+            # A mention links to the member's profile.
+            return (f'<a class="mention" href="{routes.profile(uid)}" data-user-id="{uid}">'
+                    f'@{html.escape(name)}</a>')
 
         out = MENTION.sub(repl, out)
     out = _link_paths(out)

@@ -43,7 +43,7 @@ async def test_imported_thread_stamps_and_mention(app: App, browser: Browser, tm
     parent = message(page, "ガバメントクラウドの回線費用について質問です").first
     await expect(parent).to_be_visible()
     # The mention is the member's (比嘉, matched by e-mail, by their kyoso name), as a post's mention is.
-    mention = parent.locator(f"span.mention[data-user-id='{naha.id}']")
+    mention = parent.locator(f"a.mention[data-user-id='{naha.id}'][href='/u/{naha.id}']")
     await expect(mention).to_have_text("@比嘉 真司")
     # Stamps with who pressed them: 比嘉 and the unclaimed 鈴木.
     thumbs = parent.locator("[data-testid=stamp][data-stamp='👍']")

@@ -93,3 +93,11 @@ def test_paths_in_code_links_and_other_paths_stay_text() -> None:
     out = markup.render("`/c/general` と [案内](https://example.go.jp/c/x) と /usr/bin と a/c/x")
     assert out.count("<a ") == 1, out
     assert "<code>/c/general</code>" in out
+
+
+def test_a_mention_links_to_the_member_and_cannot_be_forged() -> None:
+    html_out = markup.render("@[山田 太郎] さん、ご確認ください", {"山田 太郎": 42})
+    assert '<a class="mention" href="/u/42" data-user-id="42"' in html_out
+    # Written by hand, the class and a non-numeric id do not survive the sanitizer.
+    forged = markup.render('<a class="evil" data-user-id="x" href="/u/1">x</a>')
+    assert "evil" not in forged and 'data-user-id="x"' not in forged

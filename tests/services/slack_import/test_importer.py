@@ -129,7 +129,7 @@ def test_markup_becomes_kyoso_html_with_mention_and_channel_links(session: Sessi
     do_import(db_url, export_dir)
     people = _users(session)
     parent = _message(session, "C01", ts(1))
-    assert f'<span class="mention" data-user-id="{people["U02"].id}">@佐藤 花子</span>' in parent.body_html
+    assert f'<a class="mention" href="/u/{people["U02"].id}" data-user-id="{people["U02"].id}" rel="noopener noreferrer nofollow">@佐藤 花子</a>' in parent.body_html
     reply = _message(session, "C01", ts(2, 123456))
     assert "<strong>共同調達</strong>" in reply.body_html
     assert 'href="https://www.digital.go.jp/a_b?x=1&amp;y=2"' in reply.body_html and ">デジタル庁</a>" in reply.body_html
@@ -148,7 +148,7 @@ def test_a_matched_member_is_mentioned_by_their_kyoso_name(session: Session, db_
     session.rollback()
     do_import(db_url, write(tmp_path / "ws", standard()))
     parent = _message(session, "C01", ts(1))
-    assert f'<span class="mention" data-user-id="{member.id}">@佐藤花子</span>' in parent.body_html
+    assert f'<a class="mention" href="/u/{member.id}" data-user-id="{member.id}" rel="noopener noreferrer nofollow">@佐藤花子</a>' in parent.body_html
 
 
 def test_imported_text_is_found_by_search(session: Session, db_url: str, member: User, export_dir: Path) -> None:

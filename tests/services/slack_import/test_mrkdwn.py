@@ -17,9 +17,9 @@ def html(text: str) -> str:
 
 
 @pytest.mark.parametrize("slack, expected", [
-    ("<@U1> さん", '<span class="mention" data-user-id="5">@山田 太郎</span> さん'),
-    ("<@U1|yamada> さん", '<span class="mention" data-user-id="5">@山田 太郎</span>'),
-    ("<@U2>", '<span class="mention" data-user-id="6">@佐藤花子</span>'),  # brackets cannot break a mention
+    ("<@U1> さん", '<a class="mention" href="/u/5" data-user-id="5" rel="noopener noreferrer nofollow">@山田 太郎</a> さん'),
+    ("<@U1|yamada> さん", '<a class="mention" href="/u/5" data-user-id="5" rel="noopener noreferrer nofollow">@山田 太郎</a>'),
+    ("<@U2>", '<a class="mention" href="/u/6" data-user-id="6" rel="noopener noreferrer nofollow">@佐藤花子</a>'),  # brackets cannot break a mention
     ("<#C1|somu> へ", '<a href="/c/somu" rel="noopener noreferrer nofollow">#総務</a> へ'),
     ("<#C2|hi>", "#非公開"),
     ("<https://example.lg.jp/a_b?x=1&amp;y=2|資料>", '<a href="https://example.lg.jp/a_b?x=1&amp;y=2" rel="noopener noreferrer nofollow">資料</a>'),
