@@ -98,6 +98,6 @@ def test_paths_in_code_links_and_other_paths_stay_text() -> None:
 def test_a_mention_links_to_the_member_and_cannot_be_forged() -> None:
     html_out = markup.render("@[山田 太郎] さん、ご確認ください", {"山田 太郎": 42})
     assert '<a class="mention" href="/u/42" data-user-id="42"' in html_out
-    # Written by hand, the class and a non-numeric id do not survive the sanitizer.
+    # Written by hand, it stays text: no element with another class or id.
     forged = markup.render('<a class="evil" data-user-id="x" href="/u/1">x</a>')
-    assert "evil" not in forged and 'data-user-id="x"' not in forged
+    assert '<a class="evil"' not in forged and '<a class="mention"' not in forged
