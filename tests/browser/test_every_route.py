@@ -50,7 +50,10 @@ PRIMARY = ["composer-send", "thread-send", "question-submit", "question-upvote",
 # letters (outside posts, names, addresses, code) is an untranslated string.
 ALLOWED = {"lgwan", "dx", "csv", "url", "urls", "kyoso", "pdf", "ics", "ctrl", "enter", "esc", "shift",
            "cmd", "id", "it", "ai", "faq", "q", "a", "k", "ok", "svg", "png", "zip", "slack", "e", "mail",
-           "smtp", "html", "markdown", "bim", "ict", "qr", "sns", "pc", "ver", "no", "bpr", "rpa", "ocr", "api"}
+           "smtp", "html", "markdown", "bim", "ict", "qr", "sns", "pc", "ver", "no", "bpr", "rpa", "ocr", "api",
+           # File types and sizes on attachments (「写真.jpg ・ JPEG ・ 120 KB」).
+           "jpg", "jpeg", "gif", "webp", "txt", "docx", "xlsx", "pptx", "odt", "ods", "odp",
+           "kb", "mb", "gb"}
 
 
 def _app_routes() -> list[str]:
