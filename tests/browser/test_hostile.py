@@ -15,16 +15,32 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from kyoso.db import utcnow
-from kyoso.models import Channel, Message, Notification, Role, SurveyQuestion, User, UserStatus
+from kyoso.files_route import COOKIE as FILES_COOKIE
+from kyoso.models import (
+    Attachment,
+    Channel,
+    FileBlob,
+    MailToken,
+    Message,
+    Notification,
+    Outbox,
+    Role,
+    SurveyQuestion,
+    User,
+    UserStatus,
+)
 from kyoso.services import accounts, briefing_room, briefings, channels, messages, polls, surveys
-from kyoso.services.security import hash_password
+from kyoso.services.mail import links, prefs
+from kyoso.services.security import hash_password, hash_token
 from kyoso.services.timefmt import JST
 from tests.browser.conftest import App
+from tests.utils.files import make_image, make_pdf
 from tests.utils.mail import confirm_signup
 from tests.utils.reflex_client import ReflexClient, state_name
 
@@ -134,6 +150,13 @@ def _setup(app: App) -> World:
         # Replies are closed in #oshirase for this test.
         oshirase.allow_replies = False
         s.add(oshirase)
+        # The server's clock mails a notification still unread after
+        # KYOSO_NOTIFY_DELAY_SECONDS (tasks.py): mark every one made so far as
+        # looked at, so that no mail is queued in the middle of a case.
+        s.flush()
+        cursor = prefs.state_row(s, "notify")
+        cursor.number = s.exec(select(sa.func.max(Notification.id))).one() or 0  # type: ignore[call-overload]
+        s.add(cursor)
         return world
 
 
@@ -189,7 +212,10 @@ def case(*names: str) -> Callable[[Case], Case]:
 
 def _states() -> dict[str, type]:
     from kyoso.components.layout import ShellState
+    from kyoso.states.account import ForgotState, ResetState, VerifyState
     from kyoso.states.admin import AdminState
+    from kyoso.states.admin_mail import AdminMailState
+    from kyoso.states.attachments import AttachmentState
     from kyoso.states.auth import LoginState, SignupState
     from kyoso.states.briefings import BriefingListState, BriefingState
     from kyoso.states.channel import ChannelState
@@ -203,13 +229,16 @@ def _states() -> dict[str, type]:
     from kyoso.states.questions import QuestionsState
     from kyoso.states.search import SearchState
     from kyoso.states.session import SessionState
+    from kyoso.states.settings import SettingsState
     from kyoso.states.sidebar import SidebarState
     from kyoso.states.surveys import SurveyFormState, SurveyState
 
     return {c.__name__: c for c in (ShellState, AdminState, LoginState, SignupState, BriefingListState,
                                     BriefingState, ChannelState, DirectoryState, HomeState, InboxState,
                                     PollResultsState, PollState, ProfileState, SessionState, SidebarState,
-                                    QuestionsState, SearchState, SurveyFormState, SurveyState, NotFoundState)}
+                                    QuestionsState, SearchState, SurveyFormState, SurveyState,
+                                    VerifyState, ForgotState, ResetState, SettingsState, AdminMailState,
+                                    AttachmentState, NotFoundState)}
 
 
 S = _states()
@@ -295,7 +324,7 @@ async def _signup(w: World) -> None:
 @case(*[f"AdminState.{n}" for n in ("open_admin", "approve", "start_reject", "cancel_reject",
                                     "set_reject_reason", "reject", "set_tab", "close_reports",
                                     "search_members", "set_suspended", "add_stamp", "remove_stamp",
-                                    "set_role")])
+                                    "set_role", "send_reset_link")])
 async def _admin(w: World) -> None:
     adm = S["AdminState"]
     await refused(w, adm, "open_admin", {}, path="/admin")
@@ -311,6 +340,7 @@ async def _admin(w: World) -> None:
     await refused(w, adm, "add_stamp", {"form": {"label": "勝手なスタンプ"}}, path="/admin")
     await refused(w, adm, "remove_stamp", {"label": "了解"}, path="/admin")
     await refused(w, adm, "set_role", {"user_id": w.alice.id, "role": "admin"}, path="/admin")
+    await refused(w, adm, "send_reset_link", {"user_id": w.alice.id}, path="/admin")  # no mail, no token
 
 
 @case("NotFoundState.open_not_found")
@@ -528,6 +558,277 @@ async def _briefing(w: World) -> None:
     await refused(w, b, "set_question_order", {"order": "new"}, path=room)
 
 
+# -- Mail pages (issue 15) ---------------------------------------------------
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
+
+
+def _applicant(w: World, email: str) -> int:
+    """A fresh application whose address is not confirmed yet."""
+    with w.app.session() as s:
+        return accounts.do_signup(s, accounts.SignupInput(
+            email, "未確認の申請者", "472018", "課", "unconfirmed-password-1", True)).id or 0
+
+
+def _link(w: World, user_id: int, purpose: str, *, expired: bool = False, used: bool = False) -> str:
+    """A real one-time link token for the user, expired or used up if asked."""
+    with w.app.session() as s:
+        token = links.issue(s, s.get(User, user_id), purpose)  # type: ignore[arg-type]
+        row = s.exec(select(MailToken).where(MailToken.token_hash == hash_token(token))).one()
+        if expired:
+            row.expires_at = utcnow() - timedelta(minutes=1)
+        if used:
+            row.used_at = utcnow()
+        s.add(row)
+        return token
+
+
+@case("VerifyState.open_verify", "VerifyState.resend")
+async def _verify(w: World) -> None:
+    """Forged, expired and wrong-purpose links confirm nobody; asking again for
+    an address that has no unconfirmed application sends nothing."""
+    v = S["VerifyState"]
+    applicant = _applicant(w, "unconfirmed.verify@city.naha.lg.jp")
+    expired = _link(w, applicant, links.VERIFY, expired=True)
+    wrong_purpose = _link(w, applicant, links.RESET)  # a reset link is no confirmation
+    for token in ("x" * 43, expired, wrong_purpose, expired + "x", "x" * 500, ""):
+        client = await refused(w, v, "open_verify", {}, path=f"/verify?token={token}")
+        assert client.var(v, "confirmed_name") in (None, "")
+    for email in (w.alice.email, w.pending.email, "nobody.verify@city.chiyoda.lg.jp"):
+        await refused(w, v, "resend", {"form": {"email": email}}, path="/verify")
+    with w.app.session() as s:
+        assert s.get(User, applicant).status == UserStatus.unconfirmed  # type: ignore[union-attr]
+
+
+# Asking for a reset link for any address is what /password/forgot is for: it
+# queues one mail *to that address* (never to whoever asked) with a one-time
+# token, so `outbox` and `mail_token` may change, and nothing else (the member,
+# her password, her sessions). What must not differ is the answer: the same
+# words whether or not the address is registered.
+MAIL_QUEUED = {"outbox", "mail_token"}
+
+
+@case("ForgotState.open_forgot", "ForgotState.submit")
+async def _forgot(w: World) -> None:
+    f = S["ForgotState"]
+    await refused(w, f, "open_forgot", {}, path="/password/forgot")
+    await refused(w, f, "submit", {"form": {"email": "no-at-sign"}}, path="/password/forgot")
+    answers = {}
+    for email in (w.alice.email, "nobody.forgot@city.chiyoda.lg.jp"):
+        with w.app.session() as s:
+            last = s.exec(select(sa.func.max(Outbox.id))).one() or 0  # type: ignore[call-overload]
+        before = fingerprint(w.app)
+        client = await mallory(w, "/password/forgot")
+        await client.fire(handler(f, "submit"), {"form": {"email": f"  {email.upper()} "}})
+        answers[email] = (client.var(f, "sent"), client.var(f, "error") or "")
+        w.sent.append(client.text())
+        await client.close()
+        assert _changed(before, fingerprint(w.app)) <= MAIL_QUEUED, email
+        with w.app.session() as s:
+            queued = s.exec(select(Outbox).where(col(Outbox.id) > last)).all()
+            assert [(m.kind, m.to_addr, m.user_id) for m in queued] == (
+                [("reset", w.alice.email, w.alice.id)] if email == w.alice.email else [])
+    assert answers[w.alice.email][0] and answers[w.alice.email] == answers["nobody.forgot@city.chiyoda.lg.jp"]
+
+
+@case("ResetState.open_reset", "ResetState.submit")
+async def _reset(w: World) -> None:
+    """No link but Alice's own, fresh and unused, sets her password."""
+    r = S["ResetState"]
+    applicant = _applicant(w, "unconfirmed.reset@city.naha.lg.jp")
+    tokens = ("x" * 43, _link(w, w.alice.id or 0, links.RESET, used=True),
+              _link(w, w.alice.id or 0, links.RESET, expired=True),
+              _link(w, applicant, links.VERIFY),  # a confirmation link is no reset link
+              "x" * 500, "")
+    for token in tokens:
+        path = f"/password/reset?token={token}"
+        client = await refused(w, r, "open_reset", {}, path=path)
+        assert client.var(r, "valid") is not True
+        client = await refused(w, r, "submit", {"form": {"password": "mallory-owns-alice-1"}}, path=path)
+        assert "_redirect" not in client.text()
+    with w.app.session() as s:
+        assert accounts.user_for_token(s, w.alice_token) is not None  # her sessions did not end
+
+
+@case("SettingsState.open_settings", "SettingsState.save")
+async def _settings(w: World) -> None:
+    """Saving changes Mallory's own mail settings, never Alice's."""
+    st = S["SettingsState"]
+    with w.app.session() as s:
+        prefs.set_mail_settings(s, s.get(User, w.alice.id), {"mention": True, "reply": True})  # type: ignore[arg-type]
+        alice_before = prefs.values(s, w.alice.id or 0)
+    await refused(w, st, "open_settings", {}, path="/settings")
+    before = fingerprint(w.app)
+    client = await mallory(w, "/settings")
+    # An unchecked box is not in the form: every kind but mention goes off (the
+    # digest too, which the clock would otherwise mail in the middle of a case).
+    await client.fire(handler(st, "save"), {"form": {"user_id": w.alice.id, "user": w.alice.email,
+                                                     "mention": "on", "bogus": "on"}})
+    w.sent.append(client.text())
+    await client.close()
+    assert _changed(before, fingerprint(w.app)) == {"mail_setting"}
+    with w.app.session() as s:
+        assert prefs.values(s, w.alice.id or 0) == alice_before
+        mine = prefs.values(s, w.mallory.id or 0)
+        assert mine["mention"] is True and mine["reply"] is False and mine["digest"] is False
+
+
+@case(*[f"AdminMailState.{n}" for n in ("open_mail", "set_status", "search", "requeue", "release_held")])
+async def _admin_mail(w: World) -> None:
+    """A member is refused every /admin/mail handler, by role (not because no
+    SMTP server is set), and is sent no mail of the outbox."""
+    m = S["AdminMailState"]
+    with w.app.session() as s:  # the reset mail _forgot queued for Alice
+        held = s.exec(select(Outbox.id).where(Outbox.to_addr == w.alice.email)).first()
+    assert held
+    client = await refused(w, m, "open_mail", {}, path="/admin/mail?status=held")
+    assert client.var(m, "items") in (None, []) and client.var(m, "held") in (None, 0)
+    for name, payload in (("set_status", {"value": "held"}), ("set_status", {"value": "'; --"}),
+                          # (the filter box shows what was typed; the query matches it lower-cased)
+                          ("search", {"form": {"to": w.alice.email.upper()}}), ("requeue", {"outbox_id": held}),
+                          ("requeue", {"outbox_id": 99999999}), ("release_held", {})):
+        client = await refused(w, m, name, payload, path="/admin/mail")
+        assert client.var(m, "items") in (None, []) and client.var(m, "summary") in (None, [])
+        if name in ("requeue", "release_held"):
+            assert client.var(m, "error") == "この操作は運営だけが行えます。", name
+
+
+# -- Attachments (issue 17) ---------------------------------------------------
+
+HIDDEN_FILE = "非表示投稿の秘密資料.pdf"
+HIDDEN_FILE_WORD = "ヌペホ秘匿添付語"
+PENDING_FILE = "有栖の送信前ファイル.png"
+
+
+async def upload(w: World, client: ReflexClient, slot: str, files: list[tuple[str, bytes, str]]) -> str:
+    """As a composer's drop zone sends files: POST /_upload for this socket's client."""
+    async with httpx.AsyncClient(base_url=w.app.url, timeout=120) as http:
+        response = await http.post(
+            "/_upload", headers={"Reflex-Client-Token": client.client_token,
+                                 "Reflex-Event-Handler": handler(S["AttachmentState"], "upload")},
+            data={"__reflex_event_args": json.dumps({"slot": slot})},
+            files=[("files", f) for f in files])
+    await client.settle()
+    # Newline-delimited JSON: one list, as the socket's updates are kept.
+    try:
+        return json.dumps([json.loads(line) for line in response.text.splitlines() if line.strip()],
+                          ensure_ascii=False)
+    except json.JSONDecodeError:
+        return json.dumps(response.text, ensure_ascii=False)
+
+
+async def still(w: World, client: ReflexClient, cls: type, name: str, payload: dict[str, Any]) -> None:
+    """Like ``refused``, on a client that has prepared something (uploads) first."""
+    snapshot = fingerprint(w.app)
+    await client.fire(handler(cls, name), payload)
+    assert _changed(snapshot, fingerprint(w.app)) == set(), f"{cls.__name__}.{name}"
+
+
+def _files_of(w: World, uploader: int) -> list[Attachment]:
+    with w.app.session() as s:
+        return list(s.exec(select(Attachment).where(Attachment.uploader_id == uploader)
+                           .order_by(col(Attachment.id))).all())
+
+
+async def _alice_files(w: World) -> tuple[int, int]:
+    """Alice posts a PDF that 運営 then hide, and keeps a PNG unsent: (hidden, pending)."""
+    alice = ReflexClient(w.app.url, session_token=w.alice_token)
+    await alice.connect("/c/zatsudan")
+    await upload(w, alice, "composer", [(HIDDEN_FILE, make_pdf([f"{HIDDEN_FILE_WORD}の内容"]), "application/pdf")])
+    await alice.fire(handler(S["ChannelState"], "post"), {"form": {"body": "添付付きで、後で非表示になる投稿"}})
+    await upload(w, alice, "composer", [(PENDING_FILE, make_image("PNG", (40, 30)), "image/png")])
+    await alice.close()
+    sent, pending = _files_of(w, w.alice.id or 0)[-2:]
+    assert sent.message_id and pending.message_id is None
+    with w.app.session() as s:
+        moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
+        messages.hide_message(s, moderator, sent.message_id)
+    for _ in range(60):  # the server extracts the PDF's text on its clock (tasks.py)
+        with w.app.session() as s:
+            if s.get(FileBlob, sent.blob_id).text_status != "pending":  # type: ignore[union-attr]
+                break
+        await asyncio.sleep(1)
+    with w.app.session() as s:
+        assert s.get(FileBlob, sent.blob_id).text_status == "done"  # type: ignore[union-attr]
+    return sent.id or 0, pending.id or 0
+
+
+@case(*[f"AttachmentState.{n}" for n in ("upload", "upload_progress", "rejected", "remove", "ids", "clear")])
+async def _attachments(w: World) -> None:
+    """No file reaches someone else's post or a place Mallory may not post,
+    nothing past the limits is kept, and a hidden post's file (or Alice's
+    unsent one) is neither sent, found nor downloaded."""
+    att, ch, z = S["AttachmentState"], S["ChannelState"], "/c/zatsudan"
+    hidden, alice_pending = await _alice_files(w)
+    alice_files = [a.model_dump() for a in _files_of(w, w.alice.id or 0)]
+    png = make_image("PNG", (20, 20))
+
+    # Harmless handlers, and taking back someone else's file.
+    await refused(w, att, "upload_progress", {"slot": "composer", "progress": {"progress": "NaN"}}, path=z)
+    await refused(w, att, "rejected", {"slot": "x" * 5000, "files": [{"name": "x" * 5000}]}, path=z)
+    await refused(w, att, "ids", {"slot": "composer"}, path=z)
+    await refused(w, att, "clear", {"slot": "composer"}, path=z)
+    for target in (alice_pending, hidden, 99999999):
+        await refused(w, att, "remove", {"attachment_id": target}, path=z)
+    client = await refused(w, att, "setvar", {"var_name": "pending", "value": [
+        {"slot": "composer", "id": alice_pending, "name": "横取り"}]}, path=z)
+    assert alice_pending not in [p.get("id") for p in client.var(att, "pending") or []]
+
+    mal = await mallory(w, z)
+    # Files that must not be kept: a type that could run, one over the size limit.
+    for files in ([("図.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+                    "image/svg+xml")],
+                  [("大きすぎる.pdf", b"%PDF-1.7\n" + b"0" * (20 * 1024 * 1024), "application/pdf")]):
+        snapshot = fingerprint(w.app)
+        w.sent.append(await upload(w, mal, "../../etc", files))
+        assert _changed(snapshot, fingerprint(w.app)) == set(), files[0][0]
+    # Eleven files kept (her own, unsent) are refused together on one post.
+    w.sent.append(await upload(w, mal, "composer", [(f"{i}.png", png, "image/png") for i in range(11)]))
+    assert len(_files_of(w, w.mallory.id or 0)) == 11
+    await still(w, mal, ch, "post", {"form": {"body": "添付が多すぎる投稿"}})
+    assert "10 ファイルまで" in (mal.var(ch, "error") or "")
+    await mal.fire(handler(att, "clear"), {"slot": "composer"})
+    # A file waiting in each other composer goes nowhere she may not post.
+    await mal.navigate(f"/c/{w.announcement_channel}")
+    await mal.fire(handler(ch, "open_thread"), {"parent_id": w.alice_thread_in_oshirase})
+    for slot in ("thread", "announcement", "briefing"):
+        w.sent.append(await upload(w, mal, slot, [(f"{slot}.png", png, "image/png")]))
+    await still(w, mal, ch, "reply", {"form": {"body": "返信不可のスレッドへ添付"}})
+    await still(w, mal, S["HomeState"], "publish", {"form": {"title": "添付付きの偽のお知らせ", "body": "本文",
+                                                            "category": "policy", "ch_1": "on"}})
+    start = (utcnow() + timedelta(days=1)).astimezone(JST)
+    await still(w, mal, S["BriefingListState"], "create", {"form": {
+        "title": "添付付きの偽の説明会", "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}})
+    w.sent.append(mal.text())
+    await mal.close()
+    mine = _files_of(w, w.mallory.id or 0)
+    assert len(mine) == 14 and all(not (a.message_id or a.announcement_id or a.briefing_id) for a in mine)
+    assert [a.model_dump() for a in _files_of(w, w.alice.id or 0)] == alice_files  # nothing of Alice's moved or was copied
+
+    # Neither file is downloaded; the cookie itself works (her own file is).
+    with w.app.session() as s:
+        token = accounts.create_session(s, s.get(User, w.mallory.id))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(base_url=w.app.url, cookies={FILES_COOKIE: token}, timeout=30) as http:
+        for target in (hidden, alice_pending, 99999999):
+            for path in (f"/files/{target}", f"/files/{target}/preview"):
+                r = await http.get(path)
+                assert r.status_code == 404 and HIDDEN_FILE_WORD not in r.text, path
+        assert (await http.get(f"/files/{mine[0].id}")).status_code == 200
+
+    # Nor seen in the channel, nor found by 「ファイルのみ」 search (whose box
+    # shows the words Mallory typed: only the hits count).
+    channel = await refused(w, ch, "open_channel", {}, path=z)
+    search = await refused(w, S["SearchState"], "open_search", {}, path=f"/search?q={HIDDEN_FILE_WORD}&files=1")
+    assert search.var(S["SearchState"], "searched") is True
+    hits = json.dumps(search.var(S["SearchState"], "hits"), ensure_ascii=False)
+    for text in (channel.text(), hits):
+        for secret in (HIDDEN_FILE, HIDDEN_FILE_WORD, PENDING_FILE, f"/files/{hidden}", f"/files/{alice_pending}"):
+            assert secret not in text, secret
+
+
 # --------------------------------------------------------------------------
 
 
@@ -576,7 +877,7 @@ async def test_hostile_member_is_refused_everywhere(world: World) -> None:
     assert len(world.sent) > 100
     for secret in (world.alice.email, world.pending.email, world.pending.name, world.hidden_voter,
                    "password_hash", "$argon2", "有栖への通知", "締め切り前の秘密の意見",
-                   world.hidden_message_text):
+                   world.hidden_message_text, HIDDEN_FILE, PENDING_FILE):
         assert secret not in everything, secret
     # The tally of the poll whose results are hidden until close was never sent
     # (a TallyView is a dict with "poll_id" and "counts").
