@@ -107,7 +107,7 @@ def attach_zone(slot: str) -> rx.Component:
         ),
         rx.cond(
             (AttachmentState.attach_error != "") & (AttachmentState.error_slot == slot),
-            rx.callout(AttachmentState.attach_error, icon="triangle_alert", color_scheme="red", role="alert",
+            rx.callout(AttachmentState.attach_error, icon="triangle_alert", color_scheme="red", high_contrast=True, role="alert",
                        size="1", custom_attrs=tid("form-error"), width="100%"),
         ),
         rx.hstack(

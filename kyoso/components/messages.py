@@ -319,7 +319,7 @@ def report_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.cond(ChannelState.report_error != "",
-                            rx.callout(ChannelState.report_error, color_scheme="red", size="1", role="alert",
+                            rx.callout(ChannelState.report_error, color_scheme="red", high_contrast=True, size="1", role="alert",
                                        custom_attrs=tid("form-error"))),
                     rx.el.label("理由", html_for="report-category", style={"font_weight": "600"}),
                     rx.el.select(*[rx.el.option(r, value=r) for r in REPORT_REASONS], name="category",
