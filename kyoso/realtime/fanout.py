@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kyoso import routes
 from kyoso.db import assert_no_write_transaction, read_scope
 from kyoso.models import Briefing, Message, Poll
 from kyoso.realtime.hub import hub
@@ -130,7 +131,7 @@ def _build_unread(ev: UnreadChanged) -> Builder:
             "op": "incr", "var": "channels", "id": ev.channel_id, "field": "unread", "by": 1,
             "unless_me": ev.author_id,
             # Someone reading the channel right now sees the message itself.
-            "unless": {"path": f"/c/{slug}"},
+            "unless": {"path": routes.channel(slug)},
         }
         return {f"unread:{ev.channel_id}": update("sidebar", [op])}
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import utcnow
 from kyoso.models import (
     Announcement,
@@ -127,7 +128,7 @@ def queue_notification_mail(session: Session, now: datetime | None = None) -> in
         if n.message_id and channel is not None:
             thread = threads.get(n.message_id, n.message_id)
             key = f"thread:{thread}"
-            where, link = f"#{channel.name}", templates.url(f"/c/{channel.slug}?thread={thread}")
+            where, link = f"#{channel.name}", templates.url(routes.thread(channel.slug, thread))
         else:  # a briefing's question: the link is the place
             key, where, link = f"link:{n.link}", "説明会", templates.url(n.link or "/")
         pending = groups.setdefault((n.user_id, key), _Pending(user, where, link, [], n.kind))
@@ -193,7 +194,7 @@ def queue_digests(session: Session, now: datetime | None = None) -> int:
         if not mine:
             continue
         items = [(f"#{c.name}（スタンプ{n}）", _excerpt(m.body),
-                  templates.url(f"/c/{c.slug}?thread={m.id}")) for m, c, n in mine]
+                  templates.url(routes.thread(c.slug, m.id or 0))) for m, c, n in mine]
         mail = templates.digest(user.name, items,
                                 unsubscribe=prefs.unsubscribe_url(secret, user.id or 0, "digest"))
         drafts.append(outbox.Draft(kind="digest", to_addr=user.email, to_name=user.name, user_id=user.id,
@@ -278,7 +279,7 @@ def queue_announcement(session: Session, announcement: Announcement) -> int:
         .join(Channel, Channel.id == AnnouncementChannel.channel_id)  # type: ignore[arg-type]
         .where(AnnouncementChannel.announcement_id == announcement.id)
         .order_by(AnnouncementChannel.channel_id)).first()
-    link = templates.url(f"/c/{place[0]}?m={place[1]}" if place else "/")
+    link = templates.url(routes.message(place[0], place[1]) if place else routes.HOME)
     title = outbox.one_line(announcement.title, 120)
     body = announcement.body if len(announcement.body) <= 2000 else announcement.body[:1999] + "…"
     rows = session.execute(
