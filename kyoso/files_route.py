@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 
 from kyoso import routes
 from kyoso.db import read_scope
+from kyoso.ops.http import add_api_transformer
 from kyoso.services import accounts, attachments
 from kyoso.services.errors import DomainError
 
@@ -92,10 +93,4 @@ def files_app(inner: Any) -> Starlette:
 def mount_files(app: Any) -> None:
     """Add the file routes to a Reflex app (one line in kyoso.py), keeping
     any other ``api_transformer`` already set."""
-    current = app.api_transformer
-    if current is None:
-        app.api_transformer = [files_app]
-    elif isinstance(current, (list, tuple)):
-        app.api_transformer = [*current, files_app]
-    else:
-        app.api_transformer = [current, files_app]
+    add_api_transformer(app, files_app)

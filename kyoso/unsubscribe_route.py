@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from kyoso import routes
 from kyoso.db import session_scope
+from kyoso.ops.http import add_api_transformer
 from kyoso.services.errors import DomainError
 from kyoso.services.mail import prefs
 
@@ -97,10 +98,4 @@ unsubscribe_app = Starlette(routes=[
 def mount_unsubscribe(app: Any) -> None:
     """Add /unsubscribe to a Reflex app (one line in kyoso.py), keeping any
     other ``api_transformer`` already set."""
-    current = app.api_transformer
-    if current is None:
-        app.api_transformer = [unsubscribe_app]
-    elif isinstance(current, (list, tuple)):
-        app.api_transformer = [*current, unsubscribe_app]
-    else:
-        app.api_transformer = [current, unsubscribe_app]
+    add_api_transformer(app, unsubscribe_app)

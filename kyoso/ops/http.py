@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -84,3 +85,15 @@ def routes() -> Starlette:
     ])
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def add_api_transformer(app: Any, transformer: Any) -> None:
+    """Put ``transformer`` (a Starlette app, or a function of the inner ASGI
+    app) after those ``app.api_transformer`` already holds."""
+    current = app.api_transformer
+    if current is None:
+        app.api_transformer = [transformer]
+    elif isinstance(current, (list, tuple)):
+        app.api_transformer = [*current, transformer]
+    else:
+        app.api_transformer = [current, transformer]

@@ -6,7 +6,6 @@ from typing import Any
 
 import reflex as rx
 
-from kyoso import routes
 from kyoso.models import Role
 from kyoso.services import account_mail, accounts, moderation, stamps
 from kyoso.states.session import SessionState
@@ -45,12 +44,7 @@ class AdminState(SessionState):
     async def open_admin(self):
         self.notice = ""
         self.reject_id = 0
-        redirect = await self._open()
-        if redirect is not None:
-            return redirect
-        if not self.me.is_staff:
-            return rx.redirect(routes.HOME, replace=True)
-        return await self._read(self._load)
+        return await self._open_staff(self._load)
 
     @rx.event
     def set_tab(self, tab: str):

@@ -7,7 +7,6 @@ from typing import Any
 
 import reflex as rx
 
-from kyoso import routes
 from kyoso.services.mail import outbox
 from kyoso.states.session import SessionState
 
@@ -38,12 +37,7 @@ class AdminMailState(SessionState):
         self.notice = ""
         self.status = self._query_param("status", 20)
         self.to = self._query_param("to", 254)
-        redirect = await self._open()
-        if redirect is not None:
-            return redirect
-        if not self.me.is_staff:
-            return rx.redirect(routes.HOME, replace=True)
-        return await self._read(self._load)
+        return await self._open_staff(self._load)
 
     @rx.event
     async def set_status(self, value: str):

@@ -139,6 +139,16 @@ class SessionState(rx.State):
             self._show(error, exc.message)
         return None
 
+    async def _open_staff(self, load: Work) -> Any:
+        """An on_load of a 運営 page: the shell first; a member who is not
+        staff goes home (the domain refuses them anyway), then ``load``."""
+        redirect = await self._open()
+        if redirect is not None:
+            return redirect
+        if not self.me.is_staff:
+            return rx.redirect(routes.HOME, replace=True)
+        return await self._read(load)
+
     async def _change(self, change: Work, *args: Any, error: str = "error", then: Then | None = None,
                       notice: str | None = None, **kwargs: Any) -> Any:
         """An action: ``change(session, user, *args, **kwargs)`` in a writing

@@ -357,9 +357,8 @@ class Importer:
         created = ts_to_datetime(str(chan.get("created") or 0)) if _TS.match(str(chan.get("created") or "")) else utcnow()
         creator = self.people.get(str(chan.get("creator") or ""))
         if sid in self.chan_ids:
-            channel_id, finished = self.chan_ids[sid]
+            channel_id = self.chan_ids[sid][0]
         else:
-            finished = None
             description = ((chan.get("purpose") or {}).get("value") or (chan.get("topic") or {}).get("value") or "")
             row = {"slug": cr.slug, "name": name, "description": str(description)[:500], "kind": ChannelKind.topic,
                    "allow_replies": True, "archived_at": utcnow() if cr.archived else None,
