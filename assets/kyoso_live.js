@@ -297,8 +297,14 @@ function flip(el) {
         const before = places.get(row.getAttribute("data-flip-id"));
         const after = next.get(row.getAttribute("data-flip-id"));
         if (before === undefined || before === after || !row.animate) continue;
-        row.animate([{ transform: `translateY(${before - after}px)` }, { transform: "translateY(0)" }],
-                    { duration: 300, easing: "ease-out" });
+        const glide = row.animate([{ transform: `translateY(${before - after}px)` }, { transform: "translateY(0)" }],
+                                  { duration: 300, easing: "ease-out" });
+        // A render that was already on its way when the press went down still
+        // moves rows: under a press they wait where they were until it ends.
+        if (holding.size) {
+          glide.pause();
+          pausedAnimations.push(glide);
+        }
       }
     }
     places = next;
