@@ -5,8 +5,9 @@
     @realtime.live("channel")                                # a state that gets patches
     class ChannelState(SessionState): ...
 
-    await realtime.subscribe(state, "page", topics, session, user)
-    await realtime.add_topic(state, "polls", topic, session, user)
+    # inside a handler's database work (a page load, in ``db.off_loop``):
+    realtime.subscribe(state, "page", topics, session, user)
+    realtime.add_topic(state, "polls", topic, session, user)
     realtime.publish_soon(events)                            # after the commit
 
 Every topic a client joins is checked with the domain
@@ -22,7 +23,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from kyoso.db import assert_no_write_transaction, read_scope
+from kyoso.db import assert_no_write_transaction, read_scope, wait
 from kyoso.models import User
 from kyoso.realtime.hub import hub
 from kyoso.realtime.fanout import publish
@@ -69,22 +70,24 @@ def client_sid(state: Any) -> str:
         return ""
 
 
-async def subscribe(state: Any, group: str, topics: Iterable[str], session: Session,
-                    user: User) -> list[str]:
+def subscribe(state: Any, group: str, topics: Iterable[str], session: Session, user: User) -> list[str]:
     """Subscribe the client behind a Reflex state to the topics the member may
-    see, replacing the group's earlier topics. Returns the topics granted."""
+    see, replacing the group's earlier topics. Returns the topics granted.
+    Runs inside a handler's database work (``db.off_loop``): the domain is
+    asked with ``session``, then the rooms are joined on the loop."""
     assert_no_write_transaction("realtime.subscribe")
     granted = topic_rules.granted(session, user, topics)
     sid = client_sid(state)
     hub.own(sid, user.id or 0, hash_token(str(getattr(state, "token", "") or "")))
-    await hub.subscribe(sid, group, granted)
+    wait(hub.subscribe(sid, group, granted))
     return granted
 
 
-async def add_topic(state: Any, group: str, topic: str, session: Session, user: User) -> bool:
-    """Add one topic to the client's group, if the member may see it."""
+def add_topic(state: Any, group: str, topic: str, session: Session, user: User) -> bool:
+    """Add one topic to the client's group, if the member may see it (inside
+    ``db.off_loop``, as ``subscribe``)."""
     assert_no_write_transaction("realtime.add_topic")
     if not topic_rules.allowed(session, user, topic):
         return False
-    await hub.add_topic(client_sid(state), group, topic)
+    wait(hub.add_topic(client_sid(state), group, topic))
     return True

@@ -27,6 +27,7 @@ value read from the database, never edits it in place (see ARCHITECTURE.md).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import os
@@ -35,6 +36,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from kyoso.db import off_loop
 from kyoso.ops import metrics
 
 logger = logging.getLogger("kyoso.realtime")
@@ -201,7 +203,8 @@ class Hub:
             else:
                 held = set().union(*groups.values()) if groups else set()
                 asked = {topic} if topic else held
-                allowed = self.checker(self._owners[sid][0], asked) if self.checker else asked
+                allowed = (await off_loop(functools.partial(self.checker, self._owners[sid][0], asked))
+                           if self.checker else asked)
                 keep = held - (asked - allowed)
             before = self._rooms(groups)
             for group in groups:
@@ -270,7 +273,7 @@ class Hub:
 
     async def emit_built(self, builder: Builder, key: str | None = None) -> None:
         try:
-            built = builder()
+            built = await off_loop(builder)  # its reads do not block the loop (db.off_loop)
         except Exception:  # noqa: BLE001 - a failed build must not break the caller
             logger.exception("building a live update failed")
             return

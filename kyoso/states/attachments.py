@@ -57,15 +57,15 @@ class AttachmentState(SessionState):
         except (TypeError, ValueError):
             self.progress = 0
 
-    async def _prepare(self, session: Any, user: Any, file: rx.UploadFile, scratch: Path) -> attachments.Prepared:
+    def _prepare(self, session: Any, user: Any, file: rx.UploadFile, scratch: Path) -> attachments.Prepared:
         attachments.check_quota(session, user, file.size or 0)
         # Give the connection back before the long file work: 50 uploads at
         # once holding pooled connections across an await starved the pool,
         # and the next checkout waited inside the event loop (bench/README.md).
         session.close()
         # The file work (hashing, images, the scan) runs off the event loop.
-        return await asyncio.to_thread(attachments.prepare, file.file, file.filename or "file", scratch,
-                                       size_hint=file.size)
+        return self._wait(asyncio.to_thread(attachments.prepare, file.file, file.filename or "file", scratch,
+                                            size_hint=file.size))
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile], slot: str):

@@ -130,13 +130,13 @@ class BriefingState(SessionState):
         self.not_found = True
         self.briefing = None
 
-    async def _load_room(self, session: Any, user: Any) -> None:
+    def _load_room(self, session: Any, user: Any) -> None:
         briefing = briefings.get_briefing(session, self._id())
         bid = briefing.id or 0
         # Subscribe first: a change committed after the reads below still
         # reaches this client.
-        await realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
-        await self._shell(session, user)
+        realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
+        self._shell(session, user)
         self.not_found = False
         self.briefing = briefings.view(session, briefing)
         self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
@@ -148,7 +148,7 @@ class BriefingState(SessionState):
         room_polls = self._load_mine(session, user)
         live_poll = briefing.live_poll_id or 0
         shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
-        await (await self.get_state(PollState))._load(session, user, shown)
+        self._wait(self.get_state(PollState))._load(session, user, shown)
 
     def _load_mine(self, session: Any, user: Any) -> list[Any]:
         """This member's own part of the room. After an action only this is

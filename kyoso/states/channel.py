@@ -92,13 +92,13 @@ class ChannelState(SessionState):
         self.focus_id = self._query_int("m") or self._query_int("thread")
         return redirect
 
-    async def _load_page(self, session: Any, user: Any) -> None:
+    def _load_page(self, session: Any, user: Any) -> None:
         channel = channels.get_channel_by_slug(session, self._route_param("slug"))
         channels.check_can_read(user, channel)
         cid = channel.id or 0
         # Subscribe before reading: a change committed after the reads below
         # still reaches this client.
-        await realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
+        realtime.subscribe(self, "page", [f"channel:{cid}"], session, user)
         self.channel = channels.header(channel)
         self.not_found = False
         self.can_post = channels.can_start_thread(user, channel)
@@ -111,7 +111,7 @@ class ChannelState(SessionState):
              if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
         newest = self.messages[-1].id if self.messages else 0
         self._unseen = last_read is not None and newest > last_read
-        await self._shell(session, user, reading=cid)
+        self._shell(session, user, reading=cid)
         self.palette = stamps.palette(session, user)
         self.pinned = announcements.pinned_in(session, user, cid)
         thread_id = self._query_int("thread")
@@ -119,7 +119,7 @@ class ChannelState(SessionState):
             self._load_thread(thread_id, session, user)
         else:
             self._close_thread()
-        await self._load_polls(session, user)
+        self._load_polls(session, user)
 
     async def _missing(self):  # type: ignore[no-untyped-def]
         self.not_found = True
@@ -127,11 +127,11 @@ class ChannelState(SessionState):
         self.messages = []
         return await self._open()
 
-    async def _load_polls(self, session: Any, user: Any) -> None:
+    def _load_polls(self, session: Any, user: Any) -> None:
         """The polls among the shown messages, for PollState to render."""
         ids = [m.poll_id for m in [*self.messages, *self.thread_replies] if m.poll_id]
-        poll_state = await self.get_state(PollState)
-        await poll_state._load(session, user, ids)
+        poll_state = self._wait(self.get_state(PollState))
+        poll_state._load(session, user, ids)
 
     @rx.event
     async def load_older(self):
@@ -142,7 +142,7 @@ class ChannelState(SessionState):
         self.loading_older = False
         return None
 
-    async def _load_older(self, session: Any, user: Any) -> None:
+    def _load_older(self, session: Any, user: Any) -> None:
         older, more = messages.channel_page(session, user, self.channel.id, before_id=self.messages[0].id)
         # Re-read the loaded window too: the browser may hold newer copies than
         # this server-side list, and a plain assignment must not bring back
@@ -151,7 +151,7 @@ class ChannelState(SessionState):
                                            limit=max(len(self.messages), messages.PAGE_SIZE))
         self.messages = older + [m for m in current if not older or m.id > older[-1].id]
         self.has_older = more
-        await self._load_polls(session, user)
+        self._load_polls(session, user)
 
     def _load_thread(self, parent_id: int, session: Any, user: Any) -> None:
         self.thread_error = ""
@@ -175,9 +175,9 @@ class ChannelState(SessionState):
 
     @rx.event
     async def open_thread(self, parent_id: int):
-        async def load(session: Any, user: Any) -> None:
+        def load(session: Any, user: Any) -> None:
             self._load_thread(int(parent_id), session, user)
-            await self._load_polls(session, user)
+            self._load_polls(session, user)
 
         return await self._read(load, error="thread_error")
 

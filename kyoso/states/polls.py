@@ -64,7 +64,7 @@ class PollState(SessionState):
     form_error: str = ""
     live_patch: dict[str, Any] = {}
 
-    async def _load(self, session: Any, user: Any, poll_ids: list[int]) -> None:
+    def _load(self, session: Any, user: Any, poll_ids: list[int]) -> None:
         """Called by the page state that shows these polls."""
         self.polls, self.tallies = polls.views_for(session, user, poll_ids)
         self.my_votes = polls.my_choices(session, user, poll_ids)
@@ -74,9 +74,9 @@ class PollState(SessionState):
             topic = polls.results_topic(polls.get_poll(session, int(pid)))
             if topic.startswith("poll-results:"):
                 topics.add(topic)
-        await realtime.subscribe(self, "polls", topics, session, user)
+        realtime.subscribe(self, "polls", topics, session, user)
 
-    async def _refresh(self, session: Any, user: Any, poll_id: int) -> None:
+    def _refresh(self, session: Any, user: Any, poll_id: int) -> None:
         """Fresh copies of one poll's view, tally and my choices; its results
         room joined first when this member may now see them."""
         poll = polls.get_poll(session, poll_id)
@@ -84,7 +84,7 @@ class PollState(SessionState):
         visible = polls.can_see_results(session, user, poll)
         topic = polls.results_topic(poll)
         if visible and topic.startswith("poll-results:"):
-            await realtime.add_topic(self, "polls", topic, session, user)
+            realtime.add_topic(self, "polls", topic, session, user)
         self.polls = {**self.polls, key: polls.view(session, poll, user)}
         tallies = {k: v for k, v in self.tallies.items() if k != key}
         if visible:

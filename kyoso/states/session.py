@@ -17,10 +17,15 @@ helpers, each a token check, a transaction and the error handling in one:
 ``_change`` runs a domain change in a writing transaction and publishes the
 events it recorded after the commit; ``_read`` runs a read. Each clears the
 page's error var first, shows a ``DomainError``'s message in it, and answers
-an expired session with a redirect to the login page. The change itself is a
-plain function of ``(session, user, *args)``: nothing can be awaited inside a
-writing transaction (the write lock would be held while other clients'
-handlers run; the realtime module refuses to run there).
+an expired session with a redirect to the login page.
+
+The work each helper is given is plain sync code, a function of ``(session,
+user, *args)``, run by ``db.off_loop``: on PostgreSQL every round trip lets
+the event loop serve other clients meanwhile (issue 19). Where a page load
+must await something on the loop (join a live room, get another state) it
+calls ``self._wait(awaitable)``; nothing is awaited inside a writing
+transaction (SQLite's write lock would be held while other clients' handlers
+run; ``_wait`` and the realtime module refuse to).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from kyoso import realtime, routes
-from kyoso.db import read_scope, session_scope
+from kyoso.db import off_loop, read_scope, session_scope, wait
 from kyoso.models import Organisation, Role, User
 from kyoso.services import accounts, events
 from kyoso.ops import client_address
@@ -75,9 +80,19 @@ def me_view(user: User, org: Organisation | None) -> Me:
 
 def shell_part(cls: type[SessionState]) -> type[SessionState]:
     """Class decorator: a state every members' page loads with its shell. It
-    has ``async def _load_in(self, session, user, *, reading: int)``."""
+    has ``def _load_in(self, session, user, *, reading: int)`` (run inside
+    ``db.off_loop``, as every load is)."""
     _SHELL_PARTS.append(cls)
     return cls
+
+
+def _done(value: Any) -> Any:
+    """A load's or a change's result: never a coroutine (they are sync code
+    inside ``db.off_loop``; awaiting there is ``_wait``)."""
+    if inspect.isawaitable(value):
+        getattr(value, "close", lambda: None)()
+        raise TypeError("database work must not be async: await with self._wait(...) inside it")
+    return value
 
 
 async def _settle(value: Any) -> Any:
@@ -112,22 +127,29 @@ class SessionState(rx.State):
         self.me = Me()
         return self._login_redirect()
 
+    def _wait(self, awaitable: Any) -> Any:
+        """Inside a load: await ``awaitable`` on the event loop (``db.wait``)."""
+        return wait(awaitable)
+
     async def _open(self, load: Work | None = None, *, error: str = "error", shell: bool = True,
                     missing: Callable[[], Any] | None = None) -> Any:
         """An on_load: the token, the shell (me, the sidebar) and ``load(session,
-        user)`` (which may await, e.g. to subscribe) in one read scope.
-        ``missing`` is called when the page's thing was not found (a
-        ``NotFound``); other domain errors show in ``error``."""
+        user)`` in one read scope. ``missing`` is called when the page's thing
+        was not found (a ``NotFound``); other domain errors show in ``error``."""
         self._show(error, "")
-        try:
+
+        def work() -> None:
             with read_scope() as session:
                 user = self._user(session)
                 if self.files_key != self.token:
                     self.files_key = self.token
                 if shell:
-                    await self._shell(session, user)
+                    self._shell(session, user)
                 if load is not None:
-                    await _settle(load(session, user))
+                    _done(load(session, user))
+
+        try:
+            await off_loop(work)
         except NotAuthenticated:
             return self._expired()
         except NotFound as exc:
@@ -156,12 +178,14 @@ class SessionState(rx.State):
         shown and ``then(value)`` called; its result is what the handler
         sends back."""
         self._show(error, "")
-        try:
+
+        def work() -> tuple[Any, list[Any]]:
             with session_scope() as session:
-                value = change(session, self._user(session), *args, **kwargs)
-                if inspect.isawaitable(value):
-                    raise TypeError("a change must not await inside its transaction")
-            published = events.take(session)
+                value = _done(change(session, self._user(session), *args, **kwargs))
+            return value, events.take(session)
+
+        try:
+            value, published = await off_loop(work)
         except NotAuthenticated:
             return self._expired()
         except DomainError as exc:
@@ -177,10 +201,14 @@ class SessionState(rx.State):
         """An action before login (log in, sign up): ``change(session, *args,
         **kwargs)`` in a writing transaction, no token needed."""
         self._show(error, "")
-        try:
+
+        def work() -> tuple[Any, list[Any]]:
             with session_scope() as session:
-                value = change(session, *args, **kwargs)
-            published = events.take(session)
+                value = _done(change(session, *args, **kwargs))
+            return value, events.take(session)
+
+        try:
+            value, published = await off_loop(work)
         except DomainError as exc:
             self._show(error, exc.message)
             if exc.field and hasattr(self, "error_field"):
@@ -192,11 +220,15 @@ class SessionState(rx.State):
     async def _read(self, read: Work, *args: Any, error: str = "error", then: Then | None = None,
                     **kwargs: Any) -> Any:
         """A read outside a page load: ``read(session, user, *args, **kwargs)``
-        in a read scope (it may await, e.g. to subscribe), then ``then(value)``."""
+        in a read scope (it may ``_wait``, e.g. to subscribe), then ``then(value)``."""
         self._show(error, "")
-        try:
+
+        def work() -> Any:
             with read_scope() as session:
-                value = await _settle(read(session, self._user(session), *args, **kwargs))
+                return _done(read(session, self._user(session), *args, **kwargs))
+
+        try:
+            value = await off_loop(work)
         except NotAuthenticated:
             return self._expired()
         except DomainError as exc:
@@ -241,14 +273,14 @@ class SessionState(rx.State):
     def _refresh_me(self, session: Session, user: User) -> None:
         self.me = me_view(user, session.get(Organisation, user.org_code))
 
-    async def _shell(self, session: Session, user: User, *, reading: int = 0) -> None:
+    def _shell(self, session: Session, user: User, *, reading: int = 0) -> None:
         """What every members' page shows around its content: who I am, and
         the sidebar. Loaded inside the page's own read scope, so a page load
         is one event rather than three (the 1,000-person join burst)."""
         self._refresh_me(session, user)
         for cls in _SHELL_PARTS:
-            part = self if isinstance(self, cls) else await self.get_state(cls)
-            await part._load_in(session, user, reading=reading)  # type: ignore[attr-defined]
+            part = self if isinstance(self, cls) else self._wait(self.get_state(cls))
+            part._load_in(session, user, reading=reading)  # type: ignore[attr-defined]
 
     def _login_redirect(self) -> rx.event.EventSpec:
         path = self.router.url.path or routes.HOME
@@ -261,9 +293,14 @@ class SessionState(rx.State):
     async def logout(self):
         """This session ends; its open tabs (this one too) leave every live room."""
         if self.token:
-            with session_scope() as session:
-                accounts.end_session(session, self.token)
-            realtime.publish_soon(events.take(session))
+            token = self.token
+
+            def work() -> list[Any]:
+                with session_scope() as session:
+                    accounts.end_session(session, token)
+                return events.take(session)
+
+            realtime.publish_soon(await off_loop(work))
         self.token = ""
         self.files_key = ""
         self.me = Me()

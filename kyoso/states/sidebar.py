@@ -23,7 +23,7 @@ class SidebarState(SessionState):
     staff_reports: int = 0
     live_patch: dict[str, Any] = {}
 
-    async def _load_in(self, session: Any, user: Any, *, reading: int = 0) -> None:
+    def _load_in(self, session: Any, user: Any, *, reading: int = 0) -> None:
         """``reading``: the channel the member is opening, whose threads are
         all being shown (and marked read): it counts no unread."""
         mine = channels.my_channels(session, user)
@@ -35,7 +35,7 @@ class SidebarState(SessionState):
             waiting = moderation.staff_counts(session, user)
             self.staff_applications, self.staff_reports = waiting.applications, waiting.reports
         topics = ["all", f"user:{user.id}"] + [f"unread:{c.id}" for c in self.channels]
-        await realtime.subscribe(self, "shell", topics, session, user)
+        realtime.subscribe(self, "shell", topics, session, user)
 
     @rx.event
     async def load_sidebar(self):

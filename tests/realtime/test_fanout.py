@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 import kyoso.kyoso  # noqa: F401 - the states register themselves as live
 from kyoso import realtime
+from kyoso.db import off_loop
 from kyoso.models import ResultsVisibility, Role, UserStatus
 from kyoso.realtime import fanout
 from kyoso.realtime.registry import live_state_names, state_name
@@ -124,24 +125,25 @@ async def test_a_topic_the_member_may_not_see_is_never_joined(session: Session, 
     channel = make_channel(session)
     owner_only = make_poll(session, author, channel, visibility=ResultsVisibility.owner)
     client = _Client("sid-member")
-    granted = await realtime.subscribe(client, "page", [
+    granted = await off_loop(lambda: realtime.subscribe(client, "page", [
         f"channel:{channel.id}", f"user:{member.id}", f"user:{other.id}",
-        f"poll-results:{owner_only.id}", "no-such-kind:1"], session, member)
+        f"poll-results:{owner_only.id}", "no-such-kind:1"], session, member))
     assert granted == [f"channel:{channel.id}", f"user:{member.id}"]
     assert sio.rooms["sid-member"] == {f"channel:{channel.id}", f"user:{member.id}"}
-    assert not await realtime.add_topic(client, "polls", f"poll-results:{owner_only.id}", session, member)
+    assert not await off_loop(lambda: realtime.add_topic(client, "polls", f"poll-results:{owner_only.id}",
+                                                         session, member))
     assert f"poll-results:{owner_only.id}" not in sio.rooms["sid-member"]
     # The author may.
-    assert await realtime.add_topic(_Client("sid-author"), "polls", f"poll-results:{owner_only.id}",
-                                    session, author)
+    assert await off_loop(lambda: realtime.add_topic(_Client("sid-author"), "polls",
+                                                     f"poll-results:{owner_only.id}", session, author))
 
 
 async def test_a_suspended_member_joins_no_room(session: Session, sio: FakeSio) -> None:
     member = make_user(session)
     channel = make_channel(session)
     member.status = UserStatus.suspended
-    assert await realtime.subscribe(_Client("sid-s"), "page", [f"channel:{channel.id}", "all"],
-                                    session, member) == []
+    assert await off_loop(lambda: realtime.subscribe(_Client("sid-s"), "page", [f"channel:{channel.id}", "all"],
+                                                     session, member)) == []
     assert sio.rooms.get("sid-s", set()) == set()
 
 
