@@ -124,6 +124,15 @@ def sio() -> Iterator[FakeSio]:
     fake, before, groups, owners = FakeSio(), hub.sio, hub._groups, hub._owners
     hub.attach(fake)
     hub._groups, hub._owners = {}, {}
+    # Nor any emit of an earlier test (ids repeat across the per-test
+    # databases: its emit would make this test's first one wait a window).
+    saved = {name: getattr(hub, name) for name in ("_last_emit", "_last_change", "_pending", "_timers")}
+    for name in saved:
+        setattr(hub, name, {})
     yield fake
+    for timer in hub._timers.values():
+        timer.cancel()
     hub.attach(before)
     hub._groups, hub._owners = groups, owners
+    for name, value in saved.items():
+        setattr(hub, name, value)

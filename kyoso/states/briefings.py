@@ -114,6 +114,7 @@ class BriefingState(SessionState):
     join_url: str = ""  # the presenter view shows it, with its QR code
     join_qr: str = ""
     live_patch: dict[str, Any] = {}
+    _attend: bool = False  # this room load is a first visit while it is on: count it
 
     def _id(self) -> int:
         return self._route_int("id")
@@ -121,10 +122,14 @@ class BriefingState(SessionState):
     @rx.event
     async def open_room(self):
         self.notice = ""
-        redirect = await self._change(briefing_room.mark_attended, self._id())
-        if redirect is not None:
-            return redirect
-        return await self._open(self._load_room, shell=False, missing=self._missing)
+        self._attend = False
+        redirect = await self._open(self._load_room, shell=False, missing=self._missing)
+        if redirect is None and self._attend:
+            # A first visit while it is on counts as attending: written after
+            # the reading (nothing is awaited inside a writing transaction);
+            # the new count reaches this room, this client too, live.
+            await self._change(briefing_room.mark_attended, self._id())
+        return redirect
 
     def _missing(self) -> None:
         self.not_found = True
@@ -145,6 +150,7 @@ class BriefingState(SessionState):
         self.join_url = (self.router.url.origin or "") + routes.briefing(bid)
         self.join_qr = join_qr(self.join_url)
         self.attendance = briefing_room.attendance(session, bid)
+        self._attend = briefing_room.attendance_due(session, user, briefing)
         room_polls = self._load_mine(session, user)
         live_poll = briefing.live_poll_id or 0
         shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
