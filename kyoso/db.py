@@ -7,17 +7,16 @@ busy timeout, so the app and a command-line tool (or a test) can share the file.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel import Session
 
@@ -26,12 +25,14 @@ from kyoso.settings import get_settings
 T = TypeVar("T")
 
 _ENGINES: dict[str, sa.Engine] = {}
-# PostgreSQL engines whose round trips yield the event loop (``off_loop``),
-# one set per loop: an asyncio connection belongs to the loop that opened it.
-_LOOP_ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, sa.Engine]] = (
-    weakref.WeakKeyDictionary())
-# True inside ``off_loop``: sessions there use the loop's engine.
-_off_loop: ContextVar[bool] = ContextVar("off_loop", default=False)
+# Inside ``off_loop`` on PostgreSQL: the loop the work came from (``wait``
+# hands awaitables back to it). None on SQLite, whose work runs in a greenlet.
+_home_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("home_loop", default=None)
+# Handlers' database work on PostgreSQL: reads on a few threads, writes on
+# one (a worker's writes queue here rather than on a hot row's lock in the
+# database, e.g. 1,000 votes on one poll).
+_READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kyoso-db-read")
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kyoso-db-write")
 
 # True inside a writing transaction. The app is async: awaiting while holding
 # the write lock would let another client's handler block the event loop on
@@ -52,8 +53,6 @@ def _prepare_sqlite(url: str) -> None:
 
 def get_engine(url: str | None = None) -> sa.Engine:
     url = url or get_settings().database_url
-    if _off_loop.get() and not url.startswith("sqlite"):
-        return _loop_engine(url)
     engine = _ENGINES.get(url)
     if engine is not None:
         return engine
@@ -98,44 +97,37 @@ def get_engine(url: str | None = None) -> sa.Engine:
 _POOL: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 
-def _loop_engine(url: str) -> sa.Engine:
-    """The PostgreSQL engine of the running loop: psycopg's asyncio
-    connection behind SQLAlchemy's ordinary (sync) API, so that the domain
-    stays plain functions and each round trip, run inside ``off_loop``, lets
-    the loop serve other clients while the database answers."""
-    engines = _LOOP_ENGINES.setdefault(asyncio.get_running_loop(), {})
-    engine = engines.get(url)
-    if engine is None:
-        engine = engines[url] = create_async_engine(url, **_POOL).sync_engine
-    return engine
-
-
-async def off_loop(work: Callable[[], T]) -> T:
+async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:
     """Run a handler's database work (sync code: the domain) so that no
-    database round trip blocks the event loop. On PostgreSQL each round trip
-    awaits psycopg's asyncio connection (SQLAlchemy's greenlet bridge: the
-    work runs in a greenlet that yields to the loop at each one); SQLite
-    answers in-process and never yields. Inside, ``wait`` awaits something
-    else on the loop (joining a live room, another state)."""
+    database round trip blocks the event loop. On PostgreSQL the work runs
+    on a thread (``write``: the worker's one writer thread) and the loop
+    serves other clients while the database answers; psycopg releases the
+    GIL while it waits. SQLite answers in-process: its work runs on the loop,
+    in a greenlet so that ``wait`` works the same. Inside, ``wait`` awaits
+    something else on the loop (joining a live room, another state)."""
+    if get_engine().dialect.name == "sqlite":
+        return await greenlet_spawn(work)
+    loop = asyncio.get_running_loop()
 
     def run() -> T:
-        token = _off_loop.set(True)
-        try:
-            return work()
-        finally:
-            _off_loop.reset(token)
+        _home_loop.set(loop)  # in the thread's own copy of the context
+        return work()
 
-    return await greenlet_spawn(run)
+    context = copy_context()
+    return await loop.run_in_executor(_WRITER if write else _READERS, context.run, run)
 
 
 def wait(awaitable: Awaitable[T]) -> T:
     """Inside ``off_loop``: await ``awaitable`` on the event loop. Never in a
     writing transaction (another client's handler would run while it holds
-    SQLite's write lock)."""
+    the write lock)."""
     if in_write_transaction.get():
         getattr(awaitable, "close", lambda: None)()  # refused: never to be awaited
     assert_no_write_transaction("waiting on the event loop")
-    return await_only(awaitable)
+    loop = _home_loop.get()
+    if loop is None:
+        return await_only(awaitable)
+    return asyncio.run_coroutine_threadsafe(awaitable, loop).result()  # type: ignore[arg-type]
 
 
 def checkpoint(url: str | None = None) -> None:
@@ -156,10 +148,6 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
-    for engines in list(_LOOP_ENGINES.values()):
-        for engine in engines.values():
-            engine.dispose(close=False)  # their loop may be gone: dropped, not closed
-    _LOOP_ENGINES.clear()
 
 
 @contextmanager

@@ -20,8 +20,8 @@ page's error var first, shows a ``DomainError``'s message in it, and answers
 an expired session with a redirect to the login page.
 
 The work each helper is given is plain sync code, a function of ``(session,
-user, *args)``, run by ``db.off_loop``: on PostgreSQL every round trip lets
-the event loop serve other clients meanwhile (issue 19). Where a page load
+user, *args)``, run by ``db.off_loop``: on PostgreSQL on a thread, so the
+event loop serves other clients while the database answers (issue 19). Where a page load
 must await something on the loop (join a live room, get another state) it
 calls ``self._wait(awaitable)``; nothing is awaited inside a writing
 transaction (SQLite's write lock would be held while other clients' handlers
@@ -185,7 +185,7 @@ class SessionState(rx.State):
             return value, events.take(session)
 
         try:
-            value, published = await off_loop(work)
+            value, published = await off_loop(work, write=True)
         except NotAuthenticated:
             return self._expired()
         except DomainError as exc:
@@ -208,7 +208,7 @@ class SessionState(rx.State):
             return value, events.take(session)
 
         try:
-            value, published = await off_loop(work)
+            value, published = await off_loop(work, write=True)
         except DomainError as exc:
             self._show(error, exc.message)
             if exc.field and hasattr(self, "error_field"):
@@ -300,7 +300,7 @@ class SessionState(rx.State):
                     accounts.end_session(session, token)
                 return events.take(session)
 
-            realtime.publish_soon(await off_loop(work))
+            realtime.publish_soon(await off_loop(work, write=True))
         self.token = ""
         self.files_key = ""
         self.me = Me()
