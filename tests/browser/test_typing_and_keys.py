@@ -100,6 +100,9 @@ TOP_OF = """(el, id) => {
   return m ? m.getBoundingClientRect().top : null;
 }"""
 
+# Scroll events and layout happen before the second frame after now.
+NEXT_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
 INSERTS = 50
 
 
@@ -134,7 +137,7 @@ async def test_reader_scrolled_up_keeps_place_focus_and_sees_the_new_posts_pill(
         await box.focus()
         # ...and scrolls up a little to read an older post (not so far that history loads).
         await lst.evaluate("el => { el.scrollTop = el.scrollHeight - el.clientHeight - 400; }")
-        await page.wait_for_timeout(300)
+        await lst.evaluate(NEXT_FRAMES)  # the list has heard its scroll event
         shown = await lst.evaluate(FIRST_SHOWN)
         assert shown is not None
         writers = [ReflexClient(app.url, session_token=t) for t in tokens]
@@ -190,7 +193,7 @@ async def test_reader_keeps_place_and_focus_while_50_earlier_posts_load_above(ap
         }""")
         await expect(rows).to_have_count(total, timeout=30000)
         await expect(rows.first).to_contain_text("これまでの投稿 0")
-        await page.wait_for_timeout(100)  # a frame for the place to be kept
+        await lst.evaluate(NEXT_FRAMES)  # the place is kept after the rows are laid out
         top = await lst.evaluate(TOP_OF, shown["id"])
         assert top is not None and abs(top - shown["top"]) <= 3, (shown, top)
         focused = await page.evaluate("""() => {
