@@ -409,6 +409,11 @@ if (typeof window !== "undefined" && !window.__kyosoPage) {
   document.addEventListener("pointerup", release, true);
   document.addEventListener("pointercancel", release, true);
   window.addEventListener("blur", release);
+  // A press whose end the page never heard of (released on a scrollbar,
+  // outside the window): the pointer moving with no button down ends it.
+  document.addEventListener("pointermove", (e) => {
+    if (holding.size && e.buttons === 0) release();
+  }, true);
   // Sending from a composer: the reader wants to see the post, wherever they were.
   document.addEventListener("submit", (e) => {
     const form = e.target;

@@ -45,7 +45,7 @@ def _upload_zone(slot: str) -> rx.Component:
     zone = rx.upload(
         rx.hstack(
             rx.icon("paperclip", size=14),
-            rx.text("ファイルを添付", size="1", weight="medium"),
+            rx.text("ファイルを添付", size="1", weight="medium", white_space="nowrap"),
             rx.text("（ドラッグ＆ドロップ・画像の貼り付けも可）", size="1", color=MUTED),
             align="center", spacing="1",
         ),

@@ -130,8 +130,11 @@ def _messages() -> rx.Component:
                         "message_square"),
         ),
         new_posts_pill(),
+        # A post arriving while a finger or the mouse is down on the list waits
+        # until the press ends: at the bottom it would scroll the row pressed
+        # (返信, a stamp) out from under the pointer and the click would be lost.
         custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id,
-                      "data-testid": "message-list"},
+                      "data-kyoso-hold": "messages", "data-testid": "message-list"},
         role="log",
         aria_live="polite",
         aria_label="メッセージ",
@@ -253,7 +256,8 @@ def thread_panel() -> rx.Component:
                 rx.foreach(ChannelState.thread_replies, lambda m, i: message_item(
                     m, in_thread=True, grouped=follows(ChannelState.thread_replies, m, i))),
                 new_posts_pill(),
-                custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id},
+                custom_attrs={"data-kyoso-pin": "true", "data-scroll-to": ChannelState.focus_id,
+                              "data-kyoso-hold": "thread_parent thread_replies"},
                 style={"flex": "1", "overflow_y": "auto", "min_height": "0"},
             ),
             _answer_hint(),

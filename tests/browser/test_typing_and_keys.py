@@ -1,8 +1,10 @@
 """What someone types is never lost, and the keyboard works (issue 18, items 4
-and 5); a reader scrolled up keeps their place while posts arrive (issue 21)."""
+and 5); a reader keeps their place and focus while 50 posts arrive below or
+load above (issue 21)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -12,7 +14,8 @@ from sqlmodel import select
 from kyoso.models import User
 from kyoso.services import accounts, channels, messages
 from kyoso.states.channel import ChannelState
-from tests.browser.conftest import FUKUOKA, NAHA, SAPPORO, App, open_as, shot_path, wait_hydrated
+from tests.browser.conftest import NAHA, SAPPORO, App, open_as, shot_path, wait_hydrated
+from tests.utils.factories import make_user
 from tests.utils.reflex_client import ReflexClient
 
 pytestmark = pytest.mark.browser
@@ -80,42 +83,125 @@ async def test_arrow_up_edits_my_last_post(app: App, browser: Browser) -> None:
     await page.context.close()
 
 
-async def test_reader_scrolled_up_keeps_place_and_sees_the_new_posts_pill(app: App, browser: Browser) -> None:
-    slug = f"pill-{uuid.uuid4().hex[:6]}"
+# The first message at least partly on screen in a list, and where its top is
+# on the screen (px).
+FIRST_SHOWN = """el => {
+  const top = el.getBoundingClientRect().top;
+  for (const m of el.querySelectorAll("[data-testid=message]")) {
+    const r = m.getBoundingClientRect();
+    if (r.bottom > top + 1) return {id: m.getAttribute("data-message-id"), top: r.top};
+  }
+  return null;
+}"""
+
+# Where a message's top is on the screen now (px).
+TOP_OF = """(el, id) => {
+  const m = el.querySelector(`[data-message-id="${id}"]`);
+  return m ? m.getBoundingClientRect().top : null;
+}"""
+
+# Scroll events and layout happen before the second frame after now.
+NEXT_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+INSERTS = 50
+
+
+def _channel_with_posts(app: App, slug: str, count: int, writers: int) -> list[str]:
+    """A channel with ``count`` posts by NAHA, SAPPORO in it, and the tokens of
+    ``writers`` more members (each may post 30 a minute: the rate limit)."""
     with app.session() as s:
         channel = channels.create_channel_unchecked(s, slug=slug, name="新着ピル試験")
+        cid = channel.id or 0
         earlier = s.exec(select(User).where(User.email == NAHA)).one()
         reader = s.exec(select(User).where(User.email == SAPPORO)).one()
-        # Posts arrive live from someone who has not just written 40 (the rate limit).
-        writer = s.exec(select(User).where(User.email == FUKUOKA)).one()
-        for user in (earlier, reader, writer):
-            channels.join(s, user, channel.id or 0)
-        for i in range(40):
-            messages.post_message(s, earlier, channel.id or 0, f"これまでの投稿 {i}\n二行目\n三行目",
-                                  rate_limited=False)
+        people = [make_user(s) for _ in range(writers)]
+        for user in (earlier, reader, *people):
+            channels.join(s, user, cid)
+        for i in range(count):
+            messages.post_message(s, earlier, cid, f"これまでの投稿 {i}\n二行目\n三行目", rate_limited=False)
         s.commit()
-        token = accounts.create_session(s, writer)
+        return [accounts.create_session(s, p) for p in people]
+
+
+async def test_reader_scrolled_up_keeps_place_focus_and_sees_the_new_posts_pill(app: App, browser: Browser) -> None:
     for width, height in ((1280, 800), (390, 844)):
+        slug = f"pill-{uuid.uuid4().hex[:6]}"
+        tokens = _channel_with_posts(app, slug, 40, writers=5)
         page = await open_as(browser, app, SAPPORO, f"/c/{slug}", width=width, height=height)
         await wait_hydrated(page)
         lst = page.get_by_test_id("message-list")
         await expect(page.get_by_test_id("message").filter(has_text="これまでの投稿 39")).to_be_visible()
-        # Scroll up a little to read an older post (not so far that history loads).
+        # The reader is writing something...
+        box = page.get_by_test_id("composer-input")
+        await box.fill("読みながら書きかけの返事")
+        await box.focus()
+        # ...and scrolls up a little to read an older post (not so far that history loads).
         await lst.evaluate("el => { el.scrollTop = el.scrollHeight - el.clientHeight - 400; }")
-        await page.wait_for_timeout(300)
-        before = await lst.evaluate("el => el.scrollTop")
-        writer_client = ReflexClient(app.url, session_token=token)
-        await writer_client.connect(f"/c/{slug}")
-        for i in range(3):
-            await writer_client.fire(f"{ChannelState.get_full_name()}.post", {"form": {"body": f"届いた投稿 {width}-{i}"}})
-        await writer_client.close()
-        pill = page.get_by_test_id("new-posts-pill")
-        await expect(pill).to_have_text("新しい投稿 3件")
-        assert abs(await lst.evaluate("el => el.scrollTop") - before) < 2
+        await lst.evaluate(NEXT_FRAMES)  # the list has heard its scroll event
+        shown = await lst.evaluate(FIRST_SHOWN)
+        assert shown is not None
+        writers = [ReflexClient(app.url, session_token=t) for t in tokens]
+        await asyncio.gather(*(w.connect(f"/c/{slug}") for w in writers))
+        try:
+            for i in range(INSERTS):
+                await writers[i % len(writers)].send(f"{ChannelState.get_full_name()}.post",
+                                                     {"form": {"body": f"届いた投稿 {width}-{i}"}})
+                await asyncio.sleep(0.03)
+            pill = page.get_by_test_id("new-posts-pill")
+            await expect(pill).to_have_text(f"新しい投稿 {INSERTS}件", timeout=60000)
+        finally:
+            await asyncio.gather(*(w.close() for w in writers), return_exceptions=True)
+        await expect(page.get_by_test_id("message")).to_have_count(messages.FIRST_PAGE + INSERTS)
+        # The post being read has not moved, and the half-written reply kept its focus.
+        top = await lst.evaluate(TOP_OF, shown["id"])
+        assert top is not None and abs(top - shown["top"]) <= 3, (shown, top)
+        await expect(box).to_be_focused()
+        await expect(box).to_have_value("読みながら書きかけの返事")
         await page.screenshot(path=shot_path(f"new-posts-pill-{width}"))
         await pill.click()
         await expect(pill).to_be_hidden()
-        await expect(page.get_by_test_id("message").filter(has_text=f"届いた投稿 {width}-2")).to_be_in_viewport()
+        await expect(page.get_by_test_id("message").filter(has_text=f"届いた投稿 {width}-")).to_have_count(INSERTS)
+        last = await page.get_by_test_id("message").last.get_attribute("data-message-id")
+        await expect(lst.locator(f'[data-message-id="{last}"]')).to_be_in_viewport()
+        await page.context.close()
+
+
+async def test_reader_keeps_place_and_focus_while_50_earlier_posts_load_above(app: App, browser: Browser) -> None:
+    for width, height in ((1280, 800), (390, 844)):
+        slug = f"older-{uuid.uuid4().hex[:6]}"
+        # The page opens with the newest FIRST_PAGE; the next INSERTS load above.
+        total = messages.FIRST_PAGE + INSERTS
+        _channel_with_posts(app, slug, total, writers=0)
+        page = await open_as(browser, app, SAPPORO, f"/c/{slug}", width=width, height=height)
+        await wait_hydrated(page)
+        lst = page.get_by_test_id("message-list")
+        rows = page.get_by_test_id("message")
+        await expect(rows.filter(has_text=f"これまでの投稿 {total - 1}")).to_be_visible()
+        await expect(rows).to_have_count(messages.FIRST_PAGE)
+        # Near the top, where earlier posts load on their own; the reader has
+        # put the keyboard on a post's 返信 a few rows down. All in one go,
+        # before the load answers.
+        shown = await lst.evaluate("""el => {
+          el.scrollTop = 60;
+          const top = el.getBoundingClientRect().top;
+          const rows = [...el.querySelectorAll("[data-testid=message]")];
+          const i = rows.findIndex((m) => m.getBoundingClientRect().bottom > top + 1);
+          const focused = rows[i + 2];
+          focused.querySelector("[data-testid=reply-open]").focus({preventScroll: true});
+          return {id: rows[i].getAttribute("data-message-id"), top: rows[i].getBoundingClientRect().top,
+                  focused: focused.getAttribute("data-message-id")};
+        }""")
+        await expect(rows).to_have_count(total, timeout=30000)
+        await expect(rows.first).to_contain_text("これまでの投稿 0")
+        await lst.evaluate(NEXT_FRAMES)  # the place is kept after the rows are laid out
+        top = await lst.evaluate(TOP_OF, shown["id"])
+        assert top is not None and abs(top - shown["top"]) <= 3, (shown, top)
+        focused = await page.evaluate("""() => {
+          const el = document.activeElement;
+          const row = el && el.closest("[data-message-id]");
+          return [el && el.getAttribute("data-testid"), row && row.getAttribute("data-message-id")];
+        }""")
+        assert focused == ["reply-open", shown["focused"]], focused
         await page.context.close()
 
 

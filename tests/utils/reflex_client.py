@@ -107,6 +107,11 @@ class ReflexClient:
         await self.settle()
         return self.updates[start:]
 
+    async def send(self, handler: str, payload: dict[str, Any]) -> None:
+        """Send an event without waiting for its answer (a crowd posting at once)."""
+        await self.sio.emit("event", {"name": handler, "payload": payload,
+                                      "router_data": self.router_data()}, namespace=NAMESPACE)
+
     async def settle(self, quiet: float = 0.25, timeout: float = 8.0) -> None:
         """Wait until no update has arrived for ``quiet`` seconds."""
         loop = asyncio.get_running_loop()
