@@ -105,7 +105,7 @@ async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:
     GIL while it waits. SQLite answers in-process: its work runs on the loop,
     in a greenlet so that ``wait`` works the same. Inside, ``wait`` awaits
     something else on the loop (joining a live room, another state)."""
-    if get_engine().dialect.name == "sqlite":
+    if get_settings().database_url.startswith("sqlite"):
         return await greenlet_spawn(work)
     loop = asyncio.get_running_loop()
 

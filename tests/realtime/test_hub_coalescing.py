@@ -32,7 +32,10 @@ def _hub() -> tuple[Hub, RecordingSio]:
 
 
 async def _burst(hubs: list[Hub], truth: dict[str, int], n: int = 30, spacing: float = 0.01,
-                 key: str = "tally:1", settle: float = COALESCE_SECONDS * 3) -> None:
+                 key: str = "tally:1", settle: float = COALESCE_SECONDS * 3) -> float:
+    """``n`` changes ``spacing`` apart; returns how long they took (a loaded
+    machine stretches the burst, and more windows pass in it)."""
+    started = time.monotonic()
     def builder() -> dict[str, dict]:
         return {"room": {"value": truth["value"]}}
 
@@ -42,18 +45,21 @@ async def _burst(hubs: list[Hub], truth: dict[str, int], n: int = 30, spacing: f
         if task is not None:
             await task
         await asyncio.sleep(spacing)
+    took = time.monotonic() - started
     await asyncio.sleep(settle)
+    return took
 
 
 async def test_one_worker_sends_the_first_at_once_and_the_last_truth() -> None:
     hub, sio = _hub()
     truth = {"value": 0}
     start = time.monotonic()
-    await _burst([hub], truth)
+    took = await _burst([hub], truth)
     values = [p["value"] for _, _, p in sio.sent]
-    assert values[0] == 1 and sio.sent[0][0] - start < 0.05
+    assert values[0] == 1 and sio.sent[0][0] - start < COALESCE_SECONDS  # at once, not after a window
     assert values[-1] == 30
-    assert len(values) <= 6  # 30 changes over ~0.3 s, at most one per window
+    # 30 changes over ~0.3 s: at most one emit per window (and the last truth).
+    assert len(values) <= took / COALESCE_SECONDS + 2, (len(values), took)
 
 
 async def test_a_count_nobody_waits_for_goes_out_at_most_every_slow_window() -> None:
@@ -74,11 +80,11 @@ async def test_two_workers_share_one_lead_and_end_on_the_truth(redis_url: str) -
     a.use_redis(redis_url)
     b.use_redis(redis_url)
     truth = {"value": 0}
-    await _burst([a, b], truth)
+    took = await _burst([a, b], truth)
     sent = sorted(sio_a.sent + sio_b.sent)
     values = [p["value"] for _, _, p in sent]
     # Without sharing each worker would send its own share: about twice this.
-    assert len(values) <= 6, values
+    assert len(values) <= took / COALESCE_SECONDS + 2, (values, took)
     assert values[-1] == 30
     # A change on the worker that did not lead still reached the room.
     truth["value"] = 99
@@ -125,7 +131,9 @@ async def _huge_room_burst(hubs: list[Hub], sios: list[RecordingSio],
     await asyncio.sleep(HUGE_ROOM_COALESCE_SECONDS + 0.3)
     final_time, _, final = sent()[-1]
     assert final["value"] == truth["value"]
-    assert final_time - last_change <= LARGE_ROOM_COALESCE_SECONDS + 0.1, final_time - last_change
+    # The large-room window, not the huge one (timers run late on a loaded machine).
+    assert final_time - last_change < (LARGE_ROOM_COALESCE_SECONDS + HUGE_ROOM_COALESCE_SECONDS) / 2, (
+        final_time - last_change)
 
 
 async def test_a_huge_room_holds_a_burst_longer_and_sends_when_quiet(
