@@ -7,6 +7,7 @@ busy timeout, so the app and a command-line tool (or a test) can share the file.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ _home_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("home_loop
 # database, e.g. 1,000 votes on one poll).
 _READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kyoso-db-read")
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kyoso-db-write")
+SWITCH_INTERVAL = 0.0005  # seconds: how long a thread holds the GIL before others may run
 
 # True inside a writing transaction. The app is async: awaiting while holding
 # the write lock would let another client's handler block the event loop on
@@ -108,6 +110,11 @@ async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:
     if get_settings().database_url.startswith("sqlite"):
         return await greenlet_spawn(work)
     loop = asyncio.get_running_loop()
+    if sys.getswitchinterval() > SWITCH_INTERVAL:
+        # The loop thread is busy with everyone's events; at Python's default
+        # 5 ms a database thread that got its answer waits that long for the
+        # GIL at each round trip, and a worker's writes crawl.
+        sys.setswitchinterval(SWITCH_INTERVAL)
 
     def run() -> T:
         _home_loop.set(loop)  # in the thread's own copy of the context
