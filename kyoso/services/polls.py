@@ -127,8 +127,8 @@ def has_voted(session: Session, user: User, poll_id: int) -> bool:
     ).first() is not None
 
 
-def can_see_results(session: Session, user: User, poll: Poll) -> bool:
-    return visibility.can_see_poll_results(session, user, poll)
+def can_see_results(session: Session, user: User, poll: Poll, *, voted: bool | None = None) -> bool:
+    return visibility.can_see_poll_results(session, user, poll, voted=voted)
 
 
 def can_manage(user: User, poll: Poll) -> bool:
@@ -396,12 +396,13 @@ def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, l
 # ---------------------------------------------------------------------------
 
 
-def view(session: Session, poll: Poll, viewer: User | None = None) -> PollView:
+def view(session: Session, poll: Poll, viewer: User | None = None,
+         options: list[PollOption] | None = None) -> PollView:
     """``editable`` (no ballot yet) is told only to who may edit: to anyone
-    else it would say whether anybody voted, even when results are hidden."""
-    options = session.exec(
-        select(PollOption).where(PollOption.poll_id == poll.id).order_by(PollOption.position)  # type: ignore[arg-type]
-    ).all()
+    else it would say whether anybody voted, even when results are hidden.
+    ``options``: the poll's options when the caller read them already."""
+    if options is None:
+        options = _options_of(session, [poll.id or 0]).get(poll.id or 0, [])
     editable = viewer is not None and can_manage(viewer, poll) and session.exec(
         select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is None
     return PollView(
@@ -416,38 +417,94 @@ def view(session: Session, poll: Poll, viewer: User | None = None) -> PollView:
     )
 
 
+def _options_of(session: Session, poll_ids: list[int]) -> dict[int, list[PollOption]]:
+    """The options of these polls, in order: one statement for them all."""
+    out: dict[int, list[PollOption]] = defaultdict(list)
+    for option in session.exec(select(PollOption).where(col(PollOption.poll_id).in_(poll_ids))
+                               .order_by(PollOption.poll_id, PollOption.position)).all():  # type: ignore[arg-type]
+        out[option.poll_id].append(option)
+    return out
+
+
 def tally(session: Session, poll: Poll) -> TallyView:
     """Counts per option and the number of voters. Callers check can_see_results."""
-    n_options = int(session.exec(
-        select(sa.func.count()).select_from(PollOption).where(PollOption.poll_id == poll.id)
-    ).one())
-    counts = [0] * n_options
-    for pos, n in session.exec(
-        select(BallotChoice.position, sa.func.count())
-        .where(BallotChoice.poll_id == poll.id).group_by(BallotChoice.position)
+    return tallies_for(session, [poll])[str(poll.id)]
+
+
+def tallies_for(session: Session, polls: list[Poll],
+                options: dict[int, list[PollOption]] | None = None) -> dict[str, TallyView]:
+    """The tallies of these polls: three statements for them all (two when
+    their ``options`` were read already). Callers check can_see_results."""
+    ids = [p.id or 0 for p in polls]
+    if not ids:
+        return {}
+    if options is not None:
+        n_options = {pid: len(options.get(pid, [])) for pid in ids}
+    else:
+        n_options = {pid: 0 for pid in ids} | {int(pid): int(n) for pid, n in session.exec(
+            select(PollOption.poll_id, sa.func.count()).where(col(PollOption.poll_id).in_(ids))
+            .group_by(PollOption.poll_id)).all()}
+    counts = {pid: [0] * n_options[pid] for pid in ids}
+    for pid, pos, n in session.exec(
+        select(BallotChoice.poll_id, BallotChoice.position, sa.func.count())
+        .where(col(BallotChoice.poll_id).in_(ids)).group_by(BallotChoice.poll_id, BallotChoice.position)
     ).all():
-        if 0 <= pos < n_options:
-            counts[pos] = int(n)
-    voters = int(session.exec(
-        select(sa.func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)
-    ).one())
-    percents = [round(100 * c / voters) if voters else 0 for c in counts]
-    return TallyView(poll.id or 0, poll.tally_rev, voters, counts, percents)
+        if 0 <= pos < n_options[pid]:
+            counts[pid][pos] = int(n)
+    voters = {int(pid): int(n) for pid, n in session.exec(
+        select(Ballot.poll_id, sa.func.count()).where(col(Ballot.poll_id).in_(ids)).group_by(Ballot.poll_id)
+    ).all()}
+    out = {}
+    for poll in polls:
+        pid = poll.id or 0
+        n = voters.get(pid, 0)
+        percents = [round(100 * c / n) if n else 0 for c in counts[pid]]
+        out[str(pid)] = TallyView(pid, poll.tally_rev, n, counts[pid], percents)
+    return out
+
+
+@dataclass
+class PagePolls:
+    """The polls a page shows, for one member: their views, the tallies this
+    member may see, and the results rooms (``poll-results:<id>``) those
+    tallies come through live when the whole room may not see them."""
+
+    views: dict[str, PollView]
+    tallies: dict[str, TallyView]
+    results_rooms: set[str]
 
 
 def views_for(session: Session, user: User, poll_ids: list[int]) -> tuple[
         dict[str, PollView], dict[str, TallyView]]:
     """Poll views, and tallies only for the polls whose results the member may see."""
-    polls: dict[str, PollView] = {}
-    tallies: dict[str, TallyView] = {}
-    for pid in poll_ids:
-        poll = session.get(Poll, pid)
-        if poll is None or not can_view(session, user, poll):
-            continue
-        polls[str(pid)] = view(session, poll, user)
-        if can_see_results(session, user, poll):
-            tallies[str(pid)] = tally(session, poll)
-    return polls, tallies
+    page = page_polls(session, user, poll_ids)
+    return page.views, page.tallies
+
+
+def page_polls(session: Session, user: User, poll_ids: list[int]) -> PagePolls:
+    """A page's polls in a fixed number of statements, whatever their number
+    (each kind of row read once for all of them)."""
+    if not poll_ids:
+        return PagePolls({}, {}, set())
+    found = {p.id: p for p in session.exec(select(Poll).where(col(Poll.id).in_(poll_ids))).all()}
+    # The messages they hang on, into the session: the visibility checks
+    # below find them there (and a reply's thread parent) without a query each.
+    message_ids = {p.message_id for p in found.values() if p.message_id}
+    if message_ids:
+        loaded = session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+        parents = {m.parent_id for m in loaded if m.parent_id} - message_ids
+        if parents:
+            session.exec(select(Message).where(col(Message.id).in_(parents))).all()
+    shown = [found[pid] for pid in dict.fromkeys(poll_ids) if pid in found and can_view(session, user, found[pid])]
+    options = _options_of(session, [p.id or 0 for p in shown])
+    polls = {str(p.id): view(session, p, user, options=options.get(p.id or 0, [])) for p in shown}
+    # "回答した人だけ": which of them this member voted on, in one statement.
+    after_vote = [p.id for p in shown if p.visibility == ResultsVisibility.after_vote]
+    voted = set(session.exec(select(Ballot.poll_id).where(
+        Ballot.user_id == user.id, col(Ballot.poll_id).in_(after_vote))).all()) if after_vote else set()
+    seen = [p for p in shown if can_see_results(session, user, p, voted=p.id in voted)]
+    rooms = {room for room in map(results_topic, seen) if room.startswith("poll-results:")}
+    return PagePolls(polls, tallies_for(session, seen, options), rooms)
 
 
 def channel_of(session: Session, poll: Poll) -> Channel | None:

@@ -104,7 +104,8 @@ def poll_results_public(poll: Poll) -> bool:
         poll.visibility == ResultsVisibility.after_close and poll_closed(poll))
 
 
-def can_see_poll_results(session: Session, user: User, poll: Poll) -> bool:
+def can_see_poll_results(session: Session, user: User, poll: Poll, *, voted: bool | None = None) -> bool:
+    """``voted``: whether the member has voted on it, when the caller knows."""
     if not can_view_poll(session, user, poll):
         return False
     if user.is_staff or poll.author_id == user.id:
@@ -112,6 +113,8 @@ def can_see_poll_results(session: Session, user: User, poll: Poll) -> bool:
     if poll_results_public(poll):
         return True
     if poll.visibility == ResultsVisibility.after_vote:
+        if voted is not None:
+            return voted
         return session.exec(select(Ballot.id).where(
             Ballot.poll_id == poll.id, Ballot.user_id == user.id)).first() is not None
     return False

@@ -66,15 +66,11 @@ class PollState(SessionState):
 
     def _load(self, session: Any, user: Any, poll_ids: list[int]) -> None:
         """Called by the page state that shows these polls."""
-        self.polls, self.tallies = polls.views_for(session, user, poll_ids)
+        page = polls.page_polls(session, user, poll_ids)
+        self.polls, self.tallies = page.views, page.tallies
         self.my_votes = polls.my_choices(session, user, poll_ids)
         self.error = ""
-        topics = set()
-        for pid in self.tallies:
-            topic = polls.results_topic(polls.get_poll(session, int(pid)))
-            if topic.startswith("poll-results:"):
-                topics.add(topic)
-        realtime.subscribe(self, "polls", topics, session, user)
+        realtime.subscribe(self, "polls", page.results_rooms, session, user)
 
     def _refresh(self, session: Any, user: Any, poll_id: int) -> None:
         """Fresh copies of one poll's view, tally and my choices; its results

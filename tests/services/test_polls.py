@@ -288,3 +288,40 @@ def test_named_cell_starting_with_equals_is_neutralised_in_a_real_export(session
 def test_chart_svg_escapes_labels() -> None:
     svg = export.bar_chart_svg("<script>", ["<b>A</b>", "B"], [3, 1])
     assert "<script>" not in svg and "&lt;b&gt;A&lt;/b&gt;" in svg and "3（75%）" in svg
+
+
+def test_a_pages_polls_load_in_the_same_statements_however_many(session: Session) -> None:
+    author, reader = make_user(session), make_user(session)
+    channel = make_channel(session)
+    public = [make_poll(session, author, channel) for _ in range(5)]
+    private = make_poll(session, author, channel, visibility=ResultsVisibility.after_vote)
+    for i, poll in enumerate(public):
+        polls.vote(session, reader, poll.id or 0, [i % 3])
+    polls.vote(session, reader, private.id or 0, [2])
+    session.commit()
+    ids = [p.id or 0 for p in [*public, private]]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if not statement.startswith("BEGIN"):  # SQLite's, where this session's transaction starts
+            statements.append(statement)
+
+    def load(ids: list[int]) -> polls.PagePolls:
+        session.expunge_all()  # nothing already in the session
+        statements.clear()
+        sa.event.listen(sa.Engine, "before_cursor_execute", count)
+        try:
+            return polls.page_polls(session, session.get(type(reader), reader.id), ids)
+        finally:
+            sa.event.remove(sa.Engine, "before_cursor_execute", count)
+
+    load([ids[0], ids[-1]])  # one of each kind: each kind of statement once
+    one, first = len(statements), list(statements)
+    page = load(ids)
+    assert len(statements) == one, (first, statements)
+    # The same views and tallies as one at a time, and the private results' room.
+    me = session.get(type(reader), reader.id)
+    for pid in ids:
+        assert page.views[str(pid)] == polls.views_for(session, me, [pid])[0][str(pid)]
+        assert page.tallies[str(pid)] == polls.tally(session, polls.get_poll(session, pid))
+    assert page.results_rooms == {f"poll-results:{ids[-1]}"}
