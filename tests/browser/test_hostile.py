@@ -7,6 +7,7 @@ see. A new event handler without a case here fails `test_every_handler_has_a_cas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -17,12 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
+import socketio
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from kyoso.db import utcnow
 from kyoso.files_route import COOKIE as FILES_COOKIE
 from kyoso.models import (
+    AnnouncementChannel,
     Attachment,
     Channel,
     FileBlob,
@@ -35,7 +38,7 @@ from kyoso.models import (
     User,
     UserStatus,
 )
-from kyoso.services import accounts, briefing_room, briefings, channels, messages, polls, surveys
+from kyoso.services import accounts, announcements, briefing_room, briefings, channels, messages, polls, surveys
 from kyoso.services.mail import links, prefs
 from kyoso.services.security import hash_password, hash_token
 from kyoso.services.timefmt import JST
@@ -1073,15 +1076,31 @@ async def test_an_unshown_briefing_poll_cannot_be_voted_or_read(world: World) ->
 
 
 async def test_a_client_without_a_session_stores_nothing(world: World) -> None:
-    """Class 7: a draft sent before any token check is not kept (nor sent back)."""
+    """Class 7: a draft sent before any token check is not kept (nor sent
+    back); one larger than a websocket message may be (KYOSO_WS_MAX_BYTES)
+    closes its own socket and nothing else."""
     client = ReflexClient(world.app.url)
     await client.connect("/c/zatsudan")
-    big = "保存されない下書き" * 20_000
-    await client.fire(handler(S["PollState"], "set_other_draft"), {"poll_id": world.hidden_poll, "text": big})
-    await client.fire(handler(S["ChannelState"], "draft_changed"), {"target": "x" * 50, "text": big})
+    draft = "保存されない下書き" * 4_000  # 216 KB even as python-socketio escapes it: under the cap
+    await client.fire(handler(S["PollState"], "set_other_draft"), {"poll_id": world.hidden_poll, "text": draft})
+    await client.fire(handler(S["ChannelState"], "draft_changed"), {"target": "x" * 50, "text": draft})
+    assert client.sio.connected
     text = client.text()
+    big = "保存されない下書き" * 20_000  # ~1 MB
+    with contextlib.suppress(socketio.exceptions.SocketIOError):
+        await client.fire(handler(S["ChannelState"], "draft_changed"), {"target": "y", "text": big})
+    for _ in range(100):
+        if not client.sio.connected:
+            break
+        await asyncio.sleep(0.1)
+    assert not client.sio.connected
+    text += client.text()
     await client.close()
     assert "保存されない下書き" not in text
+    other = ReflexClient(world.app.url)  # the server goes on serving
+    await other.connect("/c/zatsudan")
+    assert other.hydrated()
+    await other.close()
 
 
 async def test_hidden_posts_keep_no_author_nor_excerpt_and_editable_tells_nothing(world: World) -> None:
@@ -1128,3 +1147,26 @@ async def test_an_anonymous_breakdown_hides_small_cells(world: World) -> None:
     prefs = {r["label"]: r["voters"] for r in results.get("splits_by_prefecture", [])}
     assert prefs.get("高知県", 0) == 0
     assert all("高知県" not in label for label, _ in results.get("other_texts", []))
+
+
+async def test_a_withdrawn_announcement_leaves_every_home_feed(world: World) -> None:
+    """An お知らせ whose channel message 運営 hid is in no home feed, and its
+    read mark is refused."""
+    with world.app.session() as s:
+        national = s.exec(select(User).where(User.email == "sato.kenji@digital.go.jp")).one()
+        oshirase = s.exec(select(Channel).where(Channel.slug == "oshirase")).one()
+        notice = announcements.publish(s, national, announcements.AnnouncementInput(
+            "撤回されるお知らせ", "撤回される本文", "policy", [oshirase.id or 0], importance="high"))
+        s.flush()
+        message_id = s.exec(select(AnnouncementChannel.message_id).where(
+            AnnouncementChannel.announcement_id == notice.id)).one()
+        moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
+        messages.hide_message(s, moderator, message_id or 0)
+        notice_id = notice.id or 0
+    home = await mallory(world, "/")
+    feed = home.var(S["HomeState"], "announcements")
+    text = home.text()
+    await home.close()
+    assert feed is not None and notice_id not in [a["id"] for a in feed]
+    assert "撤回される" not in text
+    await refused(world, S["HomeState"], "mark_read", {"announcement_id": notice_id})
