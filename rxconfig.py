@@ -14,16 +14,19 @@ os.environ.setdefault("REFLEX_USE_NPM", "1")
 # websocket runtime crashed under a 1,000-client join burst (bench/README.md),
 # and uvicorn holds a connection in less memory. Several workers only with
 # Redis (REFLEX_REDIS_URL), which shares client states and live rooms.
+# kyoso's worker class caps a websocket message at KYOSO_WS_MAX_BYTES
+# (kyoso/ops/worker.py); engine.io gets the same cap (the only one in dev mode).
+from kyoso.settings import get_settings  # noqa: E402
+
 _workers = os.environ.get("KYOSO_WORKERS") or ("2" if os.environ.get("REFLEX_REDIS_URL") else "1")
 os.environ.setdefault("REFLEX_USE_GRANIAN", "false")
 os.environ.setdefault(
     "GUNICORN_CMD_ARGS",
-    f"--worker-class uvicorn.workers.UvicornWorker --workers {_workers} --timeout 120 --graceful-timeout 5",
+    f"--worker-class kyoso.ops.worker.UvicornWorker --workers {_workers} --timeout 120 --graceful-timeout 5",
 )
+os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(get_settings().ws_max_bytes))
 
 import reflex as rx  # noqa: E402
-
-from kyoso.settings import get_settings  # noqa: E402
 
 config = rx.Config(
     app_name="kyoso",

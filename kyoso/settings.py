@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # "text" (default) or "json": one JSON object per log line, with the
     # request or event id.
     log_format: str = "text"
+    # The largest websocket message a browser may send, in bytes (the server
+    # refuses a larger frame from its header and closes that socket: a client
+    # without a session cannot make a worker hold more). Every legitimate
+    # event is far below it: the largest, a 意見募集 form, is ~220 KB
+    # (tests/ops/test_worker.py).
+    ws_max_bytes: int = 320 * 1024
 
     @field_validator("metrics_allow", mode="before")
     @classmethod

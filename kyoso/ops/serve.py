@@ -1,6 +1,6 @@
 """The ASGI app of one kyoso node in production (deploy/systemd/kyoso.service):
 
-    gunicorn --preload --worker-class uvicorn.workers.UvicornWorker ... 'kyoso.ops.serve:asgi()'
+    gunicorn --preload --worker-class kyoso.ops.worker.UvicornWorker ... 'kyoso.ops.serve:asgi()'
 
 It serves the frontend built beforehand (``reflex export --frontend-only
 --no-zip`` with REFLEX_API_URL set to the public URL, deploy/README.md) and

@@ -96,8 +96,7 @@ def _report(r: rx.Var[ReportView]) -> rx.Component:
             rx.text(r.excerpt, size="2", style={"white_space": "pre-wrap"}),
             rx.text("投稿者: ", r.author, " ・ 理由: ", r.reason, "（", r.reporter, "）", size="1", color=MUTED),
             rx.hstack(
-                rx.link("投稿を開く", href="/c/" + r.channel_slug + "?thread=" + r.thread_id.to_string()
-                        + "&m=" + r.message_id.to_string(), size="2"),
+                rx.link("投稿を開く", href=r.link, size="2"),
                 rx.button("非表示にする", size="1", color_scheme="red",
                           on_click=AdminState.close_reports(r.message_id, True),
                           custom_attrs=tid("report-hide")),
@@ -114,7 +113,7 @@ def _report(r: rx.Var[ReportView]) -> rx.Component:
 
 def _member(m: rx.Var[MemberRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(m.name, href="/u/" + m.id.to_string())),
+        rx.table.cell(rx.link(m.name, href=m.link)),
         rx.table.cell(m.org_name),
         rx.table.cell(rx.cond(
             AdminState.is_admin & (m.id != SessionState.me.id),

@@ -17,7 +17,7 @@ from typing import Any
 
 from kyoso import routes
 from kyoso.db import assert_no_write_transaction, read_scope
-from kyoso.models import Briefing, Message, Poll
+from kyoso.models import Announcement, Briefing, Message, Poll
 from kyoso.realtime.hub import hub
 from kyoso.realtime.registry import state_name
 from kyoso.services import (
@@ -33,6 +33,7 @@ from kyoso.services import (
 from kyoso.services.events import (
     AccessChanged,
     AnnouncementPublished,
+    AnnouncementShown,
     BriefingChanged,
     ChannelChanged,
     Event,
@@ -257,6 +258,26 @@ def _build_announcement(ev: AnnouncementPublished) -> Builder:
     return build
 
 
+def _build_announcement_withdrawn(ev: AnnouncementShown) -> Builder:
+    """An お知らせ withdrawn (one of its channel messages hidden or deleted)
+    leaves the home feeds and the channels' pins at once. (Restored by 運営,
+    it is back on the next page load: who had read it differs per reader.)"""
+
+    def build() -> dict[str, dict[str, Any]]:
+        with read_scope() as session:
+            a = session.get(Announcement, ev.announcement_id)
+            if a is None or visibility.announcement_shown(session, ev.announcement_id):
+                return {}  # restored since
+            channel_ids = announcements.channel_ids_of(session, ev.announcement_id)
+            important = a.importance == "high"
+        rooms = ["all"] if important else [f"unread:{c}" for c in channel_ids]
+        home = update("home", [{"op": "remove", "var": "announcements", "id": ev.announcement_id}])
+        pins = update("channel", [{"op": "remove", "var": "pinned", "id": ev.announcement_id}])
+        return {**{room: home for room in rooms}, **{f"channel:{c}": pins for c in channel_ids}}
+
+    return build
+
+
 # -- routing and publishing ----------------------------------------------------
 
 
@@ -291,6 +312,8 @@ def route(ev: Event) -> tuple[str | None, Builder] | None:
         return f"briefing:{ev.briefing_id}:{ev.what}", _build_briefing(ev)
     if isinstance(ev, AnnouncementPublished):
         return None, _build_announcement(ev)
+    if isinstance(ev, AnnouncementShown) and not ev.shown:
+        return None, _build_announcement_withdrawn(ev)
     if isinstance(ev, ChannelChanged):
         return f"channel:{ev.channel_id}", _build_channel(ev)
     return None

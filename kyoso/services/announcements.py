@@ -1,5 +1,10 @@
 """お知らせ: policy notices, releases and briefing invitations, published by
-national staff and 運営 to one or more channels, and a home feed with read marks."""
+national staff and 運営 to one or more channels, and a home feed with read marks.
+
+An お知らせ lives as long as the channel messages it put out: when 運営 hide
+one or its author deletes one, it leaves the home feed and the channels'
+pins for everyone (``visibility.announcement_shown``), live.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from kyoso.models import (
     User,
 )
 from kyoso.services import channels as channel_rules
-from kyoso.services import attachments, markup, messages
+from kyoso.services import attachments, markup, messages, visibility
 from kyoso.services.attachments import AttachmentView
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import AnnouncementPublished, MessageChanged, record
@@ -158,7 +163,8 @@ def feed(session: Session, user: User, *, limit: int = 30) -> list[AnnouncementV
     rows = session.exec(
         select(Announcement).where(
             sa.or_(col(Announcement.id).in_(mine), Announcement.importance == "high"),
-            sa.or_(col(Announcement.expires_at).is_(None), col(Announcement.expires_at) > now))
+            sa.or_(col(Announcement.expires_at).is_(None), col(Announcement.expires_at) > now),
+            visibility.announcement_listed(Announcement.id))
         .order_by(col(Announcement.created_at).desc(), col(Announcement.id).desc()).limit(limit)
     ).all()
     return views(session, user, list(rows))
@@ -168,10 +174,16 @@ def unread_count(session: Session, user: User) -> int:
     return sum(1 for a in feed(session, user, limit=100) if a.unread)
 
 
+def get_shown(session: Session, announcement_id: int) -> Announcement:
+    announcement = session.get(Announcement, announcement_id)
+    if announcement is None or not visibility.announcement_shown(session, announcement_id):
+        raise NotFound("お知らせが見つかりません。取り下げられた可能性があります。")
+    return announcement
+
+
 def mark_read(session: Session, user: User, announcement_id: int) -> None:
     channel_rules.require_active(user)
-    if session.get(Announcement, announcement_id) is None:
-        raise NotFound("お知らせが見つかりません。")
+    get_shown(session, announcement_id)
     if session.get(AnnouncementRead, (announcement_id, user.id)) is None:
         session.add(AnnouncementRead(announcement_id=announcement_id, user_id=user.id))  # type: ignore[arg-type]
         try:
@@ -186,9 +198,7 @@ def set_pinned(session: Session, user: User, announcement_id: int, channel_id: i
     channel_rules.require_active(user)
     if not can_publish(user):
         raise NotAllowed("ピン留めできるのは国の職員と運営だけです。")
-    announcement = session.get(Announcement, announcement_id)
-    if announcement is None:
-        raise NotFound("お知らせが見つかりません。")
+    announcement = get_shown(session, announcement_id)
     if not user.is_staff and announcement.author_id != user.id:
         raise NotAllowed("ピン留めを変えられるのは、お知らせを出した人と運営だけです。")
     placement = session.get(AnnouncementChannel, (announcement_id, channel_id))
@@ -215,7 +225,7 @@ def broadcast_view(session: Session, announcement_id: int) -> tuple[Announcement
     and channels: what the live home feed is sent."""
     a = session.get(Announcement, announcement_id)
     author = session.get(User, a.author_id) if a is not None else None
-    if a is None or author is None:
+    if a is None or author is None or not visibility.announcement_shown(session, announcement_id):
         return None
     view = views(session, author, [a])[0]
     view.unread = True
@@ -231,7 +241,8 @@ def channel_ids_of(session: Session, announcement_id: int) -> list[int]:
 def pinned_in(session: Session, user: User, channel_id: int) -> list[AnnouncementView]:
     rows = session.exec(
         select(Announcement).join(AnnouncementChannel, AnnouncementChannel.announcement_id == Announcement.id)  # type: ignore[arg-type]
-        .where(AnnouncementChannel.channel_id == channel_id, AnnouncementChannel.pinned == True)  # noqa: E712
+        .where(AnnouncementChannel.channel_id == channel_id, AnnouncementChannel.pinned == True,  # noqa: E712
+               visibility.announcement_listed(Announcement.id))
         .order_by(col(Announcement.created_at).desc())).all()
     return views(session, user, list(rows))
 

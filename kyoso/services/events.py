@@ -112,6 +112,15 @@ class AnnouncementPublished(Event):
 
 
 @dataclass(frozen=True)
+class AnnouncementShown(Event):
+    """An お知らせ was withdrawn (one of its channel messages hidden or
+    deleted: ``shown`` false) or came back (restored by 運営)."""
+
+    announcement_id: int
+    shown: bool
+
+
+@dataclass(frozen=True)
 class SessionsEnded(Event):
     """A member's sessions ended (logout, log out everywhere, suspension): the
     open tabs of those sessions leave every live room at once."""

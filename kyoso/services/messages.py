@@ -16,15 +16,35 @@ from sqlmodel import Session, col, select
 
 from kyoso import routes
 from kyoso.db import core, utcnow
-from kyoso.models import AuditLog, Channel, Message, Notification, Organisation, Poll, Stamp, Survey, User, UserStatus
+from kyoso.models import (
+    AnnouncementChannel,
+    AuditLog,
+    Channel,
+    Message,
+    Notification,
+    Organisation,
+    Poll,
+    Stamp,
+    Survey,
+    User,
+    UserStatus,
+)
 from kyoso.services import attachments
 from kyoso.services.attachments import AttachmentView
 from kyoso.services import channels as channel_rules
-from kyoso.services import markup, ratelimit
+from kyoso.services import markup, ratelimit, visibility
 from kyoso.services import search as search_index
 from kyoso.services.shared import SharedViews
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
-from kyoso.services.events import AccessChanged, Event, InboxChanged, MessageChanged, UnreadChanged, record
+from kyoso.services.events import (
+    AccessChanged,
+    AnnouncementShown,
+    Event,
+    InboxChanged,
+    MessageChanged,
+    UnreadChanged,
+    record,
+)
 from kyoso.services.text import clean_text
 from kyoso.services.timefmt import jst_datetime, jst_short
 
@@ -406,6 +426,11 @@ def _after_removal(session: Session, message: Message, change: str) -> None:
     # A poll hidden with its message: its results room keeps only 運営 and the author.
     events += [AccessChanged(topic=f"poll-results:{pid}")
                for pid in session.exec(select(Poll.id).where(Poll.message_id == message.id)).all()]
+    # An お知らせ put out with this message leaves (or, restored, comes back
+    # to) every home feed.
+    events += [AnnouncementShown(aid, visibility.announcement_shown(session, aid))
+               for aid in session.exec(select(AnnouncementChannel.announcement_id).where(
+                   AnnouncementChannel.message_id == message.id)).all()]
     if message.parent_id:
         parent = session.get(Message, message.parent_id)
         if parent is not None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kyoso import routes
 from kyoso.db import utcnow
 from kyoso.models import (AuditLog, BriefingQuestion, Channel, Message, Organisation, Poll, Report, Role, User,
                           UserStatus)
@@ -40,13 +41,12 @@ class ReportView:
     message_id: int
     excerpt: str
     author: str
-    channel_slug: str
-    thread_id: int
     reason: str
     reporter: str
     count: int
     hidden: bool
     at: str
+    link: str = ""  # the post, open in its thread
 
 
 @dataclass
@@ -66,6 +66,7 @@ class MemberRow:
     role: str
     status: str
     role_code: str = ""
+    link: str = ""  # the member's profile
 
 
 def report(session: Session, user: User, message_id: int, reason: str) -> Report:
@@ -112,9 +113,9 @@ def queue(session: Session, moderator: User) -> list[ReportView]:
         author = session.get(User, m.author_id)
         by_message[m.id or 0] = ReportView(
             id=r.id or 0, message_id=m.id or 0, excerpt=markup.plain_text(m.body, 140),
-            author=author.name if author else "", channel_slug=channel.slug,
-            thread_id=m.parent_id or m.id or 0, reason=r.reason, reporter=reporter.name, count=1,
-            hidden=m.hidden_at is not None, at=jst_datetime(r.created_at))
+            author=author.name if author else "", reason=r.reason, reporter=reporter.name, count=1,
+            hidden=m.hidden_at is not None, at=jst_datetime(r.created_at),
+            link=routes.message(channel.slug, m.id or 0, m.parent_id or m.id))
     return list(by_message.values())
 
 
@@ -183,7 +184,7 @@ def find_members(session: Session, moderator: User, query: str, *, limit: int = 
         .order_by(User.name).limit(limit)
     ).all()
     return [MemberRow(u.id or 0, u.name, o.display_name, accounts.ROLE_LABELS.get(Role(u.role), u.role),
-                      u.status, u.role) for u, o in rows]
+                      u.status, u.role, link=routes.profile(u.id or 0)) for u, o in rows]
 
 
 def audit_log(session: Session, admin: User, *, limit: int = 200) -> list[AuditEntry]:

@@ -30,6 +30,10 @@ from kyoso.services.timefmt import jst_datetime
 KINDS = {"single": "ひとつ選択", "multiple": "複数選択", "text": "自由記述", "scale": "5段階評価"}
 SCALE_LABELS = ["1 そう思わない", "2", "3 どちらともいえない", "4", "5 そう思う"]
 MAX_QUESTIONS = 30
+# One free-text answer. A whole answer set travels as one websocket message,
+# which the server caps (KYOSO_WS_MAX_BYTES, 320 KB): 30 answers of 2,000
+# characters (~180 KB of UTF-8) stay well under it.
+MAX_ANSWER = 2000
 
 
 @dataclass
@@ -226,7 +230,9 @@ def respond(session: Session, user: User, survey_id: int, answers: dict[int, obj
             if value is not None:
                 rows.append(SurveyAnswer(response_id=0, question_id=q.id or 0, scale=value))
         else:
-            text = clean_text(raw if isinstance(raw, str) else "", label=label, max_len=4000, required=q.required)
+            # 「…」は2,000文字以内で入力してください（いま2,345文字です）。
+            text = clean_text(raw if isinstance(raw, str) else "", label=label, max_len=MAX_ANSWER,
+                              required=q.required)
             if text:
                 rows.append(SurveyAnswer(response_id=0, question_id=q.id or 0, text=text))
     response = session.exec(select(SurveyResponse).where(

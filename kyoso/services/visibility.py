@@ -11,16 +11,31 @@ author hides everything posted under it, except from 運営 and its own author.
               ``poll_results_public`` (every reader may see them: an archive)
     survey    ``can_view_survey``, ``can_see_survey_results``
     briefing  a 説明会's poll is shown to its room once the organiser shows it
+    お知らせ   ``announcement_shown``, ``announcement_listed`` (in a query):
+              withdrawn for everyone once one of its channel messages is
+              hidden by 運営 or deleted by its author (they all carry the same
+              text); back when 運営 restore it
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from kyoso.db import utcnow
-from kyoso.models import Ballot, Briefing, Message, Poll, ResultsVisibility, Survey, User, UserStatus
+from kyoso.models import (
+    AnnouncementChannel,
+    Ballot,
+    Briefing,
+    Message,
+    Poll,
+    ResultsVisibility,
+    Survey,
+    User,
+    UserStatus,
+)
 
 
 def _active(user: User) -> bool:
@@ -136,3 +151,26 @@ def can_see_survey_results(session: Session, user: User, survey: Survey) -> bool
     if not can_view_survey(session, user, survey):
         return False
     return user.is_staff or user.id == survey.author_id or survey_closed(survey)
+
+
+# -- お知らせ ----------------------------------------------------------------------
+
+
+def _withdrawn_ids() -> sa.Select:  # type: ignore[type-arg]
+    """Ids of お知らせ with a channel message hidden or deleted."""
+    return (select(AnnouncementChannel.announcement_id)
+            .join(Message, Message.id == AnnouncementChannel.message_id)  # type: ignore[arg-type]
+            .where(sa.or_(col(Message.hidden_at).is_not(None), col(Message.deleted_at).is_not(None))))
+
+
+def announcement_listed(announcement_id: sa.ColumnElement) -> sa.ColumnElement:  # type: ignore[type-arg]
+    """A query's condition: the お知らせ ``announcement_id`` (a column) is shown
+    (the home feed, a channel's pins)."""
+    return col(announcement_id).not_in(_withdrawn_ids())  # type: ignore[arg-type]
+
+
+def announcement_shown(session: Session, announcement_id: int) -> bool:
+    """Shown to everyone (its author and 運営 included): none of its channel
+    messages is hidden or deleted."""
+    return session.exec(_withdrawn_ids().where(
+        AnnouncementChannel.announcement_id == announcement_id)).first() is None

@@ -3,7 +3,7 @@ shown with progress, removable, then sent with the post.
 
 Each composer is a *slot* (``composer``, ``thread``, ``announcement``,
 ``briefing``): its upload zone's id and the key of its pending files. The
-state that sends the post reads ``ids(slot)`` and calls ``clear(slot)``
+state that sends the post reads ``_ids(slot)`` and calls ``_clear(slot)``
 after the post succeeded. The checks are the domain's
 (``services/attachments``): here only the handler shape.
 """
@@ -43,10 +43,10 @@ class AttachmentState(SessionState):
     uploading: str = ""
     progress: int = 0
 
-    def ids(self, slot: str) -> list[int]:
+    def _ids(self, slot: str) -> list[int]:
         return [p.id for p in self.pending if p.slot == slot]
 
-    def clear(self, slot: str) -> None:
+    def _clear(self, slot: str) -> None:
         self.pending = [p for p in self.pending if p.slot != slot]
 
     @rx.event

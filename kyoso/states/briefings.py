@@ -76,7 +76,7 @@ class BriefingListState(SessionState):
     @rx.event
     async def create(self, form: dict):
         files = await self.get_state(AttachmentState)  # attachments: the form's pending files
-        file_ids = files.ids("briefing")
+        file_ids = files._ids("briefing")
 
         def change(session: Any, user: Any) -> int:
             briefing_id = briefings.create_briefing(session, user, briefing_input(form)).id or 0
@@ -84,7 +84,7 @@ class BriefingListState(SessionState):
             return briefing_id
 
         def created(briefing_id: int) -> Any:
-            files.clear("briefing")
+            files._clear("briefing")
             self.creating = False
             return rx.redirect(routes.briefing(briefing_id))
 

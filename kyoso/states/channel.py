@@ -195,13 +195,13 @@ class ChannelState(SessionState):
 
         def change(session: Any, user: Any) -> None:
             message = messages.post_message(session, user, self.channel.id, body, mention_ids=self._mentions,
-                                            file_ids=files.ids("composer"))
+                                            file_ids=files._ids("composer"))
             if ask:
                 questions.mark_question(session, user, message.id or 0)
             channels.mark_read(session, user, self.channel.id, message.id)
 
         def posted(_: Any) -> Any:
-            files.clear("composer")  # attachments
+            files._clear("composer")  # attachments
             self._mentions = {}
             if self.ask_question:
                 self.ask_question = False
@@ -217,13 +217,13 @@ class ChannelState(SessionState):
         body = str(form.get("body", ""))
 
         def sent(_: Any) -> Any:
-            files.clear("thread")  # attachments
+            files._clear("thread")  # attachments
             self._mentions = {}
             return sent_script("thread-composer", body)
 
         return await self._change(messages.post_message, self.channel.id, body,
                                   parent_id=self.thread_open_id, mention_ids=self._mentions,
-                                  file_ids=files.ids("thread"), error="thread_error", then=sent)
+                                  file_ids=files._ids("thread"), error="thread_error", then=sent)
 
     # -- attachments (issue 17): the files pending in this page's composers ---
 

@@ -75,14 +75,14 @@ class HomeState(SessionState):
     async def publish(self, form: dict):
         self.notice = ""
         files = await self.get_state(AttachmentState)  # attachments: the form's pending files
-        file_ids = files.ids("announcement")
+        file_ids = files._ids("announcement")
 
         def change(session: Any, user: Any) -> None:
             announcement = announcements.publish(session, user, announcement_input(form))
             attachments.attach_to_announcement(session, user, file_ids, announcement.id or 0)
 
         async def published(_: Any) -> Any:
-            files.clear("announcement")
+            files._clear("announcement")
             self.composing = False
             return await self._reload()
 

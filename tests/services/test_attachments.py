@@ -449,6 +449,29 @@ def test_an_announcements_files_show_in_the_feed_and_on_each_channel_message(ses
     assert len(page.hits) == 2  # one per channel it went to
 
 
+def test_a_withdrawn_announcements_files_are_kept_from_members(session: Session, tmp_path: Path) -> None:
+    from kyoso.models import AnnouncementChannel  # noqa: PLC0415 - only these tests read placements
+    from kyoso.services import announcements  # noqa: PLC0415
+
+    national, reader = make_user(session, role=Role.national), make_user(session)
+    moderator = make_user(session, role=Role.moderator)
+    channel = make_channel(session)
+    view = _upload(session, national, make_pdf(["撤回される通知"]), "通知.pdf", tmp_path)
+    ann = announcements.publish(session, national, announcements.AnnouncementInput(
+        title="通知", body="資料をご確認ください", category="policy", importance="high",
+        channel_ids=[channel.id]))
+    attachments.attach_to_announcement(session, national, [view.id], ann.id)
+    session.commit()
+    assert attachments.open_download(session, reader, view.id)
+    placement = session.exec(select(AnnouncementChannel).where(AnnouncementChannel.announcement_id == ann.id)).one()
+    messages.hide_message(session, moderator, placement.message_id)
+    session.commit()
+    with pytest.raises(NotFound):
+        attachments.open_download(session, reader, view.id)
+    assert attachments.open_download(session, moderator, view.id)
+    assert attachments.open_download(session, national, view.id)  # who attached it
+
+
 def test_briefing_materials_only_from_its_organiser(session: Session, tmp_path: Path) -> None:
     from tests.utils.factories import make_briefing  # noqa: PLC0415 - only this test makes a 説明会
 

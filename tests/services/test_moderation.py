@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from kyoso import routes
 from kyoso.models import AuditLog, Role, UserStatus
 from kyoso.services import accounts, messages, moderation
 from kyoso.services.errors import InvalidInput, NotAllowed, RateLimited
@@ -15,7 +16,8 @@ def test_report_queue_hide_and_audit(session: Session) -> None:
     author, a, b = make_user(session), make_user(session), make_user(session)
     moderator = make_user(session, role=Role.moderator)
     admin = make_user(session, role=Role.admin)
-    message = post(session, author, make_channel(session), "不適切な投稿")
+    channel = make_channel(session)
+    message = post(session, author, channel, "不適切な投稿")
     moderation.report(session, a, message.id or 0, "誹謗中傷")
     moderation.report(session, b, message.id or 0, "スパム")
     with pytest.raises(InvalidInput):
@@ -24,6 +26,12 @@ def test_report_queue_hide_and_audit(session: Session) -> None:
         moderation.queue(session, a)
     queue = moderation.queue(session, moderator)
     assert len(queue) == 1 and queue[0].count == 2 and queue[0].message_id == message.id
+    assert queue[0].link == f"/c/{channel.slug}?thread={message.id}&m={message.id}"  # opens in its thread
+    reply = post(session, a, channel, "返信も通報", parent=message)
+    moderation.report(session, b, reply.id or 0, "スパム")
+    assert moderation.queue(session, moderator)[1].link == f"/c/{channel.slug}?thread={message.id}&m={reply.id}"
+    moderation.close_reports(session, moderator, reply.id or 0, hide=False)
+    assert [m.link for m in moderation.find_members(session, moderator, author.name)] == [routes.profile(author.id or 0)]
     moderation.close_reports(session, moderator, message.id or 0, hide=True)
     assert moderation.queue(session, moderator) == []
     assert messages.view(session, message.id or 0).hidden  # type: ignore[union-attr]

@@ -109,3 +109,14 @@ def test_export_anonymous_has_no_names_and_neutralises_formulas(session: Session
     assert "回答者の名前" not in text and "大阪府大阪市" not in text and "市区町村" in text
     table = list(csv.reader(io.StringIO(text)))
     assert table[1][-1] == "'=HYPERLINK(1)" and table[1][2] == "作業中"
+
+
+def test_a_free_text_answer_is_capped_so_a_whole_answer_set_fits_one_message(session: Session) -> None:
+    author, member = make_user(session, role=Role.national), make_user(session)
+    survey = make_survey(session, author, questions=[Q("text", f"意見{i}") for i in range(surveys.MAX_QUESTIONS)])
+    q = [x.id for x in surveys.view(session, author, survey.id or 0).questions]
+    full = {qid: "あ" * surveys.MAX_ANSWER for qid in q}  # the largest answer set (tests/ops/test_worker.py)
+    surveys.respond(session, member, survey.id or 0, full)
+    with pytest.raises(InvalidInput) as err:
+        surveys.respond(session, member, survey.id or 0, {**full, q[3]: "あ" * (surveys.MAX_ANSWER + 1)})
+    assert err.value.message == "「意見3」は2,000文字以内で入力してください（いま2,001文字です）。"

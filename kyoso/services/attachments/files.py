@@ -43,6 +43,7 @@ from kyoso.models import (
 from kyoso.services import briefings
 from kyoso.services import channels as channel_rules
 from kyoso.services import search as search_index
+from kyoso.services import visibility
 from kyoso.services.attachments import checks, extract, images
 from kyoso.services.attachments.scan import scan
 from kyoso.services.attachments.storage import default_storage, storage_named
@@ -389,6 +390,11 @@ def check_can_see(session: Session, user: User, a: Attachment) -> None:
         # A suspended member's files are withheld until 運営 reinstate them
         # (the text stays readable; a file may be what got them suspended).
         if (author is None or author.status != UserStatus.active) and not user.is_staff:
+            raise NotFound(_GONE)
+    elif a.announcement_id:
+        # A withdrawn お知らせ's files: 運営 and whoever attached them only.
+        if not (visibility.announcement_shown(session, a.announcement_id) or user.is_staff
+                or a.uploader_id == user.id):
             raise NotFound(_GONE)
     elif a.briefing_id:
         if not briefings.can_view(session, user, a.briefing_id):
