@@ -36,9 +36,13 @@ async def test_work_off_the_loop_sees_its_own_writes_and_commits(db_url: str) ->
             session.exec(text("insert into scratch values (41), (1)"))  # type: ignore[call-overload]
             return session.exec(text("select sum(n) from scratch")).one()[0]  # type: ignore[call-overload]
 
-    assert await db.off_loop(write) == 42
-    with db.read_scope() as session:  # outside: the ordinary engine sees the commit
-        assert session.exec(text("select count(*) from scratch")).one()[0] == 2  # type: ignore[call-overload]
+    try:
+        assert await db.off_loop(write) == 42
+        with db.read_scope() as session:  # outside: the ordinary engine sees the commit
+            assert session.exec(text("select count(*) from scratch")).one()[0] == 2  # type: ignore[call-overload]
+    finally:
+        with db.session_scope() as session:  # PostgreSQL's test database outlives the test
+            session.exec(text("drop table if exists scratch"))  # type: ignore[call-overload]
 
 
 async def test_waiting_on_the_loop_is_refused_inside_a_writing_transaction(db_url: str) -> None:
