@@ -57,6 +57,10 @@ def summary(answer: dict[str, Any] | None) -> str:
         f"tokens {answer.get('token_to_sid', '?')}",
         f"hub clients {answer.get('hub_clients', '?')} / subscriptions {answer.get('hub_subscriptions', '?')}",
     ]
+    if answer.get("state_sample"):
+        parts.append(f"a client state ~{answer['state_bytes_together_avg'] / 1024:.0f} KiB "
+                     f"(deep size, {answer['state_sample']} sampled, shared objects once; "
+                     f"{answer['state_bytes_alone_avg'] / 1024:.0f} KiB each alone)")
     if answer.get("room_sizes"):
         parts.append("rooms " + ", ".join(f"{k}={v}" for k, v in answer["room_sizes"].items()))
     return "; ".join(parts)

@@ -209,7 +209,7 @@ async def arrival_storm(crowd: Crowd, report: Report, *, probes: int, seconds: f
         + ", ".join(f"{pid} {rss / MiB:.0f}" for pid, rss in sorted(s_settled.rss.items())) + " MiB)")
     report.facts["backend memory per client"] = f"{per_client:.1f} KiB"
     report.at_most("memory per connected client", per_client, targets.memory_per_client_kib, "KiB")
-    held = watch.peek(rooms=[room_of(profile)])
+    held = watch.peek(rooms=[room_of(profile)], state_bytes=20)
     if held:
         report.facts["the worker holds"] = peek.summary(held)
 
@@ -384,13 +384,14 @@ def read_connected(base_url: str) -> int | None:
 
 
 async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: int, join_seconds: float,
-                      targets: StormTargets, watch: Watch, room: str) -> None:
+                      targets: StormTargets, watch: Watch, room: str, settle_seconds: float = 2.0) -> None:
     if watch.backend is None:
         report.check("the app's worker can be read", False, "start the app with the load tool (not --url)")
         return
     await asyncio.sleep(1.0)
     start = watch.worker_rss()
     held0 = watch.peek(rooms=[room])
+    report.facts["after each wave"] = f"every socket closed, then {settle_seconds:g} s"
     report.facts["worker RSS at start"] = f"{start / MiB:.1f} MiB; " + peek.summary(held0)
     rows: list[str] = []
     after = start
@@ -412,7 +413,7 @@ async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: 
             if gone is None or gone.get("eio_sockets") == 0:
                 break
             await asyncio.sleep(0.5)
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(settle_seconds)
         after = watch.worker_rss()
         gone = watch.peek(rooms=[room])
         rows.append(f"wave {run}: {len(ms)} joined in {span:.1f} s, {peak / MiB:.1f} MiB with them "
@@ -424,7 +425,7 @@ async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: 
     report.at_most(f"worker RSS after {runs} waves, relative to start",
                    after / start * 100 if start else float("nan"), targets.memory_return_ratio * 100, "%")
     # Where the memory stays: a full collection, then the allocator's free pages.
-    diag = watch.peek(rooms=[room], gc=True, trim=True, types=12, timeout=120)
+    diag = watch.peek(rooms=[room], gc=True, trim=True, types=12, state_bytes=20, timeout=120)
     if diag:
         report.facts["a full gc.collect() in the worker"] = (
             f"freed {diag.get('gc_freed')} objects in {diag.get('gc_seconds')} s: "

@@ -13,7 +13,8 @@ answers in ``<dir>/inspect-<pid>.json``:
   of rooms, the size of the rooms asked for (``rooms``: names);
 * kyoso's hub: clients with subscription groups, socket owners, the number of
   (client, topic) subscriptions held;
-* optionally ``gc``: a full collection first (kyoso runs them on a 10-minute
+* optionally ``state_bytes``: k — the deep size of the last k client states;
+  ``gc``: a full collection first (kyoso runs them on a 10-minute
   clock), with the objects it freed; ``types``: the most numerous types among
   the GC-tracked objects; ``trim``: glibc ``malloc_trim(0)`` (memory Python
   freed but the allocator kept).
@@ -107,6 +108,11 @@ def _answer(req: dict) -> dict:  # type: ignore[type-arg]
         wanted = set(req.get("rooms", []))
         out["hub_holding"] = {name: _copy(lambda n=name: sum(
             1 for g in groups.values() if any(n in t for t in list(g.values())))) for name in wanted}
+    if req.get("state_bytes") and app is not None:
+        try:
+            out.update(_state_bytes(app, int(req["state_bytes"])))
+        except Exception as exc:  # noqa: BLE001 - the other figures still count
+            out["state_bytes_error"] = f"{type(exc).__name__}: {exc}"
     if req.get("types"):
         from collections import Counter
 
@@ -116,6 +122,56 @@ def _answer(req: dict) -> dict:  # type: ignore[type-arg]
         out["types"] = counts.most_common(int(req.get("types") or 15))
     out["rss"] = _rss()
     return out
+
+
+_SKIP_MODULES = ("sqlalchemy", "asyncio", "socketio", "engineio", "uvicorn", "starlette", "reflex.app")
+
+
+def _deep_size(obj, seen, depth=0):  # type: ignore[no-untyped-def]
+    """sys.getsizeof of obj and what it refers to (containers, instance
+    dicts and slots), each object once per ``seen``; classes, modules,
+    functions and objects of the server's machinery are not followed."""
+    import sys
+    import types
+
+    if id(obj) in seen or depth > 40:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                        types.BuiltinFunctionType, types.CodeType)):
+        return 0
+    mod = type(obj).__module__ or ""
+    if mod.startswith(_SKIP_MODULES):
+        return 0
+    size = sys.getsizeof(obj, 0)
+    if isinstance(obj, dict):
+        for k, v in list(obj.items()):
+            size += _deep_size(k, seen, depth + 1) + _deep_size(v, seen, depth + 1)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for v in list(obj):
+            size += _deep_size(v, seen, depth + 1)
+    else:
+        d = getattr(obj, "__dict__", None)
+        if isinstance(d, dict):
+            size += _deep_size(d, seen, depth + 1)
+        for slot in getattr(type(obj), "__slots__", ()) or ():
+            if isinstance(slot, str) and hasattr(obj, slot):
+                size += _deep_size(getattr(obj, slot), seen, depth + 1)
+    return size
+
+
+def _state_bytes(app, k):  # type: ignore[no-untyped-def]
+    """The memory of ``k`` client states (Reflex's in-memory manager): each
+    alone (what it reaches, shared objects included) and all together
+    (shared objects once), per state."""
+    sm = getattr(app, "_state_manager", None)
+    states = list(getattr(sm, "states", {}).values())[-k:]
+    if not states:
+        return {}
+    alone = [_deep_size(st, set()) for st in states]
+    together = _deep_size(states, set())
+    return {"state_sample": len(states), "state_bytes_alone_avg": sum(alone) // len(states),
+            "state_bytes_together_avg": together // len(states)}
 
 
 def _serve() -> None:

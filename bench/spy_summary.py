@@ -1,0 +1,108 @@
+"""Where the samples of a py-spy profile went: shares of the busy samples.
+
+    py-spy record -p <worker pid> -d 20 -r 100 -f raw -o storm.raw
+    python -m bench.spy_summary storm.raw [--top 25] [--match open_channel --match hydrate]
+
+py-spy's ``raw`` output is one collapsed stack per line (``a (file:line);b
+(file:line);… count``), idle samples left out unless py-spy was given
+``--idle``. Printed:
+
+* **inclusive** shares of functions (a sample counts once for every distinct
+  function on its stack): what a caller costs with everything below it;
+* **self** shares per package of the innermost frame (kyoso, reflex,
+  sqlalchemy, socketio, engineio, uvicorn, asyncio, …): where the CPU itself
+  is spent;
+* ``--match``: the inclusive share of samples with a frame whose text
+  contains the given string (repeatable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]*?)(?::\d+)?\)$")
+
+
+def parse(path: Path) -> list[tuple[list[str], int]]:
+    stacks = []
+    for line in path.read_text(errors="replace").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        stacks.append((stack.split(";"), int(count)))
+    return stacks
+
+
+def package(frame: str) -> str:
+    m = FRAME.match(frame)
+    file = m.group("file") if m else frame
+    if "site-packages/" in file:
+        top = file.split("site-packages/", 1)[1].split("/", 1)[0]
+        return top.removesuffix(".py")
+    if "/kyoso/" in file or file.startswith("kyoso/"):
+        part = file.split("kyoso/", 1)[1].split("/", 1)[0]
+        return f"kyoso.{part.removesuffix('.py')}"
+    if "/lib/python3" in file:
+        rest = file.split("/lib/python3", 1)[1].split("/", 1)[1]
+        return "stdlib " + rest.split("/", 1)[0].removesuffix(".py")
+    return file or frame
+
+
+def func_name(frame: str) -> str:
+    m = FRAME.match(frame)
+    if not m:
+        return frame
+    file = m.group("file")
+    short = file.split("site-packages/", 1)[-1] if "site-packages/" in file else file.split("/wt-", 1)[-1]
+    return f"{m.group('func')} ({short})"
+
+
+def summarise(stacks: list[tuple[list[str], int]], top: int, matches: list[str]) -> str:
+    # The first element is py-spy's process/thread label when present.
+    total = sum(c for _, c in stacks)
+    if not total:
+        return "no samples"
+    inclusive: Counter[str] = Counter()
+    leaf_pkg: Counter[str] = Counter()
+    matched: Counter[str] = Counter()
+    for frames, count in stacks:
+        body = [f for f in frames if "(" in f]
+        for name in {func_name(f) for f in body}:
+            inclusive[name] += count
+        leaf_pkg[package(body[-1]) if body else "(unreadable)"] += count
+        for m in matches:
+            if any(m in f for f in frames):
+                matched[m] += count
+    out = [f"{total} busy samples", "", "inclusive (function with everything it calls):"]
+    for name, c in inclusive.most_common(top):
+        out.append(f"  {100 * c / total:5.1f} %  {name}")
+    out += ["", "self, by package of the innermost frame:"]
+    for name, c in leaf_pkg.most_common(top):
+        out.append(f"  {100 * c / total:5.1f} %  {name}")
+    if matches:
+        out += ["", "samples with a frame containing:"]
+        for m in matches:
+            out.append(f"  {100 * matched[m] / total:5.1f} %  {m}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.spy_summary", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("raw", type=Path)
+    p.add_argument("--top", type=int, default=30)
+    p.add_argument("--match", action="append", default=[])
+    args = p.parse_args(argv)
+    print(summarise(parse(args.raw), args.top, args.match))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
