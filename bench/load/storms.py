@@ -280,6 +280,7 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
     report.facts["acknowledged before the drop"] = f"1 post and {acked} {profile.reaction}s on it"
 
     # The drop.
+    s0 = watch.snap()
     t0 = time.monotonic()
     aborted = sum(abort(c) for c in crowd.clients)
     # During it: the member who stayed posts and reacts (the truth to show).
@@ -302,6 +303,8 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
     back = await asyncio.gather(*(come_back(c, crowd.url, crowd.http, rng.uniform(0, reconnect_seconds),
                                             deadline) for c in crowd.clients))
     fresh = [c for c in back if c is not None]
+    s1 = watch.snap()
+    t_back = time.monotonic() - t0
     # Any update still on its way lands by now.
     last = time.monotonic()
     while time.monotonic() - last < 15 and any("truth" not in c.seen for c in fresh):
@@ -311,6 +314,11 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
     truth_ms = [(c.seen["truth"] - t0) * 1000 for c in fresh if "truth" in c.seen]
     report.facts["dropped"] = f"{aborted}/{n} sockets reset at once; each back after a random 0-{reconnect_seconds:g} s"
     report.facts["the writer's post and reaction during the drop, acknowledged"] = f"{t_truth * 1000:.0f} ms after it"
+    if s0 and s1:
+        cpu = procs.cpu_between(s0, s1)
+        report.facts["backend CPU from the drop until all were back"] = (
+            f"{cpu:.2f} s in {t_back:.1f} s: {cpu * 1000 / max(1, len(fresh)):.2f} ms per client back "
+            f"(the writer's changes included)")
     report.dist("back (drop -> page loaded again)", back_ms, expected=n)
     report.dist("showing the truth (drop -> view right)", truth_ms, expected=n)
     report.check("every client came back", len(fresh) == n, f"{len(fresh)}/{n}")
