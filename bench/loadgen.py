@@ -393,6 +393,9 @@ async def amain(args: argparse.Namespace) -> int:
     else:
         db_url = f"sqlite:///{workdir / 'kyoso.db'}"
     os.environ["KYOSO_DATABASE_URL"] = db_url
+    if pg is not None:
+        pid_file = Path(pg.data_dir) / "postmaster.pid"
+        args.db_pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
     try:
         return await _amain(args, workdir, db_url)
     finally:
@@ -444,7 +447,8 @@ async def _amain(args: argparse.Namespace, workdir: Path, db_url: str) -> int:
         backend = procs.Backend(root) if root is not None else None
         if backend is not None:
             print(f"# app processes: {backend.describe()}")
-        watch = storms.Watch(backend, None if args.no_inspect else inspect_dir)
+        watch = storms.Watch(backend, None if args.no_inspect else inspect_dir,
+                             db_pid=getattr(args, "db_pid", None))
         main = await run_kyoso(args, url, pid, port, db_url, args.n, targets, label, watch)
         reports += main
         if args.baseline:

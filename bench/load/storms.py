@@ -55,9 +55,16 @@ class StormTargets:
 class Watch:
     """Readings of the app's processes (None when the app is not ours to read)."""
 
-    def __init__(self, backend: procs.Backend | None, inspect_dir: Path | None) -> None:
+    def __init__(self, backend: procs.Backend | None, inspect_dir: Path | None,
+                 db_pid: int | None = None) -> None:
         self.backend = backend
         self.inspect_dir = inspect_dir
+        self.db_pid = db_pid  # a database server of this run (PostgreSQL's postmaster)
+
+    def db_cpu(self) -> float | None:
+        if self.db_pid is None:
+            return None
+        return procs.snapshot(procs.tree(self.db_pid)).cpu_total
 
     def snap(self) -> procs.Snapshot | None:
         return self.backend.snap() if self.backend else None
@@ -161,9 +168,9 @@ async def arrival_storm(crowd: Crowd, report: Report, *, probes: int, seconds: f
     idle1, c1 = watch.snap(), count[0]
     idle_rtts = list(rtts)
     rtts.clear()
-    s0, k0 = watch.snap(), count[0]
-    join_ms, errors, span, (s1, k1) = await arrive(arrivals, seconds,
-                                                   at_end=lambda: (watch.snap(), count[0]))
+    s0, k0, db0 = watch.snap(), count[0], watch.db_cpu()
+    join_ms, errors, span, (s1, k1, db1) = await arrive(
+        arrivals, seconds, at_end=lambda: (watch.snap(), count[0], watch.db_cpu()))
     await asyncio.sleep(0.5)
     stop.set()
     await task
@@ -201,6 +208,10 @@ async def arrival_storm(crowd: Crowd, report: Report, *, probes: int, seconds: f
     report.facts["backend CPU per join"] = (
         f"{per_join:.2f} ms net of the probes ({storm_cpu * 1000 / max(1, len(join_ms)):.2f} ms with them)")
     report.at_most("backend CPU per join", per_join, targets.cpu_per_join_ms)
+    if db0 is not None and db1 is not None:
+        report.facts["database server CPU during the storm"] = (
+            f"{db1 - db0:.2f} s, {(db1 - db0) * 1000 / max(1, len(join_ms)):.2f} ms per join "
+            "(PostgreSQL's processes; not in the backend's figure)")
     growth = s_settled.rss_total - rss_empty.rss_total
     per_client = growth / KiB / max(1, len(join_ms) + probes)
     report.facts["backend memory"] = (
