@@ -12,6 +12,10 @@ py-spy's ``raw`` output is one collapsed stack per line (``a (file:line);b
 * **self** shares per package of the innermost frame (kyoso, reflex,
   sqlalchemy, socketio, engineio, uvicorn, asyncio, …): where the CPU itself
   is spent;
+* only the main thread's samples (the event loop, where every event and
+  socket is handled) unless ``--all-threads``;
+* ``--bucket NAME=TEXT``: exclusive shares, each sample in the first bucket
+  it matches;
 * ``--match``: the inclusive share of samples with a frame whose text
   contains the given string (repeatable).
 """
@@ -41,18 +45,21 @@ def parse(path: Path) -> list[tuple[list[str], int]]:
 
 
 def package(frame: str) -> str:
+    """The package of a frame's file. py-spy writes paths relative to the
+    interpreter's path entries (``sqlalchemy/engine/base.py``,
+    ``asyncio/events.py``), or absolute ones."""
     m = FRAME.match(frame)
     file = m.group("file") if m else frame
     if "site-packages/" in file:
-        top = file.split("site-packages/", 1)[1].split("/", 1)[0]
-        return top.removesuffix(".py")
-    if "/kyoso/" in file or file.startswith("kyoso/"):
-        part = file.split("kyoso/", 1)[1].split("/", 1)[0]
+        file = file.split("site-packages/", 1)[1]
+    elif "/lib/python3" in file:
+        file = file.split("/lib/python3", 1)[1].split("/", 1)[1]
+    elif "/kyoso/" in file:
+        file = "kyoso/" + file.split("/kyoso/", 1)[1]
+    if file.startswith("kyoso/"):
+        part = file.split("/")[1] if file.count("/") >= 1 else file
         return f"kyoso.{part.removesuffix('.py')}"
-    if "/lib/python3" in file:
-        rest = file.split("/lib/python3", 1)[1].split("/", 1)[1]
-        return "stdlib " + rest.split("/", 1)[0].removesuffix(".py")
-    return file or frame
+    return file.split("/", 1)[0].removesuffix(".py") or frame
 
 
 def func_name(frame: str) -> str:
@@ -64,8 +71,31 @@ def func_name(frame: str) -> str:
     return f"{m.group('func')} ({short})"
 
 
+def main_thread(stacks: list[tuple[list[str], int]]) -> list[tuple[list[str], int]]:
+    """The samples of the main thread (the event loop): the others start in
+    ``Thread._bootstrap``. py-spy takes a thread blocked in a C wait (the
+    thread pool's idle workers) for busy, so they would drown the figures."""
+    return [(f, c) for f, c in stacks if not any(x.startswith("Thread._bootstrap") for x in f[:3])]
+
+
+def buckets(stacks: list[tuple[list[str], int]], spec: list[str]) -> list[tuple[str, float]]:
+    """Exclusive shares: each sample goes to the first bucket (``NAME=text``,
+    in the order given) with a frame containing its text; the rest to
+    "other"."""
+    named = [tuple(b.split("=", 1)) if "=" in b else (b, b) for b in spec]
+    total = sum(c for _, c in stacks) or 1
+    got: Counter[str] = Counter()
+    for frames, count in stacks:
+        for name, text in named:
+            if any(text in f for f in frames):
+                got[name] += count
+                break
+        else:
+            got["other"] += count
+    return [(name, 100 * got[name] / total) for name, _ in named] + [("other", 100 * got["other"] / total)]
+
+
 def summarise(stacks: list[tuple[list[str], int]], top: int, matches: list[str]) -> str:
-    # The first element is py-spy's process/thread label when present.
     total = sum(c for _, c in stacks)
     if not total:
         return "no samples"
@@ -99,8 +129,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("raw", type=Path)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--match", action="append", default=[])
+    p.add_argument("--bucket", action="append", default=[], metavar="NAME=TEXT",
+                   help="exclusive shares: a sample goes to the first bucket with a frame containing TEXT")
+    p.add_argument("--all-threads", action="store_true",
+                   help="count every thread's samples (default: the main thread's, the event loop)")
     args = p.parse_args(argv)
-    print(summarise(parse(args.raw), args.top, args.match))
+    stacks = parse(args.raw)
+    if not args.all_threads:
+        stacks = main_thread(stacks)
+    print(summarise(stacks, args.top, args.match))
+    if args.bucket:
+        print("\nexclusive buckets (first match in the order given):")
+        for name, share in buckets(stacks, args.bucket):
+            print(f"  {share:5.1f} %  {name}")
     return 0
 
 
