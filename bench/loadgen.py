@@ -85,6 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="come-and-go: waves of N clients")
     p.add_argument("--settle-seconds", type=float, default=2.0,
                    help="come-and-go: wait after a wave's sockets are closed before reading memory")
+    p.add_argument("--collect-after-wave", action="store_true",
+                   help="come-and-go: ask the worker for a full gc.collect() after each wave (diagnosis)")
     p.add_argument("--app-env", action="append", default=[], metavar="KEY=VALUE",
                    help="more environment for the app (repeatable), e.g. "
                         "REFLEX_REDIS_TOKEN_EXPIRATION=30")
@@ -330,7 +332,8 @@ async def run_come_and_go(label: str, url: str, profile: KyosoChannel, n: int,
     r = Report(f"{label}: come-and-go, {args.runs} waves of N={n}")
     await storms.come_and_go(lambda: Crowd(url, profile, n), r, runs=args.runs,
                              join_seconds=max(1.0, n / args.join_rate), targets=storms.StormTargets(),
-                             watch=watch, room=storms.room_of(profile), settle_seconds=args.settle_seconds)
+                             watch=watch, room=storms.room_of(profile), settle_seconds=args.settle_seconds,
+                             collect=args.collect_after_wave)
     print(r.text(), flush=True)
     return r
 

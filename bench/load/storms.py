@@ -403,14 +403,16 @@ def read_connected(base_url: str) -> int | None:
 
 
 async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: int, join_seconds: float,
-                      targets: StormTargets, watch: Watch, room: str, settle_seconds: float = 2.0) -> None:
+                      targets: StormTargets, watch: Watch, room: str, settle_seconds: float = 2.0,
+                      collect: bool = False) -> None:
     if watch.backend is None:
         report.check("the app's worker can be read", False, "start the app with the load tool (not --url)")
         return
     await asyncio.sleep(1.0)
     start = watch.worker_rss()
     held0 = watch.peek(rooms=[room])
-    report.facts["after each wave"] = f"every socket closed, then {settle_seconds:g} s"
+    report.facts["after each wave"] = (f"every socket closed, then {settle_seconds:g} s"
+                                       + ("; then a full gc.collect() in the worker" if collect else ""))
     report.facts["worker RSS at start"] = f"{start / MiB:.1f} MiB; " + peek.summary(held0)
     rows: list[str] = []
     after = start
@@ -433,6 +435,8 @@ async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: 
                 break
             await asyncio.sleep(0.5)
         await asyncio.sleep(settle_seconds)
+        if collect:  # what a full collection after each wave would give (kyoso runs one every 10 min)
+            watch.peek(gc=True, timeout=120)
         after = watch.worker_rss()
         gone = watch.peek(rooms=[room])
         rows.append(f"wave {run}: {len(ms)} joined in {span:.1f} s, {peak / MiB:.1f} MiB with them "
