@@ -1,7 +1,7 @@
 """Where the samples of a py-spy profile went: shares of the busy samples.
 
     py-spy record -p <worker pid> -d 20 -r 100 -f raw -o storm.raw
-    python -m bench.spy_summary storm.raw [--top 25] [--match open_channel --match hydrate]
+    python -m bench.spy_summary storm.raw[.gz] [--top 25] [--match open_channel --match hydrate]
 
 py-spy's ``raw`` output is one collapsed stack per line (``a (file:line);b
 (file:line);… count``), idle samples left out unless py-spy was given
@@ -23,6 +23,7 @@ py-spy's ``raw`` output is one collapsed stack per line (``a (file:line);b
 from __future__ import annotations
 
 import argparse
+import gzip
 import re
 import sys
 from collections import Counter
@@ -33,7 +34,11 @@ FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]*?)(?::\d+)?\)$")
 
 def parse(path: Path) -> list[tuple[list[str], int]]:
     stacks = []
-    for line in path.read_text(errors="replace").splitlines():
+    if path.suffix == ".gz":
+        text = gzip.decompress(path.read_bytes()).decode(errors="replace")
+    else:
+        text = path.read_text(errors="replace")
+    for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
