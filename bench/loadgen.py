@@ -80,6 +80,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="arrival-storm: stop after the arrivals (no fanout and vote-burst)")
     p.add_argument("--reconnect-seconds", type=float, default=2.0,
                    help="reload-storm: each dropped client comes back after a random pause up to this")
+    p.add_argument("--drop", choices=("reset", "silent"), default="reset",
+                   help="reload-storm: reset the TCP connections (default), or leave them open and "
+                        "silent (the server learns nothing until engine.io's ping timeout)")
+    p.add_argument("--linger-seconds", type=float, default=0.0,
+                   help="reload-storm --drop silent: wait up to this long for the dropped sockets to leave")
     p.add_argument("--reactions-before", type=int, default=20,
                    help="reload-storm: stamps/upvotes acknowledged before the drop")
     p.add_argument("--runs", type=int, default=3, help="come-and-go: waves of N clients")
@@ -316,7 +321,8 @@ async def run_reload_storm(label: str, url: str, profile: KyosoChannel, n: int,
             fresh = await storms.reload_storm(
                 crowd, r, writer=writer, join_seconds=max(1.0, n / args.join_rate),
                 reconnect_seconds=args.reconnect_seconds, reactions_before=args.reactions_before,
-                targets=storms.StormTargets(), watch=watch, metrics_url=url)
+                targets=storms.StormTargets(), watch=watch, metrics_url=url,
+                silent=args.drop == "silent", linger_seconds=args.linger_seconds)
         finally:
             for i in range(0, len(fresh), 200):
                 await asyncio.gather(*(c.close() for c in fresh[i:i + 200]))

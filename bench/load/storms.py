@@ -228,14 +228,22 @@ async def arrival_storm(crowd: Crowd, report: Report, *, probes: int, seconds: f
 # ---------------------------------------------------------------------------
 
 
-def abort(c: RxClient) -> bool:
+def abort(c: RxClient, silent: bool = False) -> bool:
     """Drop the client's connection the hard way: a TCP reset, no websocket
-    close frame, nothing said to the server (a gateway losing its state)."""
+    close frame (a gateway losing its state and resetting both sides).
+
+    ``silent``: the server is told nothing at all (a gateway that drops
+    packets): the client stops reading and leaves the connection open, so
+    the server keeps the old socket until engine.io's ping timeout."""
     ws = getattr(getattr(c.sio, "eio", None), "ws", None)
     conn = getattr(ws, "_conn", None)
     transport = getattr(conn, "transport", None) or getattr(getattr(ws, "_writer", None), "transport", None)
     if transport is None:
         return False
+    if silent:
+        transport.pause_reading()
+        c.disconnected = True
+        return True
     sock = transport.get_extra_info("socket")
     if sock is not None:
         try:
@@ -264,7 +272,8 @@ async def come_back(old: RxClient, url: str, http: Any, delay: float, deadline: 
 
 async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_seconds: float,
                        reconnect_seconds: float, reactions_before: int, targets: StormTargets,
-                       watch: Watch, metrics_url: str | None) -> list[RxClient]:
+                       watch: Watch, metrics_url: str | None, silent: bool = False,
+                       linger_seconds: float = 0.0) -> list[RxClient]:
     """Returns the clients that came back (the caller closes them)."""
     profile: KyosoChannel = crowd.profile  # type: ignore[assignment]
     n = len(crowd.clients)
@@ -293,7 +302,7 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
     # The drop.
     s0 = watch.snap()
     t0 = time.monotonic()
-    aborted = sum(abort(c) for c in crowd.clients)
+    aborted = sum(abort(c, silent) for c in crowd.clients)
     # During it: the member who stayed posts and reacts (the truth to show).
     during = f"reload{tag} 瞬断中の投稿"
     name, payload = profile.post_event(writer.idx, during)
@@ -323,7 +332,8 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
     quiet_gc()
     back_ms = [(c.t_joined - t0) * 1000 for c in fresh]
     truth_ms = [(c.seen["truth"] - t0) * 1000 for c in fresh if "truth" in c.seen]
-    report.facts["dropped"] = f"{aborted}/{n} sockets reset at once; each back after a random 0-{reconnect_seconds:g} s"
+    how = "left open and silent (the server is told nothing)" if silent else "reset at once"
+    report.facts["dropped"] = f"{aborted}/{n} sockets {how}; each back after a random 0-{reconnect_seconds:g} s"
     report.facts["the writer's post and reaction during the drop, acknowledged"] = f"{t_truth * 1000:.0f} ms after it"
     if s0 and s1:
         cpu = procs.cpu_between(s0, s1)
@@ -368,6 +378,19 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
         if held is None:
             report.check("/metrics: connected clients == connected", gauge == connected,
                          f"{gauge}, {connected} connected")
+    if silent and linger_seconds and held is not None:
+        # How long the server keeps the dropped sockets (engine.io's ping timeout).
+        t_wait = time.monotonic()
+        room = room_of(profile)
+        while time.monotonic() - t_wait < linger_seconds:
+            now = watch.peek(rooms=[room])
+            if now is not None and now.get("room_sizes", {}).get(room) == connected:
+                report.facts["the dropped sockets left the room"] = (
+                    f"{time.monotonic() - t0:.0f} s after the drop ({peek.summary(now)})")
+                break
+            await asyncio.sleep(2.0)
+        else:
+            report.facts["the dropped sockets left the room"] = f"not within {linger_seconds:g} s"
     # And one update now reaches each client once.
     after = f"reload{tag} 復帰後の投稿"
     seen_before = {c.idx: c.updates for c in fresh}
