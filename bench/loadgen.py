@@ -5,6 +5,9 @@
     python -m bench.loadgen --scenario all --n 1000 --baseline      # + SharedState at 200
     python -m bench.loadgen --room briefing --n 1000                # the 説明会 room
     python -m bench.loadgen --db postgres --n 1000 --vote poll      # on a throwaway PostgreSQL
+    python -m bench.loadgen --scenario arrival-storm --n 2000 --arrive-seconds 10 [--room briefing]
+    python -m bench.loadgen --scenario reload-storm --n 1000        # drop and come back within 2 s
+    python -m bench.loadgen --scenario come-and-go --runs 3 --n 1000
 
 Starts kyoso (production build, one port) on a bench database unless --url is
 given, makes N members with session tokens, opens N python-socketio clients
@@ -29,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 import psutil  # noqa: E402
 
-from bench.load import server  # noqa: E402
+from bench.load import peek, procs, server, storms  # noqa: E402
 from bench.load.profiles import KyosoBriefing, KyosoChannel, SharedStateRoom  # noqa: E402
 from bench.load.scenarios import Crowd, Targets, fanout, join_burst, vote_burst  # noqa: E402
 from bench.load.stats import Report, dumps, percentile  # noqa: E402
@@ -37,13 +40,17 @@ from kyoso.db import dispose_engines  # noqa: E402
 from kyoso.ops import pgserver  # noqa: E402
 
 SCENARIOS = ("join-burst", "fanout", "vote-burst")
+# Issue 20's storms: each is its own run of the crowd (arrival-storm goes on
+# with fanout and vote-burst at its N unless --storm-only).
+STORMS = ("arrival-storm", "reload-storm", "come-and-go")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", default="all",
-                   help="comma list of join-burst, fanout, vote-burst, or all (default)")
+                   help="comma list of join-burst, fanout, vote-burst, or all (default); or one "
+                        "of the storms: arrival-storm, reload-storm, come-and-go")
     p.add_argument("--n", type=int, default=1000, help="clients (distinct members) in the room")
     p.add_argument("--workers", type=int, default=1, help="backend workers (more than 1 needs --redis)")
     p.add_argument("--redis", default=None,
@@ -67,6 +74,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="join-burst: arrivals paced evenly over this many seconds")
     p.add_argument("--join-rate", type=float, default=50.0,
                    help="joins per second when join-burst is not among the scenarios")
+    p.add_argument("--arrive-seconds", type=float, default=10.0,
+                   help="arrival-storm: the N arrivals spread evenly over this many seconds")
+    p.add_argument("--storm-only", action="store_true",
+                   help="arrival-storm: stop after the arrivals (no fanout and vote-burst)")
+    p.add_argument("--reconnect-seconds", type=float, default=2.0,
+                   help="reload-storm: each dropped client comes back after a random pause up to this")
+    p.add_argument("--drop", choices=("reset", "silent"), default="reset",
+                   help="reload-storm: reset the TCP connections (default), or leave them open and "
+                        "silent (the server learns nothing until engine.io's ping timeout)")
+    p.add_argument("--linger-seconds", type=float, default=0.0,
+                   help="reload-storm --drop silent: wait up to this long for the dropped sockets to leave")
+    p.add_argument("--reactions-before", type=int, default=20,
+                   help="reload-storm: stamps/upvotes acknowledged before the drop")
+    p.add_argument("--runs", type=int, default=3, help="come-and-go: waves of N clients")
+    p.add_argument("--settle-seconds", type=float, default=2.0,
+                   help="come-and-go: wait after a wave's sockets are closed before reading memory")
+    p.add_argument("--collect-after-wave", action="store_true",
+                   help="come-and-go: ask the worker for a full gc.collect() after each wave (diagnosis)")
+    p.add_argument("--app-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="more environment for the app (repeatable), e.g. "
+                        "REFLEX_REDIS_TOKEN_EXPIRATION=30")
+    p.add_argument("--no-inspect", action="store_true",
+                   help="do not put bench/load/inspect_site on the app's PYTHONPATH (the worker's "
+                        "states, sockets and rooms are then not reported)")
     p.add_argument("--messages", type=int, default=10, help="fanout: posts")
     p.add_argument("--stamps", type=int, default=10, help="fanout: stamp toggles")
     p.add_argument("--interval", type=float, default=0.5, help="fanout: pause between changes (s)")
@@ -94,9 +125,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.scenarios = SCENARIOS if args.scenario == "all" else tuple(
         s.strip() for s in args.scenario.split(",") if s.strip())
-    bad = [s for s in args.scenarios if s not in SCENARIOS]
+    bad = [s for s in args.scenarios if s not in SCENARIOS + STORMS]
     if bad:
-        p.error(f"unknown scenario {bad}; choose from {SCENARIOS}")
+        p.error(f"unknown scenario {bad}; choose from {SCENARIOS + STORMS}")
+    storm = [s for s in args.scenarios if s in STORMS]
+    if storm and len(args.scenarios) > 1:
+        p.error(f"{storm[0]} runs alone (arrival-storm goes on with fanout and vote-burst itself)")
+    args.storm = storm[0] if storm else None
+    if args.storm == "arrival-storm" and not args.storm_only:
+        args.scenarios = ("arrival-storm", "fanout", "vote-burst")
+    if args.storm and args.baseline:
+        p.error("--baseline is for the join-burst/fanout/vote-burst scenarios")
     if args.vote is None:
         args.vote = "poll" if args.room == "briefing" else "stamp"
     if args.room == "briefing" and args.vote == "stamp":
@@ -130,7 +169,8 @@ def rss_total(pid: int | None, port: int | None) -> float:
 
 async def run_crowd(label: str, url: str, profile: Any, n: int, args: argparse.Namespace,
                     targets: Targets, pid: int | None, port: int | None,
-                    vote_spec_fn: Any, patience: float = 1.0) -> list[Report]:
+                    vote_spec_fn: Any, patience: float = 1.0,
+                    watch: storms.Watch | None = None) -> list[Report]:
     reports: list[Report] = []
     mem = memory_fn(pid, port)
     rss_before = rss_total(pid, port)
@@ -156,7 +196,12 @@ async def run_crowd(label: str, url: str, profile: Any, n: int, args: argparse.N
 
     async with Crowd(url, profile, n) as crowd:
         crowd.patience = patience
-        if "join-burst" in args.scenarios:
+        if args.storm == "arrival-storm":
+            r = Report(f"{label}: arrival-storm, {n - args.probes} arrivals in {args.arrive_seconds:g} s")
+            await storms.arrival_storm(crowd, r, probes=args.probes, seconds=args.arrive_seconds,
+                                       targets=storms.StormTargets(), watch=watch or storms.Watch(None, None))
+            done(r, ("join", n - args.probes))
+        elif "join-burst" in args.scenarios:
             r = Report(f"{label}: join-burst, N={n}")
             await join_burst(crowd, r, probes=min(args.probes, n - 1), seconds=args.join_seconds,
                              targets=targets, memory=mem)
@@ -238,10 +283,14 @@ def kyoso_vote_spec(args: argparse.Namespace, db_url: str, profile: KyosoChannel
 
 
 async def run_kyoso(args: argparse.Namespace, url: str, pid: int | None, port: int | None,
-                    db_url: str, n: int, targets: Targets, label: str) -> list[Report]:
+                    db_url: str, n: int, targets: Targets, label: str,
+                    watch: storms.Watch | None = None) -> list[Report]:
     from bench.load import kyoso_db
 
-    people = kyoso_db.prepare(db_url, n, args.slug)
+    # The storms' N are the crowd the issue speaks of: N arrivals besides the
+    # probe clients; N reloading clients besides the member who stays.
+    extra = {"arrival-storm": args.probes, "reload-storm": 1}.get(args.storm or "", 0)
+    people = kyoso_db.prepare(db_url, n + extra, args.slug)
     kyoso_db.clear_rate_hits(db_url, people.user_ids)
     profile: KyosoChannel
     if args.room == "briefing":
@@ -251,8 +300,48 @@ async def run_kyoso(args: argparse.Namespace, url: str, pid: int | None, port: i
     else:
         profile = KyosoChannel(people.slug, people.channel_id, people.tokens, people.user_ids,
                                ROOT / ".web")
-    return await run_crowd(label, url, profile, n, args, targets, pid, port,
-                           kyoso_vote_spec(args, db_url, profile))
+    watch = watch or storms.Watch(None, None)
+    if args.storm == "reload-storm":
+        return [await run_reload_storm(label, url, profile, n, args, watch)]
+    if args.storm == "come-and-go":
+        return [await run_come_and_go(label, url, profile, n, args, watch)]
+    return await run_crowd(label, url, profile, n + extra, args, targets, pid, port,
+                           kyoso_vote_spec(args, db_url, profile), watch=watch)
+
+
+async def run_reload_storm(label: str, url: str, profile: KyosoChannel, n: int,
+                           args: argparse.Namespace, watch: storms.Watch) -> Report:
+    from bench.load.client import RxClient
+
+    r = Report(f"{label}: reload-storm, N={n}")
+    fresh: list[Any] = []
+    async with Crowd(url, profile, n) as crowd:
+        writer = RxClient(n, url, crowd.page, profile.storage_vars(n), crowd.http)
+        try:
+            fresh = await storms.reload_storm(
+                crowd, r, writer=writer, join_seconds=max(1.0, n / args.join_rate),
+                reconnect_seconds=args.reconnect_seconds, reactions_before=args.reactions_before,
+                targets=storms.StormTargets(), watch=watch, metrics_url=url,
+                silent=args.drop == "silent", linger_seconds=args.linger_seconds)
+        finally:
+            for i in range(0, len(fresh), 200):
+                await asyncio.gather(*(c.close() for c in fresh[i:i + 200]))
+            await writer.close()
+    if crowd.dropped and not fresh:
+        r.check("no client dropped its connection", False, f"{len(crowd.dropped)} dropped")
+    print(r.text(), flush=True)
+    return r
+
+
+async def run_come_and_go(label: str, url: str, profile: KyosoChannel, n: int,
+                          args: argparse.Namespace, watch: storms.Watch) -> Report:
+    r = Report(f"{label}: come-and-go, {args.runs} waves of N={n}")
+    await storms.come_and_go(lambda: Crowd(url, profile, n), r, runs=args.runs,
+                             join_seconds=max(1.0, n / args.join_rate), targets=storms.StormTargets(),
+                             watch=watch, room=storms.room_of(profile), settle_seconds=args.settle_seconds,
+                             collect=args.collect_after_wave)
+    print(r.text(), flush=True)
+    return r
 
 
 async def run_baseline(args: argparse.Namespace, workdir: Path, targets: Targets) -> list[Report]:
@@ -313,6 +402,9 @@ async def amain(args: argparse.Namespace) -> int:
     else:
         db_url = f"sqlite:///{workdir / 'kyoso.db'}"
     os.environ["KYOSO_DATABASE_URL"] = db_url
+    if pg is not None:
+        pid_file = Path(pg.data_dir) / "postmaster.pid"
+        args.db_pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
     try:
         return await _amain(args, workdir, db_url)
     finally:
@@ -323,6 +415,11 @@ async def amain(args: argparse.Namespace) -> int:
 
 async def _amain(args: argparse.Namespace, workdir: Path, db_url: str) -> int:
     targets = Targets.for_run(args.workers, bool(args.redis))
+    if args.storm == "arrival-storm":
+        # Issue 20: fan-out and votes at the storm's N (2,000) as for scale-out.
+        targets = Targets(join_within_s=storms.StormTargets.all_joined_s, fanout_p95_ms=400.0,
+                          fanout_p99_ms=None)
+    inspect_dir = workdir / "inspect"
     print(f"# bench.loadgen {' '.join(sys.argv[1:])}")
     if args.app_python:
         import subprocess
@@ -346,13 +443,22 @@ async def _amain(args: argparse.Namespace, workdir: Path, db_url: str) -> int:
             if redis == "auto":
                 redis, redis_proc = server.start_redis(workdir)
             t = time.monotonic()
+            app_env = dict(kv.split("=", 1) for kv in args.app_env)
+            if not args.no_inspect:
+                app_env.update(peek.app_env(inspect_dir, {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}))
             app = server.start_kyoso(db_url, workdir, redis=redis, workers=args.workers,
-                                     python=args.app_python)
+                                     python=args.app_python, extra_env=app_env)
             print(f"# kyoso started in {time.monotonic() - t:.0f} s at {app.url} (log {app.log})")
             url, pid, port = app.url, app.pid, None
         label = f"kyoso ({args.workers} worker{'s' if args.workers > 1 else ''}" \
                 f"{', Redis' if args.redis else ''})"
-        main = await run_kyoso(args, url, pid, port, db_url, args.n, targets, label)
+        root = pid if pid is not None else (procs.app_root(port) if port else None)
+        backend = procs.Backend(root) if root is not None else None
+        if backend is not None:
+            print(f"# app processes: {backend.describe()}")
+        watch = storms.Watch(backend, None if args.no_inspect else inspect_dir,
+                             db_pid=getattr(args, "db_pid", None))
+        main = await run_kyoso(args, url, pid, port, db_url, args.n, targets, label, watch)
         reports += main
         if args.baseline:
             small = await run_kyoso(args, url, pid, port, db_url, args.baseline_n, targets,

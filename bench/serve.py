@@ -7,6 +7,7 @@ or to run several loadgen commands against one app with --url/--db-url).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import server  # noqa: E402
+from bench.load import peek, procs, server  # noqa: E402
 
 
 def main() -> int:
@@ -26,6 +27,10 @@ def main() -> int:
     p.add_argument("--redis", default=None, help="URL, or 'auto' to start redis-server on loopback")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--app-python", default=None, help="the interpreter to run kyoso with")
+    p.add_argument("--no-inspect", action="store_true",
+                   help="without bench/load/inspect_site (loadgen's --url runs then cannot read the "
+                        "worker's states and rooms)")
+    p.add_argument("--app-env", action="append", default=[], metavar="KEY=VALUE")
     args = p.parse_args()
     server.raise_fd_limit()
     workdir = Path(args.workdir)
@@ -35,11 +40,13 @@ def main() -> int:
     redis = args.redis
     if redis == "auto":
         redis, redis_proc = server.start_redis(workdir)
+    env = dict(kv.split("=", 1) for kv in args.app_env)
+    if not args.no_inspect:
+        env.update(peek.app_env(workdir / "inspect", {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}))
     app = server.start_kyoso(db_url, workdir, port=args.port, redis=redis, workers=args.workers,
-                             python=args.app_python)
-    rows = server.backend_memory(app.pid, None)
+                             python=args.app_python, extra_env=env)
     print(f"kyoso at {app.url}  --db-url {db_url}  redis={redis or '-'}", flush=True)
-    print("processes: " + ", ".join(f"{role} {pid}" for pid, role, _ in rows), flush=True)
+    print(f"processes: {procs.Backend(app.pid or 0).describe()}", flush=True)
     stop = False
 
     def _stop(*_: object) -> None:

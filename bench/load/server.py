@@ -89,9 +89,12 @@ def _base_env(extra: dict[str, str], python: str | None = None) -> dict[str, str
 
 
 def start_kyoso(db_url: str, workdir: Path, *, port: int | None = None, redis: str | None = None,
-                workers: int = 1, python: str | None = None) -> Running:
+                workers: int = 1, python: str | None = None,
+                extra_env: dict[str, str] | None = None) -> Running:
     """``python``: the app's interpreter (a venv's bin/python with kyoso
-    installed), when it should differ from the load generator's."""
+    installed), when it should differ from the load generator's;
+    ``extra_env``: more of the app's environment (e.g. the inspector's,
+    bench/load/peek.py)."""
     port = port or free_port()
     extra = {"KYOSO_DATABASE_URL": db_url}
     if redis:
@@ -99,7 +102,7 @@ def start_kyoso(db_url: str, workdir: Path, *, port: int | None = None, redis: s
         extra["KYOSO_WORKERS"] = str(workers)
     elif workers != 1:
         raise SystemExit("several workers need Redis (--redis URL): without it Reflex runs one")
-    env = _base_env(extra, python)
+    env = _base_env({**extra, **(extra_env or {})}, python)
     exe = python or sys.executable
     cli = [exe, "-m", "kyoso.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)

@@ -1,0 +1,25 @@
+"""What the reload storm calls "the truth" on a client's view (bench/load/storms.py)."""
+
+from bench.load.profiles import BRIEFING, CHANNEL, KyosoBriefing, KyosoChannel
+from bench.load.storms import reaction_count, room_of
+
+
+def channel_view(count):
+    return {CHANNEL: {"messages_rx_state_": [
+        {"id": 7, "body_html": "<p>x</p>", "stamps": [{"stamp": "👍", "count": count, "user_ids": []}]}]}}
+
+
+def test_reaction_count_reads_the_thumbs_up_of_a_channel_message():
+    profile = KyosoChannel("bench-room", 3, [], [], None)
+    assert reaction_count(profile, channel_view(21), 7) == 21
+    assert reaction_count(profile, channel_view(21), 8) == 0
+    assert reaction_count(profile, {}, 7) == 0
+    assert room_of(profile) == "channel:3"
+
+
+def test_reaction_count_reads_a_briefing_questions_votes():
+    profile = KyosoBriefing(5, 3, [], [], None)
+    view = {BRIEFING: {"questions_rx_state_": [{"id": 9, "body": "q", "votes": 4}]}}
+    assert reaction_count(profile, view, 9) == 4
+    assert reaction_count(profile, view, 1) == 0
+    assert room_of(profile) == "briefing:5"
