@@ -97,6 +97,10 @@ class Hub:
     def attach(self, sio: Any) -> None:
         self.sio = sio
         manager = getattr(sio, "manager", None)
+        if manager is not None and hasattr(manager, "disconnected"):
+            # A gone client's groups go with it (not at the next prune: a
+            # reload storm would hold two sets per tab until then).
+            manager.disconnected = self.forget
         if manager is not None and hasattr(manager, "publish_control"):
             manager.control_handler = self.revoke_local
 

@@ -56,6 +56,8 @@ class FastEmit(socketio.AsyncManager):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rooms_of: dict[tuple[str, str], set[Any]] = {}
+        # Told of every client that has gone (the hub forgets its groups).
+        self.disconnected: Any = None
 
     def basic_enter_room(self, sid, namespace, room, eio_sid=None):  # type: ignore[no-untyped-def]
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
@@ -77,6 +79,8 @@ class FastEmit(socketio.AsyncManager):
         for room in list(self._rooms_of.get((namespace, sid), ())):
             self.basic_leave_room(sid, namespace, room)
         self._rooms_of.pop((namespace, sid), None)
+        if self.disconnected is not None:
+            self.disconnected(sid)
         self.callbacks.pop(sid, None)
         for pending in (self.pending_connect, self.pending_disconnect):
             if namespace in pending and sid in pending[namespace]:

@@ -16,6 +16,7 @@ import uvicorn
 from engineio import async_socket
 
 from kyoso.realtime import transport
+from kyoso.realtime.hub import Hub
 from tests.utils.net import free_port
 
 NS = "/_event"
@@ -189,3 +190,24 @@ def test_gc_tuning_freezes_start_up_objects_and_spaces_full_collections() -> Non
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+async def test_the_hub_forgets_a_client_as_it_disconnects() -> None:
+    async with serving() as (srv, url):
+        hub = Hub()
+        hub.attach(srv.sio)
+        clients = await _clients(url, 2)
+        try:
+            for sid in srv.sids:
+                await hub.subscribe(sid, "page", {"channel:1"})
+                hub.own(sid, 7, "token-hash")
+            await clients[0][0].disconnect()
+            for _ in range(50):
+                if srv.sids[0] not in hub._groups:
+                    break
+                await asyncio.sleep(0.02)
+            # Gone at once (not at the next prune), and only that client.
+            assert srv.sids[0] not in hub._groups and srv.sids[0] not in hub._owners
+            assert hub._groups[srv.sids[1]] == {"page": {"channel:1"}}
+        finally:
+            await clients[1][0].disconnect()
