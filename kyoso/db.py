@@ -7,7 +7,6 @@ busy timeout, so the app and a command-line tool (or a test) can share the file.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,12 +28,8 @@ _ENGINES: dict[str, sa.Engine] = {}
 # Inside ``off_loop`` on PostgreSQL: the loop the work came from (``wait``
 # hands awaitables back to it). None on SQLite, whose work runs in a greenlet.
 _home_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("home_loop", default=None)
-# Handlers' database work on PostgreSQL: reads on a few threads, writes on
-# one (a worker's writes queue here rather than on a hot row's lock in the
-# database, e.g. 1,000 votes on one poll).
+# Handlers' database reads on PostgreSQL (``off_loop``).
 _READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kyoso-db-read")
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kyoso-db-write")
-SWITCH_INTERVAL = 0.0005  # seconds: how long a thread holds the GIL before others may run
 
 # True inside a writing transaction. The app is async: awaiting while holding
 # the write lock would let another client's handler block the event loop on
@@ -100,28 +95,24 @@ _POOL: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow":
 
 
 async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:
-    """Run a handler's database work (sync code: the domain) so that no
-    database round trip blocks the event loop. On PostgreSQL the work runs
-    on a thread (``write``: the worker's one writer thread) and the loop
-    serves other clients while the database answers; psycopg releases the
-    GIL while it waits. SQLite answers in-process: its work runs on the loop,
-    in a greenlet so that ``wait`` works the same. Inside, ``wait`` awaits
-    something else on the loop (joining a live room, another state)."""
-    if get_settings().database_url.startswith("sqlite"):
+    """Run a handler's database work (sync code: the domain). On PostgreSQL
+    a read runs on a thread: the loop serves other clients while the
+    database answers (psycopg releases the GIL while it waits). A write runs
+    on the loop, in one go: a short transaction (a vote: ~11 round trips,
+    1-2 ms) that nothing else interleaves with, so 1,000 votes on one poll
+    never queue on its row lock, and no thread waits for the GIL between
+    its round trips (both measured: bench/README.md, "Database round
+    trips"). SQLite answers in-process: all its work runs on the loop. On
+    the loop the work runs in a greenlet, so ``wait`` works the same."""
+    if write or get_settings().database_url.startswith("sqlite"):
         return await greenlet_spawn(work)
     loop = asyncio.get_running_loop()
-    if sys.getswitchinterval() > SWITCH_INTERVAL:
-        # The loop thread is busy with everyone's events; at Python's default
-        # 5 ms a database thread that got its answer waits that long for the
-        # GIL at each round trip, and a worker's writes crawl.
-        sys.setswitchinterval(SWITCH_INTERVAL)
 
     def run() -> T:
         _home_loop.set(loop)  # in the thread's own copy of the context
         return work()
 
-    context = copy_context()
-    return await loop.run_in_executor(_WRITER if write else _READERS, context.run, run)
+    return await loop.run_in_executor(_READERS, copy_context().run, run)
 
 
 def wait(awaitable: Awaitable[T]) -> T:
