@@ -77,10 +77,16 @@ def subscribe(state: Any, group: str, topics: Iterable[str], session: Session, u
     asked with ``session``, then the rooms are joined on the loop."""
     assert_no_write_transaction("realtime.subscribe")
     granted = topic_rules.granted(session, user, topics)
-    sid = client_sid(state)
-    hub.own(sid, user.id or 0, hash_token(str(getattr(state, "token", "") or "")))
-    wait(hub.subscribe(sid, group, granted))
+    wait(_join(client_sid(state), user.id or 0, hash_token(str(getattr(state, "token", "") or "")),
+               group, granted))
     return granted
+
+
+async def _join(sid: str, user_id: int, token_hash: str, group: str, topics: list[str]) -> None:
+    # On the loop: the hub's books are the loop's alone (a page load's reads
+    # may run on a thread, db.off_loop).
+    hub.own(sid, user_id, token_hash)
+    await hub.subscribe(sid, group, topics)
 
 
 def add_topic(state: Any, group: str, topic: str, session: Session, user: User) -> bool:
