@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load import cluster, kyoso_db, server  # noqa: E402
-from bench.load.client import RxClient  # noqa: E402
+from bench.load.client import RxClient, reconnect  # noqa: E402
 from bench.load.profiles import KyosoChannel  # noqa: E402
 from bench.load.scenarios import Crowd  # noqa: E402
 from bench.load.stats import Report  # noqa: E402
@@ -53,20 +53,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--target-seconds", type=float, default=TARGET_SECONDS,
                    help="every client of the dead node back within this")
     return p.parse_args(argv)
-
-
-async def reconnect(old: RxClient, url: str, http: object, deadline: float) -> RxClient | None:
-    """The same tab (token) connecting again until it has loaded its page."""
-    while time.monotonic() < deadline:
-        c = RxClient(old.idx, url, old.page, old.storage_vars, http)
-        c.token = old.token
-        try:
-            await c.join(timeout=max(1.0, deadline - time.monotonic()))
-            return c
-        except Exception:  # noqa: BLE001 - refused, reset, timed out: try again
-            await c.close()
-            await asyncio.sleep(0.2)
-    return None
 
 
 async def run(args: argparse.Namespace, url: str, db_url: str, web: Path,

@@ -38,6 +38,7 @@ from sqlalchemy import event  # noqa: E402
 from sqlalchemy.pool import Pool  # noqa: E402
 
 from kyoso.ops import pgserver  # noqa: E402
+from tests.utils.reflex_state import page_state  # noqa: E402 - the state tests' way to make a page's state
 
 COUNTS: Counter[str] = Counter()
 SHOW: list[str] = []  # with --show: the statements of the last call, first line each
@@ -73,21 +74,6 @@ class _Sio:
 
     async def emit(self, event: str, payload: dict[str, Any], room: str = "", namespace: str = "") -> None:
         return None
-
-
-def _state(cls: Any, token: str, route: str, sid: str, **params: str) -> Any:
-    from reflex.istate.data import RouterData
-    from reflex.state import State
-
-    root = State(_reflex_internal_init=True)  # type: ignore[call-arg]
-    path = route
-    for key, value in params.items():
-        path = path.replace(f"[{key}]", value)
-    root.router = RouterData.from_router_data({
-        "pathname": route, "asPath": path, "query": params, "sid": sid, "token": "client-token",
-        "ip": "192.0.2.1", "headers": {}})
-    root.get_substate(["kyoso___states___session____session_state"]).token = token
-    return root.get_substate(cls.get_full_name().split(".")[1:])
 
 
 def _world(url: str) -> dict[str, Any]:
@@ -151,29 +137,29 @@ async def _run(url: str, calls: int, show: bool) -> list[tuple[str, dict[str, fl
     rows: list[tuple[str, dict[str, float]]] = []
 
     async def channel_load(i: int) -> None:
-        await _state(ChannelState, tok[i % 10 + 1], "/c/[slug]", f"sid-c{i}", slug=slug).open_channel()
+        await page_state(ChannelState, tok[i % 10 + 1], "/c/[slug]", sid=f"sid-c{i}", slug=slug).open_channel()
 
     async def room_load(i: int) -> None:
-        await _state(BriefingState, tok[i % 10 + 1], "/briefings/[id]", f"sid-b{i}", id=bid).open_room()
+        await page_state(BriefingState, tok[i % 10 + 1], "/briefings/[id]", sid=f"sid-b{i}", id=bid).open_room()
 
-    page = _state(ChannelState, tok[0], "/c/[slug]", "sid-poster", slug=slug)
+    page = page_state(ChannelState, tok[0], "/c/[slug]", sid="sid-poster", slug=slug)
     await page.open_channel()
 
     async def post(i: int) -> None:
         await page.post({"body": f"計測の投稿 {i}"})
 
-    stamper = _state(ChannelState, tok[2], "/c/[slug]", "sid-stamper", slug=slug)
+    stamper = page_state(ChannelState, tok[2], "/c/[slug]", sid="sid-stamper", slug=slug)
     await stamper.open_channel()
 
     async def stamp(i: int) -> None:
         await stamper.toggle_stamp(w["message"], "👍")
 
-    voters = [_state(PollState, tok[j], "/c/[slug]", f"sid-v{j}", slug=slug) for j in range(20)]
+    voters = [page_state(PollState, tok[j], "/c/[slug]", sid=f"sid-v{j}", slug=slug) for j in range(20)]
 
     async def vote(i: int) -> None:
         await voters[(i + 1) % 20].choose(w["poll"], 0 if i % 2 else 1)
 
-    room = _state(BriefingState, tok[3], "/briefings/[id]", "sid-room", id=bid)
+    room = page_state(BriefingState, tok[3], "/briefings/[id]", sid="sid-room", id=bid)
     await room.open_room()
 
     async def upvote(i: int) -> None:

@@ -86,12 +86,9 @@ def get_engine(url: str | None = None) -> sa.Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     else:
-        engine = sa.create_engine(url, **_POOL)
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _ENGINES[url] = engine
     return engine
-
-
-_POOL: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 
 async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:

@@ -218,3 +218,48 @@ class RxClient:
         finally:
             self._reply = None
         return t1 - t0
+
+
+async def reconnect(old: RxClient, url: str, http: Any, deadline: float, delay: float = 0.0) -> RxClient | None:
+    """The same tab (token) connecting again after ``delay`` until it has
+    loaded its page, retrying every 0.2 s; what the scenario waits for
+    (``pending``) is checked from its first update."""
+    await asyncio.sleep(delay)
+    while time.monotonic() < deadline:
+        c = RxClient(old.idx, url, old.page, old.storage_vars, http)
+        c.token = old.token
+        c.pending = dict(old.pending)
+        try:
+            await c.join(timeout=max(1.0, deadline - time.monotonic()))
+            return c
+        except Exception:  # noqa: BLE001 - refused, reset, timed out: try again
+            await c.close()
+            await asyncio.sleep(0.2)
+    return None
+
+
+async def paced_join(clients: list[RxClient], seconds: float, timeout: float,
+                     at_end: Callable[[], Any] | None = None) -> tuple[list[float | None], list[str], float, Any]:
+    """Join ``clients`` evenly spread over ``seconds``. Returns (join ms or
+    None per client, errors, the start on the monotonic clock, ``at_end()``
+    called the moment the last one is done)."""
+    start = time.monotonic()
+    step = seconds / max(1, len(clients))
+    errors: list[str] = []
+    left = [len(clients)]
+    marked: list[Any] = [None]
+
+    async def one(k: int, c: RxClient) -> float | None:
+        await asyncio.sleep(max(0.0, start + k * step - time.monotonic()))
+        try:
+            return await c.join(timeout) * 1000
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"client {c.idx}: {type(exc).__name__} {exc}")
+            return None
+        finally:
+            left[0] -= 1
+            if left[0] == 0 and at_end is not None:
+                marked[0] = at_end()
+
+    results = await asyncio.gather(*(one(k, c) for k, c in enumerate(clients)))
+    return list(results), errors, start, marked[0]

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.load.client import RxClient
+from bench.load.client import RxClient, paced_join
 from bench.load.profiles import KyosoChannel, Profile, VoteSpec
 from bench.load.stats import Report
 
@@ -81,20 +81,7 @@ class Crowd:
                    timeout: float = 90.0) -> tuple[list[float], list[str], float]:
         """Join clients paced evenly over ``seconds``. Returns (join times in ms,
         errors, seconds from the first connect until the last join)."""
-        start = time.monotonic()
-        step = seconds / max(1, len(clients))
-        errors: list[str] = []
-        timeout *= self.patience
-
-        async def one(k: int, c: RxClient) -> float | None:
-            await asyncio.sleep(max(0.0, start + k * step - time.monotonic()))
-            try:
-                return await c.join(timeout) * 1000
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"client {c.idx}: {type(exc).__name__} {exc}")
-                return None
-
-        results = await asyncio.gather(*(one(k, c) for k, c in enumerate(clients)))
+        results, errors, start, _ = await paced_join(clients, seconds, timeout * self.patience)
         quiet_gc()
         done = [c.t_joined for c in clients if c.t_joined]
         span = (max(done) - start) if done else float("nan")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.load import peek, procs
-from bench.load.client import RxClient
+from bench.load.client import RxClient, paced_join, reconnect
 from bench.load.profiles import KyosoBriefing, KyosoChannel
 from bench.load.scenarios import Crowd, quiet_gc
 from bench.load.stats import Report, percentile
@@ -119,28 +119,10 @@ async def arrive(clients: list[RxClient], seconds: float, timeout: float = 90.0,
     """Clients arrive evenly spread over ``seconds``. Returns (join ms, errors,
     seconds from the first connect to the last join, ``at_end()`` called the
     moment the last one has joined)."""
-    start = time.monotonic()
-    step = seconds / max(1, len(clients))
-    errors: list[str] = []
-    left = [len(clients)]
-    marked: list[Any] = [None]
-
-    async def one(k: int, c: RxClient) -> float | None:
-        await asyncio.sleep(max(0.0, start + k * step - time.monotonic()))
-        try:
-            return await c.join(timeout) * 1000
-        except Exception as exc:  # noqa: BLE001
-            errors.append(f"client {c.idx}: {type(exc).__name__} {exc}")
-            return None
-        finally:
-            left[0] -= 1
-            if left[0] == 0 and at_end is not None:
-                marked[0] = at_end()
-
-    results = await asyncio.gather(*(one(k, c) for k, c in enumerate(clients)))
+    results, errors, start, marked = await paced_join(clients, seconds, timeout, at_end)
     done = [c.t_joined for c in clients if c.t_joined]
     span = (max(done) - start) if done else float("nan")
-    return [r for r in results if r is not None], errors, span, marked[0]
+    return [r for r in results if r is not None], errors, span, marked
 
 
 # ---------------------------------------------------------------------------
@@ -254,20 +236,6 @@ def abort(c: RxClient, silent: bool = False) -> bool:
     return True
 
 
-async def come_back(old: RxClient, url: str, http: Any, delay: float, deadline: float) -> RxClient | None:
-    """The same tab (token) reconnecting after ``delay``, retrying every 0.2 s."""
-    await asyncio.sleep(delay)
-    while time.monotonic() < deadline:
-        c = RxClient(old.idx, url, old.page, old.storage_vars, http)
-        c.token = old.token
-        c.pending = dict(old.pending)  # what the scenario waits for, checked from the first update
-        try:
-            await c.join(timeout=max(1.0, deadline - time.monotonic()))
-            return c
-        except Exception:  # noqa: BLE001 - refused, reset, timed out: try again
-            await c.close()
-            await asyncio.sleep(0.2)
-    return None
 
 
 async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_seconds: float,
@@ -320,8 +288,8 @@ async def reload_storm(crowd: Crowd, report: Report, *, writer: RxClient, join_s
         c.pending = {"truth": truth}
     rng = random.Random(20)
     deadline = t0 + max(60.0, targets.reload_back_s * 3)
-    back = await asyncio.gather(*(come_back(c, crowd.url, crowd.http, rng.uniform(0, reconnect_seconds),
-                                            deadline) for c in crowd.clients))
+    back = await asyncio.gather(*(reconnect(c, crowd.url, crowd.http, deadline,
+                                            delay=rng.uniform(0, reconnect_seconds)) for c in crowd.clients))
     fresh = [c for c in back if c is not None]
     s1 = watch.snap()
     t_back = time.monotonic() - t0

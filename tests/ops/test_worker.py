@@ -14,12 +14,11 @@ from typing import Any
 import engineio
 import pytest
 import socketio
-import uvicorn
 
 from kyoso.ops import worker
 from kyoso.services import messages, polls, surveys
 from kyoso.settings import get_settings
-from tests.utils.net import free_port
+from tests.utils.net import serving_asgi
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = "/_event"
@@ -84,17 +83,8 @@ async def serving() -> AsyncIterator[tuple[list[int], str]]:
         got.append(len(json.dumps(data, ensure_ascii=False).encode()))
         await sio.emit("event", {"ok": len(got)}, to=sid, namespace=NS)
 
-    config = uvicorn.Config(socketio.ASGIApp(sio, socketio_path="_event"), host="127.0.0.1", port=free_port(),
-                            log_level="warning", lifespan="off", **worker.config_kwargs())
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield got, f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving_asgi(socketio.ASGIApp(sio, socketio_path="_event"), **worker.config_kwargs()) as url:
+        yield got, url
 
 
 class BrowserJson:

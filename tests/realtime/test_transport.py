@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 import socketio
-import uvicorn
 from engineio import async_socket
 
 from kyoso.realtime import transport
 from kyoso.realtime.hub import Hub
-from tests.utils.net import free_port
+from tests.utils.net import serving_asgi
 
 NS = "/_event"
 
@@ -39,18 +38,8 @@ class Server:
 async def serving(manager: Any = None) -> AsyncIterator[tuple[Server, str]]:
     transport.patch_engineio_poll()
     srv = Server(manager)
-    port = free_port()
-    config = uvicorn.Config(socketio.ASGIApp(srv.sio, socketio_path="_event"), host="127.0.0.1",
-                            port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield srv, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving_asgi(socketio.ASGIApp(srv.sio, socketio_path="_event")) as url:
+        yield srv, url
 
 
 async def _clients(url: str, n: int) -> list[tuple[socketio.AsyncClient, list[Any]]]:

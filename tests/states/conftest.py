@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 import pytest
-from reflex.istate.data import RouterData
-from reflex.state import State
 from sqlmodel import Session
 
 import kyoso.kyoso  # noqa: F401 - the app: every state and page registered
 from kyoso import realtime
 from kyoso.models import User
 from kyoso.services import accounts
+from tests.utils.reflex_state import page_state
 
 S = TypeVar("S")
 
@@ -42,19 +40,7 @@ def states(sio: Any) -> Callable[..., Any]:
 
     def make(cls: type[S], token: str, route: str = "/", *, sid: str = "sid-1",
              query: dict[str, str] | None = None, **params: str) -> S:
-        root = State(_reflex_internal_init=True)  # type: ignore[call-arg]
-        path = route
-        for key, value in params.items():
-            path = path.replace(f"[{key}]", value)
-        if query:  # the page's URL, where router.url.query_parameters reads them
-            path += "?" + urlencode(query)
-        router_data = {"pathname": route, "asPath": path, "query": {**params, **(query or {})},
-                       "sid": sid, "token": "client-token", "ip": "192.0.2.1", "headers": {}}
-        root.router = RouterData.from_router_data(router_data)
-        state = root.get_substate(cls.get_full_name().split(".")[1:])  # type: ignore[attr-defined]
-        session_state = root.get_substate(["kyoso___states___session____session_state"])
-        session_state.token = token
-        return state  # type: ignore[return-value]
+        return page_state(cls, token, route, sid=sid, query=query, **params)
 
     return make
 
