@@ -11,6 +11,7 @@ the event loop serve other clients while the database answers.
     python -m bench.roundtrips                       # SQLite (a temporary file)
     python -m bench.roundtrips --db postgres         # a throwaway PostgreSQL
     python -m bench.roundtrips --db-url postgresql+psycopg://...  # a server of yours (emptied!)
+    python -m bench.roundtrips --calls 200 --profile /tmp/rt-prof [--profile-only open_room]
 
 Each hot path is called ``--calls`` times after one warm-up call; the table
 gives the mean per call, the wall time per call and this process's CPU time
@@ -42,6 +43,7 @@ from tests.utils.reflex_state import page_state  # noqa: E402 - the state tests'
 
 COUNTS: Counter[str] = Counter()
 SHOW: list[str] = []  # with --show: the statements of the last call, first line each
+PROFILE: dict[str, Any] = {}  # with --profile: {"dir": Path, "only": substring of the hot paths to profile}
 
 
 def _count(name: str) -> Callable[..., None]:
@@ -108,19 +110,42 @@ def _world(url: str) -> dict[str, Any]:
                 "briefing": briefing.id, "questions": [q.id for q in questions]}
 
 
-async def _measure(calls: int, make: Callable[[int], Awaitable[Any]]) -> dict[str, float]:
+async def _measure(name: str, calls: int, make: Callable[[int], Awaitable[Any]]) -> dict[str, float]:
+    import cProfile
+
     from kyoso import realtime
 
     await make(-1)  # warm-up: caches, prepared statements, the pool
     await realtime.drain()
     COUNTS.clear()
+    profiler = cProfile.Profile() if PROFILE and PROFILE["only"] in name else None
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     for i in range(calls):
         SHOW.clear()
         await make(i)
         await realtime.drain()  # the fan-out's own reads are the post's too
+    if profiler is not None:
+        profiler.disable()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None:
+        _report_profile(name, profiler)
     return {k: v / calls for k, v in COUNTS.items()} | {"ms": elapsed * 1000 / calls, "cpu": cpu * 1000 / calls}
+
+
+def _report_profile(name: str, profiler: Any) -> None:
+    """The hot path's own CPU by function (cProfile slows it ~2x: compare shares)."""
+    import io
+    import pstats
+
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.split("(")[-1].rstrip(")"))
+    path = PROFILE["dir"] / f"{slug}.prof"
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(PROFILE["top"])
+    print(f"## {name}: cProfile, by cumulative time ({path})")
+    print(out.getvalue())
 
 
 async def _run(url: str, calls: int, show: bool) -> list[tuple[str, dict[str, float]]]:
@@ -169,7 +194,7 @@ async def _run(url: str, calls: int, show: bool) -> list[tuple[str, dict[str, fl
                      ("説明会 room load (open_room)", room_load),
                      ("post a thread (post)", post), ("stamp (toggle_stamp)", stamp),
                      ("poll vote (choose)", vote), ("question upvote (upvote)", upvote)]:
-        rows.append((name, await _measure(calls, fn)))
+        rows.append((name, await _measure(name, calls, fn)))
         if show:
             print(f"## {name}: the statements of one call")
             print("\n".join(f"  {line}" for line in SHOW))
@@ -182,7 +207,14 @@ def main() -> int:
     parser.add_argument("--db-url", default="")
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--show", action="store_true", help="print the statements of one call of each")
+    parser.add_argument("--profile", default="", metavar="PATH",
+                        help="cProfile the hot paths whose name contains --profile-only; .prof files in PATH")
+    parser.add_argument("--profile-only", default="open_channel")
+    parser.add_argument("--profile-top", type=int, default=40)
     args = parser.parse_args()
+    if args.profile:
+        PROFILE.update(dir=Path(args.profile), only=args.profile_only, top=args.profile_top)
+        PROFILE["dir"].mkdir(parents=True, exist_ok=True)
     pg = None
     tmp = tempfile.TemporaryDirectory(prefix="kyoso-rt-")
     if args.db_url:
