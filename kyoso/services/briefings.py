@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
 from kyoso import routes
-from kyoso.models import Briefing, Notification, Organisation, Registration, Role, User, UserStatus
+from kyoso.models import Briefing, Notification, Registration, Role, User, UserStatus
 from kyoso.services import channels as channel_rules
+from kyoso.services import organisations
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import BriefingChanged, Event, InboxChanged, record
 from kyoso.services.text import clean_line, clean_text
@@ -102,7 +103,7 @@ def _counts(session: Session, briefing_id: int) -> dict[str, int]:
 def view(session: Session, briefing: Briefing, now: datetime | None = None) -> BriefingView:
     now = now or utcnow()
     organiser = session.get(User, briefing.organiser_id)
-    org = session.get(Organisation, organiser.org_code) if organiser else None
+    org_name = organisations.display_name(session, organiser.org_code) if organiser else ""
     counts = _counts(session, briefing.id or 0)
     start, end = briefing.starts_at.astimezone(JST), briefing.ends_at.astimezone(JST)
     when = jst_datetime(briefing.starts_at) + f"〜{end:%H:%M}" if start.date() == end.date() else (
@@ -112,7 +113,7 @@ def view(session: Session, briefing: Briefing, now: datetime | None = None) -> B
         starts_iso=start.isoformat(), online_url=briefing.online_url, place=briefing.place,
         capacity=briefing.capacity, registered=counts.get(REGISTERED, 0),
         waitlisted=counts.get(WAITLISTED, 0), organiser=organiser.name if organiser else "",
-        organiser_org=org.display_name if org else "", organiser_id=briefing.organiser_id,
+        organiser_org=org_name, organiser_id=briefing.organiser_id,
         channel_id=briefing.channel_id or 0, upcoming=briefing.ends_at > now,
         live=briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30),
         archived=briefing.archived_message_id is not None,

@@ -43,8 +43,12 @@ def get_channel(session: Session, channel_id: int) -> Channel:
     return channel
 
 
+# Every channel page load: built once.
+_CHANNEL_BY_SLUG = select(Channel).where(Channel.slug == sa.bindparam("p_slug"))
+
+
 def get_channel_by_slug(session: Session, slug: str) -> Channel:
-    channel = session.exec(select(Channel).where(Channel.slug == (slug or "").lower())).first()
+    channel = session.exec(_CHANNEL_BY_SLUG, params={"p_slug": (slug or "").lower()}).first()
     if channel is None:
         raise NotFound("チャンネルが見つかりません。URLをご確認ください。")
     return channel
@@ -155,21 +159,24 @@ class SidebarChannel:
 # building and keying a statement costs SQLAlchemy more than SQLite's work.
 _MEMBERSHIP_T, _MESSAGE_T, _CHANNEL_T = (
     Membership.__table__, Message.__table__, Channel.__table__)  # type: ignore[attr-defined]
-_UNREAD_COUNTS = (
-    sa.select(_MEMBERSHIP_T.c.channel_id, sa.func.count(_MESSAGE_T.c.id))
-    .join(_MESSAGE_T, sa.and_(
+# The sidebar: my channels and the unread threads of each, in one statement.
+_UNREAD_IN = (
+    sa.select(sa.func.count(_MESSAGE_T.c.id))
+    .where(
         _MESSAGE_T.c.channel_id == _MEMBERSHIP_T.c.channel_id,
         _MESSAGE_T.c.parent_id.is_(None),
         _MESSAGE_T.c.id > _MEMBERSHIP_T.c.last_read_id,
         _MESSAGE_T.c.author_id != sa.bindparam("p_user"),
         _MESSAGE_T.c.deleted_at.is_(None),
         _MESSAGE_T.c.hidden_at.is_(None),
-    ))
-    .where(_MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"))
-    .group_by(_MEMBERSHIP_T.c.channel_id)
+    )
+    .correlate(_MEMBERSHIP_T)
+    .scalar_subquery()
 )
+_UNREAD_COUNTS = sa.select(_MEMBERSHIP_T.c.channel_id, _UNREAD_IN).where(
+    _MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"))
 _MY_CHANNELS = (
-    sa.select(_CHANNEL_T.c.id, _CHANNEL_T.c.slug, _CHANNEL_T.c.name, _CHANNEL_T.c.kind)
+    sa.select(_CHANNEL_T.c.id, _CHANNEL_T.c.slug, _CHANNEL_T.c.name, _CHANNEL_T.c.kind, _UNREAD_IN)
     .join(_MEMBERSHIP_T, _MEMBERSHIP_T.c.channel_id == _CHANNEL_T.c.id)
     .where(_MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"), _CHANNEL_T.c.archived_at.is_(None))
     .order_by(_CHANNEL_T.c.name)
@@ -203,14 +210,13 @@ _MARK_READ_UP_TO = _mark_read_stmt(sa.case(
 def unread_counts(session: Session, user: User) -> dict[int, int]:
     """Unread threads per joined channel: newer top-level messages by others."""
     rows = core(session).execute(_UNREAD_COUNTS, {"p_user": user.id}).all()
-    return {cid: int(n) for cid, n in rows}
+    return {cid: int(n) for cid, n in rows if n}
 
 
 def my_channels(session: Session, user: User) -> list[SidebarChannel]:
     require_active(user)
     rows = core(session).execute(_MY_CHANNELS, {"p_user": user.id}).all()
-    unread = unread_counts(session, user)
-    return [SidebarChannel(cid, slug, name, kind, unread.get(cid, 0)) for cid, slug, name, kind in rows]
+    return [SidebarChannel(cid, slug, name, kind, int(unread or 0)) for cid, slug, name, kind, unread in rows]
 
 
 # ---------------------------------------------------------------------------
@@ -263,13 +269,20 @@ def mark_read(session: Session, user: User, channel_id: int, up_to_id: int | Non
 
     One UPDATE: every page load of a channel with something new runs it, so
     a 1,000-person join burst is 1,000 of these writes."""
-    params: dict[str, Any] = {"p_channel": channel_id, "p_user": user.id}
+    return mark_read_of(session, user.id or 0, channel_id, up_to_id)
+
+
+def mark_read_of(session: Session, user_id: int, channel_id: int, up_to_id: int | None = None) -> bool:
+    """``mark_read`` by the member's id: for the page load that has just
+    checked who the member is (a reading position is only ever the member's
+    own: a member who is not in the channel has no row to move)."""
+    params: dict[str, Any] = {"p_channel": channel_id, "p_user": user_id}
     if up_to_id is None:
         result = core(session).execute(_MARK_READ, params)
     else:
         result = core(session).execute(_MARK_READ_UP_TO, {**params, "p_up_to": int(up_to_id)})
     # The UPDATE bypassed the identity map: a loaded row must be read again.
-    membership = session.identity_map.get(session.identity_key(Membership, (channel_id, user.id)))  # type: ignore[arg-type]
+    membership = session.identity_map.get(session.identity_key(Membership, (channel_id, user_id)))  # type: ignore[arg-type]
     if membership is not None:
         session.expire(membership, ["last_read_id"])
     return bool(result.rowcount)

@@ -48,6 +48,24 @@ def sync_organisations(session: Session) -> int:
     return len(load_organisations())
 
 
+# 団体 rows come from the generated file only (``sync_organisations`` at
+# upgrade): never changed by the app, so their names are read once per process
+# (every page load shows the member's 団体: one statement less each).
+_NAMES: dict[str, str] = {}
+
+
+def display_name(session: Session, code: str) -> str:
+    """The 団体's name as people say it (``Organisation.display_name``); the
+    code itself for a code the directory lacks."""
+    name = _NAMES.get(code)
+    if name is None:
+        org = session.get(Organisation, code)
+        if org is None:
+            return code
+        name = _NAMES[code] = org.display_name
+    return name
+
+
 def _label(rec: OrgRecord) -> str:
     if rec.kind in ("prefecture", "agency"):
         return rec.name

@@ -377,14 +377,31 @@ def vote(session: Session, user: User, poll_id: int, positions: list[int], *,
     record(session, TallyChanged(poll_id))
 
 
+# What every page showing polls reads (a channel, a 説明会 room): built once,
+# with the polls' ids as one expanding parameter.
+_IDS = sa.bindparam("p_ids", expanding=True)
+_MY_CHOICES = (
+    select(BallotChoice.poll_id, BallotChoice.position)
+    .join(Ballot, Ballot.id == BallotChoice.ballot_id)  # type: ignore[arg-type]
+    .where(Ballot.user_id == sa.bindparam("p_user"), col(BallotChoice.poll_id).in_(_IDS))
+)
+_POLLS_BY_ID = select(Poll).where(col(Poll.id).in_(_IDS))
+_MESSAGES_BY_ID = select(Message).where(col(Message.id).in_(_IDS))
+_OPTIONS_OF = (select(PollOption).where(col(PollOption.poll_id).in_(_IDS))
+               .order_by(PollOption.poll_id, PollOption.position))  # type: ignore[arg-type]
+_N_OPTIONS = (select(PollOption.poll_id, sa.func.count()).where(col(PollOption.poll_id).in_(_IDS))
+              .group_by(PollOption.poll_id))
+_CHOICE_COUNTS = (select(BallotChoice.poll_id, BallotChoice.position, sa.func.count())
+                  .where(col(BallotChoice.poll_id).in_(_IDS))
+                  .group_by(BallotChoice.poll_id, BallotChoice.position))
+_VOTERS = select(Ballot.poll_id, sa.func.count()).where(col(Ballot.poll_id).in_(_IDS)).group_by(Ballot.poll_id)
+_VOTED_ON = select(Ballot.poll_id).where(Ballot.user_id == sa.bindparam("p_user"), col(Ballot.poll_id).in_(_IDS))
+
+
 def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, list[int]]:
     if not poll_ids:
         return {}
-    rows = session.exec(
-        select(BallotChoice.poll_id, BallotChoice.position)
-        .join(Ballot, Ballot.id == BallotChoice.ballot_id)  # type: ignore[arg-type]
-        .where(Ballot.user_id == user.id, col(BallotChoice.poll_id).in_(poll_ids))
-    ).all()
+    rows = session.exec(_MY_CHOICES, params={"p_user": user.id, "p_ids": list(poll_ids)}).all()
     out: dict[str, list[int]] = defaultdict(list)
     for pid, pos in rows:
         out[str(pid)].append(pos)
@@ -420,8 +437,7 @@ def view(session: Session, poll: Poll, viewer: User | None = None,
 def _options_of(session: Session, poll_ids: list[int]) -> dict[int, list[PollOption]]:
     """The options of these polls, in order: one statement for them all."""
     out: dict[int, list[PollOption]] = defaultdict(list)
-    for option in session.exec(select(PollOption).where(col(PollOption.poll_id).in_(poll_ids))
-                               .order_by(PollOption.poll_id, PollOption.position)).all():  # type: ignore[arg-type]
+    for option in session.exec(_OPTIONS_OF, params={"p_ids": list(poll_ids)}).all():
         out[option.poll_id].append(option)
     return out
 
@@ -442,18 +458,12 @@ def tallies_for(session: Session, polls: list[Poll],
         n_options = {pid: len(options.get(pid, [])) for pid in ids}
     else:
         n_options = {pid: 0 for pid in ids} | {int(pid): int(n) for pid, n in session.exec(
-            select(PollOption.poll_id, sa.func.count()).where(col(PollOption.poll_id).in_(ids))
-            .group_by(PollOption.poll_id)).all()}
+            _N_OPTIONS, params={"p_ids": ids}).all()}
     counts = {pid: [0] * n_options[pid] for pid in ids}
-    for pid, pos, n in session.exec(
-        select(BallotChoice.poll_id, BallotChoice.position, sa.func.count())
-        .where(col(BallotChoice.poll_id).in_(ids)).group_by(BallotChoice.poll_id, BallotChoice.position)
-    ).all():
+    for pid, pos, n in session.exec(_CHOICE_COUNTS, params={"p_ids": ids}).all():
         if 0 <= pos < n_options[pid]:
             counts[pid][pos] = int(n)
-    voters = {int(pid): int(n) for pid, n in session.exec(
-        select(Ballot.poll_id, sa.func.count()).where(col(Ballot.poll_id).in_(ids)).group_by(Ballot.poll_id)
-    ).all()}
+    voters = {int(pid): int(n) for pid, n in session.exec(_VOTERS, params={"p_ids": ids}).all()}
     out = {}
     for poll in polls:
         pid = poll.id or 0
@@ -486,22 +496,21 @@ def page_polls(session: Session, user: User, poll_ids: list[int]) -> PagePolls:
     (each kind of row read once for all of them)."""
     if not poll_ids:
         return PagePolls({}, {}, set())
-    found = {p.id: p for p in session.exec(select(Poll).where(col(Poll.id).in_(poll_ids))).all()}
+    found = {p.id: p for p in session.exec(_POLLS_BY_ID, params={"p_ids": list(poll_ids)}).all()}
     # The messages they hang on, into the session: the visibility checks
     # below find them there (and a reply's thread parent) without a query each.
     message_ids = {p.message_id for p in found.values() if p.message_id}
     if message_ids:
-        loaded = session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+        loaded = session.exec(_MESSAGES_BY_ID, params={"p_ids": list(message_ids)}).all()
         parents = {m.parent_id for m in loaded if m.parent_id} - message_ids
         if parents:
-            session.exec(select(Message).where(col(Message.id).in_(parents))).all()
+            session.exec(_MESSAGES_BY_ID, params={"p_ids": list(parents)}).all()
     shown = [found[pid] for pid in dict.fromkeys(poll_ids) if pid in found and can_view(session, user, found[pid])]
     options = _options_of(session, [p.id or 0 for p in shown])
     polls = {str(p.id): view(session, p, user, options=options.get(p.id or 0, [])) for p in shown}
     # "回答した人だけ": which of them this member voted on, in one statement.
     after_vote = [p.id for p in shown if p.visibility == ResultsVisibility.after_vote]
-    voted = set(session.exec(select(Ballot.poll_id).where(
-        Ballot.user_id == user.id, col(Ballot.poll_id).in_(after_vote))).all()) if after_vote else set()
+    voted = set(session.exec(_VOTED_ON, params={"p_user": user.id, "p_ids": after_vote}).all()) if after_vote else set()
     seen = [p for p in shown if can_see_results(session, user, p, voted=p.id in voted)]
     rooms = {room for room in map(results_topic, seen) if room.startswith("poll-results:")}
     return PagePolls(polls, tallies_for(session, seen, options), rooms)

@@ -6,6 +6,7 @@ double click or two open tabs cannot count twice.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -40,10 +41,34 @@ _RECENT = (
 )
 
 
+# The custom stamps, read by every channel page load: kept per database for
+# CUSTOM_SECONDS (a stamp 運営 add shows in other workers' pickers that much
+# later; in this one at once).
+CUSTOM_SECONDS = 30.0
+_custom_cache: dict[str, tuple[float, list[str]]] = {}
+
+
+def _custom(session: Session) -> list[str]:
+    key = str(session.get_bind().url)
+    cached = _custom_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CUSTOM_SECONDS:
+        return cached[1]
+    labels = list(core(session).execute(_CUSTOM_LABELS).scalars())
+    _custom_cache[key] = (time.monotonic(), labels)
+    return labels
+
+
+def _forget_custom(session: Session) -> None:
+    """At the commit of a change to the custom stamps (a page load between
+    now and then would keep the old list)."""
+    _custom_cache.clear()
+    sa.event.listen(session, "after_commit", lambda _s: _custom_cache.clear(), once=True)
+
+
 def palette(session: Session, user: User) -> list[str]:
     """Stamps for the picker: the member's recently used first, then the rest."""
     conn = core(session)
-    custom = list(conn.execute(_CUSTOM_LABELS).scalars())
+    custom = _custom(session)
     everything = list(DEFAULT_STAMPS) + [c for c in custom if c not in DEFAULT_STAMPS]
     recent = conn.execute(_RECENT, {"p_user": user.id}).all()
     recent_labels = [s for s, _ in recent if s in everything]
@@ -111,6 +136,7 @@ def add_custom(session: Session, staff: User, label: str) -> CustomStamp:
     ).first() is not None:
         raise InvalidInput(f"スタンプ「{label}」はすでにあります。")
     custom = CustomStamp(label=label, created_by_id=staff.id)
+    _forget_custom(session)
     session.add(custom)
     session.add(AuditLog(actor_id=staff.id, action="stamp.add", target_type="stamp", detail=label))
     session.flush()
@@ -122,5 +148,6 @@ def remove_custom(session: Session, staff: User, label: str) -> None:
     row = session.exec(select(CustomStamp).where(CustomStamp.label == label)).first()
     if row is None:
         raise NotFound("スタンプが見つかりません。")
+    _forget_custom(session)
     session.delete(row)
     session.add(AuditLog(actor_id=staff.id, action="stamp.remove", target_type="stamp", detail=label))

@@ -40,8 +40,8 @@ from sqlmodel import Session
 
 from kyoso import realtime, routes
 from kyoso.db import off_loop, read_scope, session_scope, wait
-from kyoso.models import Organisation, Role, User
-from kyoso.services import accounts, events
+from kyoso.models import Role, User
+from kyoso.services import accounts, events, organisations
 from kyoso.ops import client_address
 from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 
@@ -69,10 +69,10 @@ class Me:
     can_announce: bool = False
 
 
-def me_view(user: User, org: Organisation | None) -> Me:
+def me_view(user: User, org_name: str) -> Me:
     return Me(
         id=user.id or 0, name=user.name, email=user.email,
-        org_name=org.display_name if org else user.org_code, department=user.department,
+        org_name=org_name, department=user.department,
         role=user.role, role_label=accounts.ROLE_LABELS.get(Role(user.role), user.role),
         is_staff=user.is_staff, can_announce=user.is_staff or user.role == Role.national,
     )
@@ -199,7 +199,8 @@ class SessionState(rx.State):
     async def _public(self, change: Work, *args: Any, error: str = "error", then: Then | None = None,
                       **kwargs: Any) -> Any:
         """An action before login (log in, sign up): ``change(session, *args,
-        **kwargs)`` in a writing transaction, no token needed."""
+        **kwargs)`` in a writing transaction, no token needed. (``_unchecked``
+        is the same, for a change that follows this event's own ``_open``.)"""
         self._show(error, "")
 
         def work() -> tuple[Any, list[Any]]:
@@ -216,6 +217,13 @@ class SessionState(rx.State):
             return None
         realtime.publish_soon(published)
         return await _settle(then(value)) if then is not None else None
+
+    async def _unchecked(self, change: Work, *args: Any, **kwargs: Any) -> Any:
+        """A change that follows this event's own ``_open`` (a page load's
+        reading position): the token was checked a moment ago in this same
+        event, so it is not checked again; ``change(session, *args)`` is
+        given what that check found (``self.me.id``), never a client's value."""
+        return await self._public(change, *args, **kwargs)
 
     async def _read(self, read: Work, *args: Any, error: str = "error", then: Then | None = None,
                     **kwargs: Any) -> Any:
@@ -271,7 +279,7 @@ class SessionState(rx.State):
             return ""
 
     def _refresh_me(self, session: Session, user: User) -> None:
-        self.me = me_view(user, session.get(Organisation, user.org_code))
+        self.me = me_view(user, organisations.display_name(session, user.org_code))
 
     def _shell(self, session: Session, user: User, *, reading: int = 0) -> None:
         """What every members' page shows around its content: who I am, and

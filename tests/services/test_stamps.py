@@ -112,3 +112,31 @@ def test_concurrent_toggles_by_one_person_stay_consistent(db_url: str, session: 
     view = messages.view(session, message.id or 0)
     assert len(rows) <= 1
     assert sum(s.count for s in view.stamps) == len(rows)  # type: ignore[union-attr]
+
+
+def test_custom_stamps_are_read_once_per_window_and_change_at_once_here(session: Session) -> None:
+    """Every channel page load builds the palette: the custom labels are kept
+    for ``CUSTOM_SECONDS``, but 運営's change shows in this worker at its commit."""
+    import sqlalchemy as sa
+
+    user = make_user(session)
+    moderator = make_user(session, role=Role.moderator)
+    reads: list[str] = []
+
+    def seen(_conn, _cur, statement: str, *_a) -> None:  # type: ignore[no-untyped-def]
+        if "customstamp" in statement.lower():
+            reads.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(3):
+            assert "完全に同意" not in stamps.palette(session, user)
+        assert len(reads) == 1
+        stamps.add_custom(session, moderator, "完全に同意")
+        session.commit()
+        assert "完全に同意" in stamps.palette(session, user)
+        stamps.remove_custom(session, moderator, "完全に同意")
+        session.commit()
+        assert "完全に同意" not in stamps.palette(session, user)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", seen)
