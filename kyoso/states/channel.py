@@ -87,8 +87,9 @@ class ChannelState(SessionState):
         redirect = await self._open(self._load_page, shell=False, missing=self._missing)
         if redirect is None and self._unseen:
             # Only a member who has not seen the newest thread writes (after the
-            # reading: nothing may be awaited inside a writing transaction).
-            await self._change(channels.mark_read, self.channel.id)
+            # reading: nothing may be awaited inside a writing transaction),
+            # as the member this load has just checked (``me``, set by it).
+            await self._unchecked(channels.mark_read_of, self.me.id, self.channel.id)
         self.focus_id = self._query_int("m") or self._query_int("thread")
         return redirect
 
