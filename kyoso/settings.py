@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     # event is far below it: the largest, a 意見募集 form, is ~220 KB
     # (tests/ops/test_worker.py).
     ws_max_bytes: int = 320 * 1024
+    # A tab whose socket has gone keeps its state in the worker this long
+    # (seconds), then it is dropped: a worker's memory is bounded by the tabs
+    # gone in that time, not in Reflex's hour. A tab back later loads its
+    # page again (its on_load runs at every reconnect anyway); what it typed
+    # is kept by the browser (kyoso_live.js). In-memory state only: with
+    # Redis, Reflex's own expiry holds.
+    gone_tab_seconds: int = 900
 
     @field_validator("metrics_allow", mode="before")
     @classmethod

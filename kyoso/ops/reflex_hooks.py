@@ -1,5 +1,6 @@
 """Where operations meet Reflex: per-handler event metrics and log ids, the
-connected-clients gauge, and the metrics refresh clock.
+connected-clients gauge, the metrics refresh clock, and the states of tabs
+that have gone (``GoneTabs``).
 
 Reflex 0.10.1 runs every event through
 ``BaseStateEventProcessor._execute_event`` (take the client's state lock, run
@@ -13,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import uuid
 from time import perf_counter
 from typing import Any
 
+from reflex.istate.manager.memory import StateManagerMemory
 from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
 
 from kyoso.ops import logsetup, metrics
+from kyoso.settings import get_settings
 
 logger = logging.getLogger("kyoso.ops")
 REFRESH_SECONDS = 5.0
@@ -61,6 +65,68 @@ def instrument_events() -> None:
         BaseStateEventProcessor._execute_event = _timed(BaseStateEventProcessor._execute_event)  # type: ignore[method-assign]
 
 
+class GoneTabs:
+    """Drop the in-memory state of a tab ``seconds`` after its socket went
+    (Reflex keeps it ``redis_token_expiration``, an hour, after its last
+    event: 3 waves of 1,000 tabs held 3,000 states, bench/README.md).
+
+    At a disconnect the tab's deadline in Reflex's ``StateManagerMemory`` is
+    brought forward; any event of the tab when it is back sets it to
+    Reflex's own again. ``sweep`` runs Reflex's own purge, which skips a
+    state whose lock is held."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    def _manager(self) -> Any:
+        manager = getattr(self.app, "_state_manager", None)
+        return manager if isinstance(manager, StateManagerMemory) else None
+
+    def gone(self, token: str) -> None:
+        manager = self._manager()
+        if manager is None or not token:
+            return
+        # A tab's whole state tree is kept under its client token (Reflex's
+        # ``BaseStateToken.cache_key``).
+        held = manager._token_expires_at.get(token)
+        deadline = time.time() + self.seconds
+        if held is not None and held[0] > deadline:
+            manager._token_expires_at[token] = (deadline, held[1])
+
+    def sweep(self) -> None:
+        manager = self._manager()
+        if manager is not None:
+            manager._purge_expired_tokens()
+
+    def watch(self, namespace: Any) -> None:
+        """Note every disconnect of ``namespace`` (Reflex's EventNamespace)."""
+        if getattr(namespace, "kyoso_gone_tabs", None) is self:
+            return
+        on_disconnect = namespace.on_disconnect
+
+        def noted(sid: str) -> Any:
+            token = namespace.sid_to_token.get(sid)
+            result = on_disconnect(sid)
+            if token:
+                self.gone(token)
+            return result
+
+        namespace.on_disconnect = noted
+        namespace.kyoso_gone_tabs = self
+
+    async def run(self) -> None:
+        """The lifespan task: watch the namespace once it exists, sweep."""
+        while True:
+            namespace = getattr(self.app, "event_namespace", None)
+            if namespace is not None:
+                self.watch(namespace)
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - a sweep must never stop the clock
+                logger.exception("dropping gone tabs' states failed")
+            await asyncio.sleep(max(1.0, min(60.0, self.seconds / 4)))
+
+
 def install(app: Any) -> None:
     """Called once by kyoso/kyoso.py after building the app."""
     logsetup.configure()
@@ -84,3 +150,4 @@ def install(app: Any) -> None:
             await asyncio.sleep(REFRESH_SECONDS)
 
     app.register_lifespan_task(_refresh_metrics)
+    app.register_lifespan_task(GoneTabs(app, get_settings().gone_tab_seconds).run)

@@ -55,3 +55,49 @@ def test_instrument_wraps_reflex_once() -> None:
     reflex_hooks.instrument_events()
     assert BaseStateEventProcessor._execute_event is first
     assert getattr(first, "kyoso_timed", False)
+
+
+async def test_a_gone_tabs_state_is_dropped_after_its_grace_and_not_before() -> None:
+    """Reflex keeps a tab's state an hour after its last event; kyoso drops
+    it ``gone_tab_seconds`` after its socket went, unless the tab is back or
+    its state is in use."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from reflex.istate.manager.memory import StateManagerMemory
+    from reflex.istate.manager.token import BaseStateToken
+    from reflex.state import State
+
+    def tab(name: str) -> BaseStateToken:
+        return BaseStateToken(ident=name, cls=State)
+
+    manager = StateManagerMemory()
+    tokens = {"sid-a": "tab-a", "sid-b": "tab-b", "sid-c": "tab-c", "sid-d": "tab-d"}
+    for token in tokens.values():
+        await manager.get_state(tab(token))
+    closed: list[str] = []
+
+    class Namespace:
+        sid_to_token = tokens
+
+        def on_disconnect(self, sid: str) -> None:
+            closed.append(sid)
+
+    namespace = Namespace()
+    gone = reflex_hooks.GoneTabs(SimpleNamespace(_state_manager=manager), 0.2)
+    gone.watch(namespace)
+    gone.watch(namespace)  # twice: still one note per disconnect
+    for sid in ("sid-a", "sid-b", "sid-c"):
+        namespace.on_disconnect(sid)
+    assert closed == ["sid-a", "sid-b", "sid-c"]  # Reflex's own handler still runs, once
+    gone.sweep()
+    assert len(manager.states) == 4  # not before the grace
+    await manager.get_state(tab("tab-b"))  # tab b came back: Reflex's own deadline again
+    lock = await manager._get_state_lock(tab("tab-c"))
+    async with lock:  # tab c's state is in use
+        await asyncio.sleep(0.3)
+        gone.sweep()
+        assert set(manager.states) == {"tab-b", "tab-c", "tab-d"}
+    gone.sweep()
+    assert set(manager.states) == {"tab-b", "tab-d"}
+    await manager.close()
