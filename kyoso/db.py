@@ -28,8 +28,9 @@ _ENGINES: dict[str, sa.Engine] = {}
 # Inside ``off_loop`` on PostgreSQL: the loop the work came from (``wait``
 # hands awaitables back to it). None on SQLite, whose work runs in a greenlet.
 _home_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("home_loop", default=None)
-# Handlers' database reads on PostgreSQL (``off_loop``).
-_READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kyoso-db-read")
+# Handlers' database reads on PostgreSQL (``off_loop``), made at first use
+# (KYOSO_DB_READ_THREADS of them; 0: on the loop).
+_readers: ThreadPoolExecutor | None = None
 
 # True inside a writing transaction. The app is async: awaiting while holding
 # the write lock would let another client's handler block the event loop on
@@ -101,15 +102,19 @@ async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:
     its round trips (both measured: bench/README.md, "Database round
     trips"). SQLite answers in-process: all its work runs on the loop. On
     the loop the work runs in a greenlet, so ``wait`` works the same."""
-    if write or get_settings().database_url.startswith("sqlite"):
+    global _readers
+    settings = get_settings()
+    if write or settings.db_read_threads <= 0 or settings.database_url.startswith("sqlite"):
         return await greenlet_spawn(work)
+    if _readers is None:
+        _readers = ThreadPoolExecutor(max_workers=settings.db_read_threads, thread_name_prefix="kyoso-db-read")
     loop = asyncio.get_running_loop()
 
     def run() -> T:
         _home_loop.set(loop)  # in the thread's own copy of the context
         return work()
 
-    return await loop.run_in_executor(_READERS, copy_context().run, run)
+    return await loop.run_in_executor(_readers, copy_context().run, run)
 
 
 def wait(awaitable: Awaitable[T]) -> T:

@@ -29,6 +29,26 @@ async def test_a_postgresql_round_trip_lets_the_loop_serve_other_clients(db_url:
     assert order == ["other client", "database"]
 
 
+async def test_with_no_read_threads_a_read_runs_on_the_loop(db_url: str, monkeypatch) -> None:
+    """``KYOSO_DB_READ_THREADS=0``: the read runs on the loop, in one go."""
+    from kyoso.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "db_read_threads", 0)
+    order: list[str] = []
+
+    def read() -> None:
+        with db.read_scope() as session:
+            session.exec(text("select 1"))  # type: ignore[call-overload]
+        order.append("database")
+
+    async def another_client() -> None:
+        await asyncio.sleep(0)
+        order.append("other client")
+
+    await asyncio.gather(db.off_loop(read), another_client())
+    assert order == ["database", "other client"]
+
+
 async def test_work_off_the_loop_sees_its_own_writes_and_commits(db_url: str) -> None:
     def write() -> int:
         with db.session_scope() as session:
