@@ -1,7 +1,7 @@
 """Start kyoso the way the load tool does and keep it running (for profiling,
 or to run several loadgen commands against one app with --url/--db-url).
 
-    python -m bench.serve [--workdir /tmp/kyoso-bench] [--port 3200] [--redis auto --workers 2]
+    python -m bench.serve [--workdir /tmp/kyoso-bench] [--port 3200] [--redis auto --workers 2] [--db-url URL]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def main() -> int:
     p.add_argument("--port", type=int, default=3200)
     p.add_argument("--redis", default=None, help="URL, or 'auto' to start redis-server on loopback")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--db-url", default=None, help="kyoso's database (default: a SQLite file in --workdir)")
     p.add_argument("--app-python", default=None, help="the interpreter to run kyoso with")
     p.add_argument("--no-inspect", action="store_true",
                    help="without bench/load/inspect_site (loadgen's --url runs then cannot read the "
@@ -35,7 +36,7 @@ def main() -> int:
     server.raise_fd_limit()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{workdir / 'kyoso.db'}"
+    db_url = args.db_url or f"sqlite:///{workdir / 'kyoso.db'}"
     redis_proc = None
     redis = args.redis
     if redis == "auto":
