@@ -9,13 +9,12 @@ so several workers doing it at the same time cannot double anything."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 
 from kyoso import realtime
 from kyoso.db import checkpoint, session_scope
-from kyoso.realtime.transport import FULL_GC_SECONDS
+from kyoso.realtime import transport
 from kyoso.services import accounts, attachments, briefings, events, polls, ratelimit
 from kyoso.services.events import Event
 from kyoso.services.mail import jobs as mail_jobs
@@ -67,8 +66,8 @@ async def run_periodic_tasks() -> None:
                 raise
             except Exception:  # noqa: BLE001 - keep the loop alive, the next round retries
                 logger.exception("periodic task failed")
-            if time.monotonic() - last_gc >= FULL_GC_SECONDS:
-                gc.collect()
+            if transport.full_collection_due(time.monotonic() - last_gc):
+                transport.collect_fully()
                 last_gc = time.monotonic()
             await asyncio.sleep(INTERVAL_SECONDS)
     finally:

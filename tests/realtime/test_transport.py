@@ -200,3 +200,29 @@ async def test_the_hub_forgets_a_client_as_it_disconnects() -> None:
             assert hub._groups[srv.sids[1]] == {"page": {"channel:1"}}
         finally:
             await clients[1][0].disconnect()
+
+
+async def test_a_crowd_that_leaves_brings_the_full_collection_forward(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closed connections leave cycles only a full collection frees: after
+    GONE_SOCKETS_COLLECT disconnects it is due at the next round (but not
+    sooner than GONE_COLLECT_SECONDS after the last), else on its clock."""
+    monkeypatch.setattr(transport, "GONE_SOCKETS_COLLECT", 2)
+    monkeypatch.setattr(transport, "closed_since_collect", 0)
+    async with serving() as (srv, url):
+        clients = await _clients(url, 3)
+        try:
+            assert not transport.full_collection_due(transport.GONE_COLLECT_SECONDS)
+            for c, _ in clients[:2]:
+                await c.disconnect()
+            for _ in range(50):
+                if transport.closed_since_collect >= 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert transport.closed_since_collect == 2
+            assert not transport.full_collection_due(transport.GONE_COLLECT_SECONDS - 1)
+            assert transport.full_collection_due(transport.GONE_COLLECT_SECONDS)
+            transport.collect_fully()
+            assert not transport.full_collection_due(transport.GONE_COLLECT_SECONDS)
+            assert transport.full_collection_due(transport.FULL_GC_SECONDS)
+        finally:
+            await clients[2][0].disconnect()
