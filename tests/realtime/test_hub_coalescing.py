@@ -96,7 +96,7 @@ async def test_two_workers_share_one_lead_and_end_on_the_truth(redis_url: str) -
 
 
 async def _huge_room_burst(hubs: list[Hub], sios: list[RecordingSio],
-                           monkeypatch: pytest.MonkeyPatch) -> None:
+                           monkeypatch: pytest.MonkeyPatch, key: str = "tally:7") -> None:
     """A steady vote burst in a room of HUGE_ROOM clients, then one last vote
     right after an emit: emits are spaced by the long window during the
     burst, and the last one follows the quiet burst by the large-room window."""
@@ -111,7 +111,7 @@ async def _huge_room_burst(hubs: list[Hub], sios: list[RecordingSio],
 
     async def change(i: int) -> None:
         truth["value"] += 1
-        task = hubs[i % len(hubs)].send_coalesced("tally:7", builder)
+        task = hubs[i % len(hubs)].send_coalesced(key, builder)
         if task is not None:
             await task
 
@@ -140,6 +140,30 @@ async def test_a_huge_room_holds_a_burst_longer_and_sends_when_quiet(
         monkeypatch: pytest.MonkeyPatch) -> None:
     hub, sio = _hub()
     await _huge_room_burst([hub], [sio], monkeypatch)
+
+
+async def test_a_stamp_burst_in_a_huge_room_is_held_like_a_vote_burst(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everyone pressing 👍 on one post of a 2,000-person room: its stamps go
+    out at the huge room's pace, and the last count soon after the burst."""
+    hub, sio = _hub()
+    await _huge_room_burst([hub], [sio], monkeypatch, key="stamps:7")
+
+
+@pytest.mark.parametrize(("clients", "windows"), [
+    (12, (COALESCE_SECONDS, COALESCE_SECONDS)),
+    (HUGE_ROOM - 1, (LARGE_ROOM_COALESCE_SECONDS, LARGE_ROOM_COALESCE_SECONDS)),
+    (HUGE_ROOM, (LARGE_ROOM_COALESCE_SECONDS, HUGE_ROOM_COALESCE_SECONDS)),
+])
+async def test_a_stamps_window_follows_its_room(monkeypatch: pytest.MonkeyPatch, clients: int,
+                                                windows: tuple[float, float]) -> None:
+    """A stamp in a small room goes out within the short window; only a full
+    room waits longer."""
+    hub, _ = _hub()
+    monkeypatch.setattr(Hub, "room_size", lambda self, room: clients)
+    await hub.emit_built(lambda: {"channel:1": {"stamps": []}}, "stamps:3")
+    assert hub.windows("stamps:3") == windows
+    assert hub.windows("msg:3") == (COALESCE_SECONDS, COALESCE_SECONDS)
 
 
 async def test_two_workers_hold_a_huge_room_burst_and_send_when_quiet(
