@@ -339,6 +339,11 @@ function hold(el) {
 // ---------------------------------------------------------------------------
 
 const DRAFT = "kyoso-draft:";
+// Below the server's websocket message cap (KYOSO_WS_MAX_BYTES, 320 KB) with
+// room for the event around the form's values; every form within the
+// domain's limits is far smaller (the largest, a 意見募集 at its limits, ~220 KB).
+const FORM_MAX_BYTES = 300 * 1024;
+const TOO_LONG = "入力が長すぎるため送信できません。文字数の上限を超えている部分を短くしてから、もう一度送信してください（入力した内容はそのまま残っています）。";
 
 function saveDraft(key, value) {
   try {
@@ -413,6 +418,29 @@ if (typeof window !== "undefined" && !window.__kyosoPage) {
   // outside the window): the pointer moving with no button down ends it.
   document.addEventListener("pointermove", (e) => {
     if (holding.size && e.buttons === 0) release();
+  }, true);
+  // A form too large for one websocket message (the server closes a socket
+  // that sends more than KYOSO_WS_MAX_BYTES) is not sent: the largest field
+  // says why, and everything typed stays where it is.
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    if (!form || !form.elements) return;
+    let bytes = 0;
+    let largest = null;
+    for (const el of form.elements) {
+      if (typeof el.value !== "string" || !el.name) continue;
+      const n = new TextEncoder().encode(el.value).length;
+      bytes += n;
+      if (!largest || n > largest.n) largest = { el, n };
+    }
+    if (bytes <= FORM_MAX_BYTES || !largest) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const el = largest.el;
+    el.setCustomValidity(TOO_LONG);
+    el.reportValidity();
+    const clear = () => { el.setCustomValidity(""); el.removeEventListener("input", clear); };
+    el.addEventListener("input", clear);
   }, true);
   // Sending from a composer: the reader wants to see the post, wherever they were.
   document.addEventListener("submit", (e) => {

@@ -9,7 +9,7 @@ from kyoso.components.polls import poll_card
 from kyoso.components.ui import tid
 from kyoso.services.messages import DELETED_TEXT, HIDDEN_TEXT, MessageView, StampView
 from kyoso.services.moderation import REPORT_REASONS
-from kyoso.states.channel import ChannelState
+from kyoso.states.channel import DRAFT_MAX, ChannelState
 from kyoso.states.session import SessionState
 from kyoso.styles import MUTED
 
@@ -377,7 +377,9 @@ def composer(*, form_id: str, input_id: str, on_submit: rx.EventHandler, placeho
             rx.text_area(
                 name="body", id=input_id, placeholder=placeholder, rows="3", width="100%",
                 disabled=disabled,
-                on_change=lambda v: ChannelState.draft_changed(input_id, v).debounce(300),
+                # Only what the server keeps (DRAFT_MAX) is sent: a huge paste
+                # must not become a websocket message over KYOSO_WS_MAX_BYTES.
+                on_change=lambda v: ChannelState.draft_changed(input_id, v.to(str)[:DRAFT_MAX]).debounce(300),
                 custom_attrs={"data-ctrl-enter": "true", "data-testid": input_testid, "data-draft-key": draft_key},
                 aria_label=placeholder if isinstance(placeholder, str) else "メッセージ",
                 style={"resize": "vertical"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kyoso.components.ui import field, form_error, tid
-from kyoso.services.polls import OptionView, PollView, TallyView
+from kyoso.services.polls import OTHER_MAX, OptionView, PollView, TallyView
 from kyoso.states.polls import PollState
 from kyoso.states.session import SessionState
 from kyoso.styles import MUTED
@@ -54,7 +54,7 @@ def _option(poll: rx.Var[PollView], tally: rx.Var[TallyView], visible: rx.Var[bo
         rx.cond(
             o.is_other & ~poll.closed,
             rx.hstack(
-                rx.input(placeholder="その他の内容", size="1", width="100%",
+                rx.input(placeholder="その他の内容", size="1", width="100%", max_length=OTHER_MAX,
                          on_change=lambda v: PollState.set_other_draft(poll.id, v),
                          aria_label="その他の内容"),
                 rx.button("送信", size="1", variant="soft", on_click=PollState.send_other(poll.id, o.index)),

@@ -8,6 +8,10 @@ import reflex as rx
 
 from kyoso.styles import MUTED
 
+# The longest text a search box takes (its query is sent as it is typed: a
+# pasted document must not become one websocket message).
+SEARCH_MAX = 100
+
 
 def tid(name: str, **extra: Any) -> dict[str, Any]:
     """custom_attrs carrying a ``data-testid`` (names in shared/docs/ui-contract.md)."""

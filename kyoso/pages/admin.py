@@ -7,7 +7,7 @@ import reflex as rx
 from kyoso import routes
 
 from kyoso.components.layout import shell
-from kyoso.components.ui import card, empty_state, form_error, notice, page_title, tid
+from kyoso.components.ui import SEARCH_MAX, card, empty_state, form_error, notice, page_title, tid
 from kyoso.services.accounts import ROLE_LABELS, ApplicantView, DecisionView
 from kyoso.services.moderation import MemberRow, ReportView
 from kyoso.states.admin import AdminState
@@ -186,7 +186,7 @@ def _reports() -> rx.Component:
 
 def _members() -> rx.Component:
     return rx.vstack(
-        rx.input(placeholder="氏名・団体名で検索", value=AdminState.member_query,
+        rx.input(placeholder="氏名・団体名で検索", value=AdminState.member_query, max_length=SEARCH_MAX,
                  on_change=AdminState.search_members.debounce(300), max_width="360px",
                  aria_label="メンバーを検索"),
         rx.box(

@@ -6,7 +6,7 @@ import reflex as rx
 
 from kyoso import routes
 from kyoso.components.layout import public_page
-from kyoso.components.ui import card, field, form_error, notice, tid
+from kyoso.components.ui import SEARCH_MAX, card, field, form_error, notice, tid
 from kyoso.states.auth import LoginState, SignupState
 from kyoso.styles import MUTED
 
@@ -56,7 +56,7 @@ def login_page() -> rx.Component:
 def _org_picker() -> rx.Component:
     return rx.vstack(
         rx.input(
-            name="org", id="signup-org", value=SignupState.org_query,
+            name="org", id="signup-org", value=SignupState.org_query, max_length=SEARCH_MAX,
             on_change=SignupState.search_org.debounce(250),
             placeholder="団体名・よみがな・団体コードで検索（例: 千代田区 / ちよだ / 131016）",
             auto_complete="off", width="100%", custom_attrs=tid("signup-org"),
@@ -132,7 +132,7 @@ def _signup_form() -> rx.Component:
             ),
             form_error(SignupState.error),
             field("メールアドレス", rx.input(
-                name="email", id="signup-email", type="email", auto_complete="email",
+                name="email", id="signup-email", type="email", auto_complete="email", max_length=254,
                 placeholder="taro@city.example.lg.jp", width="100%",
                 on_change=SignupState.email_changed.debounce(400),
                 custom_attrs=tid("signup-email"),

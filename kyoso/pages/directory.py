@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kyoso.components.layout import shell
-from kyoso.components.ui import card, empty_state, field, form_error, page_title, tid
+from kyoso.components.ui import SEARCH_MAX, card, empty_state, field, form_error, page_title, tid
 from kyoso.services.channels import DirectoryEntry
 from kyoso.states.directory import DirectoryState
 from kyoso.states.session import SessionState
@@ -83,7 +83,7 @@ def directory_page() -> rx.Component:
         ),
         rx.cond(DirectoryState.creating, _create_form()),
         rx.hstack(
-            rx.input(placeholder="チャンネルを検索", value=DirectoryState.query,
+            rx.input(placeholder="チャンネルを検索", value=DirectoryState.query, max_length=SEARCH_MAX,
                      on_change=DirectoryState.search.debounce(250), width="100%", max_width="420px",
                      aria_label="チャンネルを検索", custom_attrs=tid("directory-search")),
             rx.el.label(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kyoso.components.layout import shell
-from kyoso.components.ui import card, field, form_error, notice, page_title, tid
+from kyoso.components.ui import SEARCH_MAX, card, field, form_error, notice, page_title, tid
 from kyoso.services.surveys import KINDS, SCALE_LABELS, QuestionResult, QuestionView
 from kyoso.states.surveys import SurveyFormState as F
 from kyoso.states.surveys import SurveyState as S
@@ -100,7 +100,7 @@ def survey_page() -> rx.Component:
                 rx.heading("結果（回答 ", s.responses, "件）", size="4", as_="h2"),
                 rx.hstack(rx.foreach(S.regions, lambda r: rx.text(r[0], " ", r[1], size="1")), spacing="3",
                           wrap="wrap"),
-                rx.input(placeholder="自由記述を団体名・キーワード・区分（市区町村 など）で絞り込む",
+                rx.input(placeholder="自由記述を団体名・キーワード・区分（市区町村 など）で絞り込む", max_length=SEARCH_MAX,
                          value=S.text_filter, on_change=S.filter_texts.debounce(300), max_width="480px",
                          aria_label="自由記述の絞り込み"),
                 rx.foreach(S.results, _result),

@@ -217,3 +217,30 @@ async def test_stamp_palette_search_finds_words_and_emoji(app: App, browser: Bro
     assert sorted(await choices.evaluate_all("els => els.map(e => e.getAttribute('data-stamp'))")) == [
         "ありがとうございます", "🙏"]
     await page.context.close()
+
+
+async def test_a_huge_paste_is_refused_with_a_message_and_the_socket_stays(app: App, browser: Browser) -> None:
+    """A pasted document over the websocket message cap: neither the draft's
+    live check nor the send closes the socket; the box says why and keeps
+    the text; a normal post goes out after it on the same socket."""
+    page = await open_as(browser, app, SAPPORO, "/c/zatsudan")
+    await wait_hydrated(page)
+    opened: list[object] = []
+    page.on("websocket", lambda ws: opened.append(ws))
+    box = page.get_by_test_id("composer-input")
+    huge = "長い資料をそのまま貼り付けました。" * 7_000  # 119,000 characters, ~350 KB in UTF-8
+    await box.fill(huge)
+    await page.wait_for_timeout(1200)  # the draft's debounced event has gone out
+    await box.press("Control+Enter")
+    assert "長すぎる" in await box.evaluate("el => el.validationMessage")
+    assert await box.evaluate("el => el.value.length") == len(huge)
+    await expect(page.get_by_test_id("message").filter(has_text="長い資料をそのまま")).to_have_count(0)
+    short = f"短くしました {uuid.uuid4().hex[:6]}"
+    await box.fill(short)
+    assert await box.evaluate("el => el.validationMessage") == ""
+    await box.press("Control+Enter")
+    await expect(page.get_by_test_id("message").filter(has_text=short)).to_have_count(1)
+    # Never reconnected: no socket was closed under the page.
+    assert opened == []
+    await expect(page.get_by_test_id("connection-lost")).to_be_hidden()
+    await page.context.close()
