@@ -425,11 +425,12 @@ if (typeof window !== "undefined" && !window.__kyosoPage) {
   document.addEventListener("submit", (e) => {
     const form = e.target;
     if (!form || !form.elements) return;
+    const utf8 = new TextEncoder();
     let bytes = 0;
     let largest = null;
     for (const el of form.elements) {
       if (typeof el.value !== "string" || !el.name) continue;
-      const n = new TextEncoder().encode(el.value).length;
+      const n = utf8.encode(el.value).length;
       bytes += n;
       if (!largest || n > largest.n) largest = { el, n };
     }

@@ -233,6 +233,7 @@ async def test_a_huge_paste_is_refused_with_a_message_and_the_socket_stays(app: 
     await page.wait_for_timeout(1200)  # the draft's debounced event has gone out
     await box.press("Control+Enter")
     assert "長すぎる" in await box.evaluate("el => el.validationMessage")
+    await page.screenshot(path=shot_path("composer-too-long"))
     assert await box.evaluate("el => el.value.length") == len(huge)
     await expect(page.get_by_test_id("message").filter(has_text="長い資料をそのまま")).to_have_count(0)
     short = f"短くしました {uuid.uuid4().hex[:6]}"
