@@ -69,6 +69,16 @@ _trackers: dict[str, Callable[[], int]] = {}
 _clients: Callable[[], int] | None = None
 
 
+def handler_label(event_name: str) -> str:
+    """``reflex___state____state.kyoso___states___channel____channel_state.post_message``
+    → ``channel_state.post_message``: short, and bounded by the handlers
+    that exist (an unknown name never reaches the processor)."""
+    parts = event_name.rsplit(".", 2)
+    if len(parts) < 2:
+        return event_name
+    return f"{parts[-2].rsplit('____', 1)[-1]}.{parts[-1]}"
+
+
 def observe_event(handler: str, seconds: float, ok: bool = True) -> None:
     EVENTS.labels(handler, "ok" if ok else "error").inc()
     EVENT_SECONDS.labels(handler).observe(seconds)

@@ -1,6 +1,7 @@
 """Where operations meet Reflex: per-handler event metrics and log ids, the
-connected-clients gauge, the metrics refresh clock, and the states of tabs
-that have gone (``GoneTabs``).
+connected-clients gauge, the metrics refresh clock, the states of tabs
+that have gone (``GoneTabs``); a page load's own events are in
+``reflex_page_load``.
 
 Reflex 0.10.1 runs every event through
 ``BaseStateEventProcessor._execute_event`` (take the client's state lock, run
@@ -22,21 +23,12 @@ from typing import Any
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
 
-from kyoso.ops import logsetup, metrics
+from kyoso.ops import logsetup, metrics, reflex_page_load
+from kyoso.ops.metrics import handler_label
 from kyoso.settings import get_settings
 
 logger = logging.getLogger("kyoso.ops")
 REFRESH_SECONDS = 5.0
-
-
-def handler_label(event_name: str) -> str:
-    """``reflex___state____state.kyoso___states___channel____channel_state.post_message``
-    → ``channel_state.post_message``: short, and bounded by the handlers
-    that exist (an unknown name never reaches the processor)."""
-    parts = event_name.rsplit(".", 2)
-    if len(parts) < 2:
-        return event_name
-    return f"{parts[-2].rsplit('____', 1)[-1]}.{parts[-1]}"
 
 
 def _timed(execute: Any) -> Any:
@@ -131,6 +123,7 @@ def install(app: Any) -> None:
     """Called once by kyoso/kyoso.py after building the app."""
     logsetup.configure()
     instrument_events()
+    reflex_page_load.install()
 
     def connected() -> int:
         sio = getattr(app, "sio", None)

@@ -1,0 +1,187 @@
+"""A page load is one Reflex event after the hydrate (``ops/reflex_hooks.
+_on_load_inline``): Reflex's own ``on_load_internal`` handler, run through
+Reflex's ``process_event`` as its event processor does, runs the page's
+on_load inside it and sends the page with ``is_hydrated`` in one delta,
+instead of queueing the on_load and ``set_is_hydrated`` as two more events."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from reflex.istate.manager.memory import StateManagerMemory
+from reflex.state import OnLoadInternalState, State, state_snapshot_hashes
+from reflex.utils import format
+from reflex_base.constants.state import FIELD_MARKER
+from reflex_base.event.context import EventContext
+from reflex_base.event.processor.base_state_processor import process_event
+from sqlmodel import Session
+
+from kyoso.services import channels
+from kyoso.states.channel import ChannelState
+from kyoso.states.session import SessionState
+from tests.utils.factories import make_channel, make_user, post
+
+HYDRATED = "is_hydrated_rx_state_"
+ROOT = "reflex___state____state"
+
+
+class Wire:
+    """What the event processor would send the browser, and queue as events."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+        self.queued: list[Any] = []
+
+    async def delta(self, token: str, delta: Any) -> None:
+        self.sent.append(("delta", {name: dict(values) for name, values in delta.items()}))
+
+    async def event(self, token: str, *events: Any) -> None:
+        self.sent.extend(("event", e) for e in events)
+
+    async def enqueue(self, token: str, *events: Any) -> None:
+        self.queued.extend(events)
+
+    def deltas(self) -> list[dict[str, Any]]:
+        return [d for kind, d in self.sent if kind == "delta"]
+
+
+async def load(page: Any, wire: Wire | None = None) -> Wire:
+    """Reflex's page-load event on ``page``'s tree, as the processor runs it."""
+    wire = wire or Wire()
+    ctx = EventContext(token="client-token", state_manager=StateManagerMemory(),
+                       enqueue_impl=wire.enqueue, emit_delta_impl=wire.delta, emit_event_impl=wire.event)
+    root = page._get_root_state()
+    handler = OnLoadInternalState.event_handlers["on_load_internal"]
+    with ctx:
+        await process_event(handler=handler, payload={}, state=await root.get_state(OnLoadInternalState),
+                            root_state=root)
+    return wire
+
+
+def channel_part(delta: dict[str, Any]) -> dict[str, Any]:
+    return next((v for k, v in delta.items() if k.endswith("channel____channel_state")), {})
+
+
+async def test_a_page_load_sends_the_page_and_hydrated_in_one_delta(session: Session, states, token_of) -> None:
+    member = make_user(session, name="山田 花子")
+    channel = make_channel(session, slug="general")
+    post(session, member, channel, "最初の投稿")
+    page = states(ChannelState, token_of(member), "/c/[slug]", slug="general")
+    wire = await load(page)
+    assert wire.queued == []  # neither the on_load nor set_is_hydrated as events of their own
+    [delta] = wire.deltas()
+    assert delta[ROOT][HYDRATED] is True
+    assert [m.author_name for m in channel_part(delta)["messages_rx_state_"]] == ["山田 花子"]
+    assert page.is_hydrated and [m.author_name for m in page.messages] == ["山田 花子"]
+
+
+async def test_a_navigation_shows_the_page_waiting_then_the_new_channel(
+        session: Session, states, token_of) -> None:
+    member = make_user(session)
+    make_channel(session, slug="general")
+    other = make_channel(session, slug="other")
+    page = states(ChannelState, token_of(member), "/c/[slug]", slug="general")
+    await load(page)
+    page.router = type(page.router).from_router_data(
+        {"pathname": "/c/[slug]", "asPath": "/c/other", "query": {"slug": "other"}, "sid": "sid-1",
+         "token": "client-token", "headers": {}})
+    wire = await load(page)
+    first, last = wire.deltas()
+    assert first[ROOT][HYDRATED] is False  # e.g. the composer waits for the new channel
+    assert last[ROOT][HYDRATED] is True
+    assert channel_part(last)["channel_rx_state_"].name == other.name
+
+
+async def test_an_expired_session_is_hydrated_before_it_goes_to_login(session: Session, states) -> None:
+    make_channel(session, slug="general")
+    page = states(ChannelState, "not-a-token", "/c/[slug]", slug="general")
+    wire = await load(page)
+    kinds = [kind for kind, _ in wire.sent]
+    assert kinds == ["delta", "event"]  # the page's delta first, as Reflex's chain sent it
+    assert wire.deltas()[0][ROOT][HYDRATED] is True
+    redirect = wire.sent[1][1]
+    assert redirect.name == "_redirect" and "/login?next=/c/general" in redirect.payload["path"]
+
+
+async def test_a_load_that_fails_still_leaves_the_page_usable(
+        session: Session, states, token_of, monkeypatch: pytest.MonkeyPatch) -> None:
+    member = make_user(session)
+    make_channel(session, slug="general")
+    page = states(ChannelState, token_of(member), "/c/[slug]", slug="general")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(channels, "get_channel_by_slug", broken)
+    wire = Wire()
+    with pytest.raises(RuntimeError):  # Reflex's processor logs it, as for any event
+        await load(page, wire)
+    # set_is_hydrated used to run as an event after a failed load: the page
+    # is still told it is hydrated.
+    assert [d[ROOT][HYDRATED] for d in wire.deltas()] == [True]
+
+
+# -- the hydrate ----------------------------------------------------------------
+
+
+async def hydrate(page: Any, *, reflex_own: bool = False, hashes: list[str] | None = None,
+                  vars: dict[str, Any] | None = None) -> Wire:  # noqa: A002 - the event's own name
+    """``hydrate_and_load`` on ``page``'s tree as the processor runs it:
+    kyoso's, or Reflex's own (``reflex_own``) for comparison."""
+    wire = Wire()
+    ctx = EventContext(token="client-token", state_manager=StateManagerMemory(),
+                       enqueue_impl=wire.enqueue, emit_delta_impl=wire.delta, emit_event_impl=wire.event)
+    root = page._get_root_state()
+    handler = State.event_handlers["hydrate_and_load"]
+    if reflex_own:
+        handler = dataclasses.replace(handler, fn=handler.fn.__wrapped__)
+    with ctx:
+        await process_event(handler=handler, payload={"vars": vars or {}, "hashes": hashes},
+                            state=root, root_state=root)
+    return wire
+
+
+def sent(wire: Wire) -> list[str]:
+    return [format.json_dumps(d) for d in wire.deltas()]
+
+
+def compiled_hashes(**changed: str) -> list[str]:
+    """The hashes a browser sends on its first hydrate: of the compiled
+    ``initialState`` (``changed``: a state's differs, e.g. an older build)."""
+    hashes = state_snapshot_hashes(State(_reflex_internal_init=True).dict(initial=True))  # type: ignore[call-arg]
+    names = sorted(State(_reflex_internal_init=True).dict(initial=True))  # type: ignore[call-arg]
+    for name, digest in changed.items():
+        hashes[1 + names.index(name)] = digest
+    return hashes
+
+
+@pytest.mark.parametrize("case", ["new tab", "reloaded tab", "reconnect", "older build"])
+async def test_the_hydrate_sends_what_reflexs_own_sends(session: Session, states, token_of, case: str) -> None:
+    member = make_user(session)
+    channel = make_channel(session, slug="general")
+    post(session, member, channel, "最初の投稿")
+    token = token_of(member)
+    ours, theirs = (states(ChannelState, token, "/c/[slug]", slug="general") for _ in range(2))
+    if case == "reloaded tab":  # the tab's state is still held: a browser reload
+        for page in (ours, theirs):
+            await load(page)
+    hashes = {"reconnect": None, "older build": compiled_hashes(**{ChannelState.get_full_name(): "0" * 16})}.get(
+        case, compiled_hashes())
+    storage = {f"{SessionState.get_full_name()}.token{FIELD_MARKER}": token}
+    mine = await hydrate(ours, hashes=hashes, vars=storage)
+    reflex = await hydrate(theirs, reflex_own=True, hashes=hashes, vars=storage)
+    assert sent(mine) == sent(reflex)
+    assert mine.queued == reflex.queued
+    if case == "new tab":
+        # Nothing was read from the states the page does not have yet: a
+        # new tab holds its values only where they are not the defaults.
+        def untouched(page: Any) -> int:
+            return sum(1 for s in tree(page._get_root_state()) if not vars(s))
+
+        assert untouched(ours) >= untouched(theirs) + 20
+
+
+def tree(state: Any) -> list[Any]:
+    return [state, *(s for sub in state.substates.values() for s in tree(sub))]
