@@ -11,7 +11,9 @@ heap object, so each grows with the room:
 * python-engineio's writer waits for each packet with ``asyncio.wait_for``,
   which on Python 3.11 wraps the wait in one more task and timer per packet
   per socket (3.12 no longer does). ``patch_engineio_poll`` waits with
-  ``asyncio.timeout`` instead, which is what 3.12's ``wait_for`` does.
+  ``asyncio.timeout`` instead, which is what 3.12's ``wait_for`` does, and
+  lets go of the socket's last private packet once it is written (its page
+  load: 2 x ~34 KiB per client held until the next message).
 * On a disconnect python-socketio looks for the client in every room of the
   namespace, and every client has a room of its own: O(N) per disconnect,
   O(N²) when a whole room leaves or reconnects at once. ``FastEmit`` keeps
@@ -132,17 +134,22 @@ class FastEmit(socketio.AsyncManager):
         eio = self.server.eio
         now = time.time()
         slow = []
+        recipients = 0
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
             sock = eio.sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
+            recipients += 1
             if sock.last_ping and now - sock.last_ping > eio.ping_timeout:
                 slow.append(eio_sid)  # the library's path closes it
                 continue
             for p in eio_pkts:
                 sock.queue.put_nowait(p)
+        if recipients == 1:
+            for p in eio_pkts:
+                p.kyoso_private = True  # type: ignore[attr-defined]  # see _poll
         for eio_sid in slow:
             for p in eio_pkts:
                 await self.server._send_eio_packet(eio_sid, p)
@@ -192,7 +199,18 @@ class FastRedisManager(socketio.AsyncRedisManager, FastEmit):
 
 async def _poll(self: Any) -> list[Any]:
     """engineio's ``AsyncSocket.poll`` with ``asyncio.timeout`` in place of
-    ``asyncio.wait_for`` (no task per packet on Python 3.11)."""
+    ``asyncio.wait_for`` (no task per packet on Python 3.11).
+
+    It also lets go of what the socket sent last. engineio's writer polls
+    again only once its last batch is written, but its loop variable keeps
+    the last packet, whose text it holds twice (socket.io's and engine.io's
+    cached encoding): a tab's page load is ~30 KiB, kept per socket until
+    its next message. A packet ``FastEmit`` put on this socket alone is
+    emptied here; one shared by a room is held once, whatever its size."""
+    for sent in getattr(self, "kyoso_sent", None) or ():
+        if getattr(sent, "kyoso_private", False):
+            sent.data = sent.encode_cache = None
+    self.kyoso_sent = None
     try:
         async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
             packets = [await self.queue.get()]
@@ -211,12 +229,14 @@ async def _poll(self: Any) -> list[Any]:
             packets.append(pkt)
         except asyncio.QueueEmpty:
             break
+    self.kyoso_sent = packets
     return packets
 
 
 def patch_engineio_poll() -> bool:
-    """Install ``_poll`` on Python 3.11; 3.12's ``wait_for`` needs no help."""
-    if sys.version_info >= (3, 12) or async_socket.AsyncSocket.poll is _poll:
+    """Install ``_poll`` (every Python: 3.12's ``wait_for`` needs no help,
+    but its writer keeps the last packet as 3.11's does)."""
+    if async_socket.AsyncSocket.poll is _poll:
         return False
     async_socket.AsyncSocket.poll = _poll  # type: ignore[method-assign]
     return True

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import socketio
 from engineio import async_socket
+from engineio import packet as eio_packet
 
 from kyoso.realtime import transport
 from kyoso.realtime.hub import Hub
@@ -162,12 +163,33 @@ async def test_with_redis_a_reply_to_a_local_client_stays_on_its_worker(redis_ur
             await c.disconnect()
 
 
-def test_the_engineio_poll_is_replaced_only_where_it_helps() -> None:
-    import sys
-
+def test_the_engineio_poll_is_replaced_once() -> None:
     transport.patch_engineio_poll()
-    patched = async_socket.AsyncSocket.poll is transport._poll  # noqa: SLF001
-    assert patched == (sys.version_info < (3, 12))
+    assert async_socket.AsyncSocket.poll is transport._poll  # noqa: SLF001
+    assert transport.patch_engineio_poll() is False
+
+
+async def test_a_socket_keeps_no_private_message_it_has_sent() -> None:
+    """engineio's writer keeps its last packet in a loop variable: a tab's
+    page load (~30 KiB) was held twice per socket until its next message."""
+    page = "説明会の資料" * 20_000  # ~120 KB of text
+    async with serving() as (srv, url):
+        clients = await _clients(url, 3)
+        try:
+            await srv.sio.emit("event", {"room": page}, room="room:1", namespace=NS)
+            await srv.sio.emit("event", {"page": page}, to=srv.sids[0], namespace=NS)
+            await _settle(clients, 1)
+            assert [len(got) for _, got in clients] == [2, 1, 1]
+            assert clients[0][1][1] == {"page": page}  # delivered whole before it was let go
+            await asyncio.sleep(0.1)
+            # The server's packets (encoded to be sent; the clients' are decoded).
+            held = [p for p in gc.get_objects() if isinstance(p, eio_packet.Packet)
+                    and p.encode_cache is not None and isinstance(p.data, str) and len(p.data) > 100_000]
+            # The room's packet, shared by its three sockets, is held once.
+            assert len(held) == 1 and "room" in held[0].data
+        finally:
+            for c, _ in clients:
+                await c.disconnect()
 
 
 def test_gc_tuning_freezes_start_up_objects_and_spaces_full_collections() -> None:
