@@ -64,3 +64,12 @@ def summary(answer: dict[str, Any] | None) -> str:
     if answer.get("room_sizes"):
         parts.append("rooms " + ", ".join(f"{k}={v}" for k, v in answer["room_sizes"].items()))
     return "; ".join(parts)
+
+
+def traced(answer: dict[str, Any], clients: int, top: int = 15) -> str:
+    """Where a worker started with ``PYTHONTRACEMALLOC=N`` holds its memory:
+    the largest allocation sites, in KiB per client."""
+    lines = [f"{answer['tracemalloc_total'] / 1024 / clients:.1f} KiB per client traced in all"]
+    for size, count, frames in answer["tracemalloc_top"][:top]:
+        lines.append(f"    {size / 1024 / clients:6.1f} KiB/client {count:>8} blocks  " + " <- ".join(reversed(frames[-3:])))
+    return "\n".join(lines)

@@ -74,7 +74,7 @@ class Watch:
             return None
         if len(self.backend.workers) != 1:
             return None  # one worker: the counts below are per worker
-        return peek.peek(self.inspect_dir, self.backend.workers[0], **request)
+        return peek.peek(self.inspect_dir, self.backend.workers[0], timeout=120, **request)
 
     def worker_rss(self) -> int:
         if self.backend is None:
@@ -205,6 +205,8 @@ async def arrival_storm(crowd: Crowd, report: Report, *, probes: int, seconds: f
     held = watch.peek(rooms=[room_of(profile)], state_bytes=20)
     if held:
         report.facts["the worker holds"] = peek.summary(held)
+        if held.get("tracemalloc_top"):  # the app ran with PYTHONTRACEMALLOC=N
+            report.facts["traced memory"] = peek.traced(held, clients=crowd.n)
 
 
 # ---------------------------------------------------------------------------

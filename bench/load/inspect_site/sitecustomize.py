@@ -120,6 +120,14 @@ def _answer(req: dict) -> dict:  # type: ignore[type-arg]
         out["gc_tracked"] = sum(counts.values())
         out["gc_frozen"] = gc.get_freeze_count()
         out["types"] = counts.most_common(int(req.get("types") or 15))
+    import tracemalloc
+
+    if tracemalloc.is_tracing():
+        # PYTHONTRACEMALLOC=N in the app's environment: where the worker's
+        # memory was allocated, N frames deep, largest first, at each peek.
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        out["tracemalloc_total"] = sum(s.size for s in stats)
+        out["tracemalloc_top"] = [[s.size, s.count, [str(f) for f in s.traceback]] for s in stats[:40]]
     out["rss"] = _rss()
     return out
 
