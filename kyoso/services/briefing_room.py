@@ -71,37 +71,46 @@ _MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
 # ---------------------------------------------------------------------------
 
 
-def _attendance_due(session: Session, user: User, briefing: Briefing) -> tuple[bool, Registration | None]:
+def _attendance_due(session: Session, user_id: int, active: bool,
+                    briefing: Briefing) -> tuple[bool, Registration | None]:
     """Whether opening the room now counts this member as attending (a first
     visit while the briefing is on), and their registration if any."""
-    if user.status != UserStatus.active:
+    if not active:
         return False, None
     now = utcnow()
     if not (briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30)):
         return False, None
     reg = session.exec(select(Registration).where(
-        Registration.briefing_id == briefing.id, Registration.user_id == user.id)).first()
+        Registration.briefing_id == briefing.id, Registration.user_id == user_id)).first()
     return reg is None or reg.attended_at is None, reg
 
 
 def attendance_due(session: Session, user: User, briefing: Briefing) -> bool:
     """A read: would ``mark_attended`` change anything? (A room load writes
     only then: a reload storm of members already counted takes no write lock.)"""
-    return _attendance_due(session, user, briefing)[0]
+    return _attendance_due(session, user.id or 0, user.status == UserStatus.active, briefing)[0]
 
 
 def mark_attended(session: Session, user: User, briefing_id: int) -> None:
     """Opening the room while the briefing is on counts as attending. The
     room's attendance count changes on a member's first visit only."""
+    if user.status == UserStatus.active:
+        mark_attended_of(session, user.id or 0, briefing_id)
+
+
+def mark_attended_of(session: Session, user_id: int, briefing_id: int) -> None:
+    """``mark_attended`` by the member's id: for the room load that has just
+    checked who the member is (an active member: the token check lets no
+    other through), as ``channels.mark_read_of`` is for a channel's."""
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
         return
-    due, reg = _attendance_due(session, user, briefing)
+    due, reg = _attendance_due(session, user_id, True, briefing)
     if not due:
         return
     now = utcnow()
     if reg is None:
-        session.add(Registration(briefing_id=briefing_id, user_id=user.id, status=briefings.WALK_IN,  # type: ignore[arg-type]
+        session.add(Registration(briefing_id=briefing_id, user_id=user_id, status=briefings.WALK_IN,
                                  attended_at=now))
     else:
         reg.attended_at = now

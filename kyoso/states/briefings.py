@@ -130,9 +130,10 @@ class BriefingState(SessionState):
         redirect = await self._open(self._load_room, shell=False, missing=self._missing)
         if redirect is None and self._attend:
             # A first visit while it is on counts as attending: written after
-            # the reading (nothing is awaited inside a writing transaction);
+            # the reading (nothing is awaited inside a writing transaction),
+            # as the member this load has just checked (``me``, set by it);
             # the new count reaches this room, this client too, live.
-            await self._change(briefing_room.mark_attended, self._id())
+            await self._unchecked(briefing_room.mark_attended_of, self.me.id, self._id())
         return redirect
 
     def _missing(self) -> None:
