@@ -319,39 +319,45 @@ def attach_to_briefing(session: Session, user: User, attachment_ids: list[int], 
 # ---------------------------------------------------------------------------
 
 
-def _views_where(session: Session, condition: sa.ColumnElement[bool], key: sa.ColumnElement[int]
+def _views_of(key: sa.ColumnElement[int]) -> sa.Select:
+    """The files attached to the things whose ``key`` is in ``p_ids``, built
+    once (building it per call was a fifth of a 説明会 room load)."""
+    return (select(Attachment, FileBlob).join(FileBlob, FileBlob.id == Attachment.blob_id)  # type: ignore[arg-type]
+            .where(key.in_(sa.bindparam("p_ids", expanding=True))).order_by(Attachment.id))  # type: ignore[arg-type]
+
+
+_OF_MESSAGES = _views_of(col(Attachment.message_id))
+_OF_ANNOUNCEMENTS = _views_of(col(Attachment.announcement_id))
+_OF_BRIEFINGS = _views_of(col(Attachment.briefing_id))
+_THUMBS = select(FileBlob).where(col(FileBlob.id).in_(sa.bindparam("p_ids", expanding=True)))
+
+
+def _views_where(session: Session, statement: sa.Select, ids: list[int], key: str
                  ) -> dict[int, list[AttachmentView]]:
-    rows = session.exec(
-        select(Attachment, FileBlob).join(FileBlob, FileBlob.id == Attachment.blob_id)  # type: ignore[arg-type]
-        .where(condition).order_by(Attachment.id)  # type: ignore[arg-type]
-    ).all()
+    if not ids:
+        return {}
+    rows = session.exec(statement, params={"p_ids": list(ids)}).all()  # type: ignore[call-overload]
     if not rows:
         return {}
-    thumb_ids = {b.thumb_id for _, b in rows if b.thumb_id}
-    thumbs = {t.id: t for t in session.exec(select(FileBlob).where(col(FileBlob.id).in_(thumb_ids))).all()} \
-        if thumb_ids else {}
+    thumb_ids = sorted({b.thumb_id for _, b in rows if b.thumb_id})
+    thumbs = {t.id: t for t in session.exec(_THUMBS, params={"p_ids": thumb_ids}).all()} \
+        if thumb_ids else {}  # type: ignore[call-overload]
     out: dict[int, list[AttachmentView]] = defaultdict(list)
     for a, blob in rows:
-        out[int(getattr(a, key.key))].append(_view(a, blob, thumbs.get(blob.thumb_id)))  # type: ignore[attr-defined]
+        out[int(getattr(a, key))].append(_view(a, blob, thumbs.get(blob.thumb_id)))
     return dict(out)
 
 
 def for_messages(session: Session, message_ids: list[int]) -> dict[int, list[AttachmentView]]:
-    if not message_ids:
-        return {}
-    return _views_where(session, col(Attachment.message_id).in_(message_ids), col(Attachment.message_id))
+    return _views_where(session, _OF_MESSAGES, message_ids, "message_id")
 
 
 def for_announcements(session: Session, ids: list[int]) -> dict[int, list[AttachmentView]]:
-    if not ids:
-        return {}
-    return _views_where(session, col(Attachment.announcement_id).in_(ids), col(Attachment.announcement_id))
+    return _views_where(session, _OF_ANNOUNCEMENTS, ids, "announcement_id")
 
 
 def for_briefings(session: Session, ids: list[int]) -> dict[int, list[AttachmentView]]:
-    if not ids:
-        return {}
-    return _views_where(session, col(Attachment.briefing_id).in_(ids), col(Attachment.briefing_id))
+    return _views_where(session, _OF_BRIEFINGS, ids, "briefing_id")
 
 
 # ---------------------------------------------------------------------------
