@@ -95,12 +95,16 @@ async def on_load_internal(self: Any) -> Any:
             await process_event(handler=handler.handler, payload=event.payload,
                                 state=await root.get_state(handler.states[0]), root_state=root)
             ok = True
+        except Exception:
+            # A failed load still leaves the page hydrated (Reflex's chain ran
+            # set_is_hydrated after it); Reflex's processor reports the error.
+            # A superseded one (cancelled: a navigation) sends nothing more.
+            self.is_hydrated = True
+            await chain_updates(None, handler_name="on_load_internal", root_state=root)
+            raise
         finally:
             metrics.observe_event(name, perf_counter() - start, ok)
             logsetup.event_name.reset(name_token)
-            if not ok:
-                self.is_hydrated = True
-                await chain_updates(None, handler_name="on_load_internal", root_state=root)
     return None
 
 

@@ -6,6 +6,7 @@ instead of queueing the on_load and ``set_is_hydrated`` as two more events."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -121,6 +122,23 @@ async def test_a_load_that_fails_still_leaves_the_page_usable(
     # set_is_hydrated used to run as an event after a failed load: the page
     # is still told it is hydrated.
     assert [d[ROOT][HYDRATED] for d in wire.deltas()] == [True]
+
+
+async def test_a_load_superseded_by_a_navigation_sends_nothing_more(
+        session: Session, states, token_of, monkeypatch: pytest.MonkeyPatch) -> None:
+    member = make_user(session)
+    make_channel(session, slug="general")
+    page = states(ChannelState, token_of(member), "/c/[slug]", slug="general")
+
+    def superseded(*args: Any, **kwargs: Any) -> Any:
+        raise asyncio.CancelledError  # as Reflex cancels a page load a navigation supersedes
+
+    monkeypatch.setattr(channels, "get_channel_by_slug", superseded)
+    wire = Wire()
+    with pytest.raises(asyncio.CancelledError):
+        await load(page, wire)
+    # The next page's load says when the page is ready, not this one.
+    assert wire.deltas() == []
 
 
 # -- the hydrate ----------------------------------------------------------------
