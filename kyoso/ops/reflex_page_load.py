@@ -29,6 +29,7 @@ the handlers are not the ones this was written against (tested).
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Iterator
 from importlib.metadata import version
 from time import perf_counter
@@ -60,22 +61,39 @@ from kyoso.ops import logsetup, metrics
 # --------------------------------------------------------------------------
 
 
+def _inline_load(loads: list[Event]) -> Any:
+    """The one registered state handler a page loads with, when it can run
+    inline: not a background task (it must not hold the lock), not a
+    generator (its yields would carry ``is_hydrated`` before its end), not a
+    browser-side event (``rx.redirect``). Otherwise, and for a page with
+    several on_load handlers (each ran on its own even when one failed),
+    None: Reflex's chain. Every kyoso page has one plain handler."""
+    if len(loads) != 1:
+        return None
+    handler = RegistrationContext.get().event_handlers.get(loads[0].name)
+    if handler is None or handler.handler.is_background:
+        return None
+    fn = handler.handler.fn
+    if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+        return None
+    return handler
+
+
 async def on_load_internal(self: Any) -> Any:
     """Reflex's ``OnLoadInternalState.on_load_internal``, with the page's
-    on_load handlers run inside it instead of queued as events of their own.
+    on_load handler run inside it instead of queued as an event of its own.
 
-    What Reflex's chain promised still holds: each load runs through Reflex's
+    What Reflex's chain promised still holds: the load runs through Reflex's
     ``process_event`` under this event's lock, its delta goes out before the
     events it returns (a redirect), a navigation still supersedes this event
     and so cancels a stale load, a navigation shows the page waiting
     (``is_hydrated`` false) until its load is done, and the page is hydrated
-    even when its load fails. A background on_load, which must not hold the
-    lock, keeps Reflex's chain."""
-    registered = RegistrationContext.get().event_handlers
+    even when its load fails. Pages ``_inline_load`` declines keep Reflex's
+    chain."""
     loads = Event.from_event_type(
         RegistrationContext.get().app.get_load_events(self.rx_router_url.path))
-    handlers = [registered[event.name] for event in loads]
-    if not loads or any(h.handler.is_background for h in handlers):
+    handler = _inline_load(loads)
+    if handler is None:
         return _load_events_for_page(self)
     root = self._get_root_state()
     if self.is_hydrated:
@@ -83,28 +101,28 @@ async def on_load_internal(self: Any) -> Any:
         # (the composer is disabled until the new channel is there).
         self.is_hydrated = False
         await chain_updates(None, handler_name="on_load_internal", root_state=root)
-    last = len(loads) - 1
-    for index, (event, handler) in enumerate(zip(loads, handlers, strict=True)):
-        # Each load is still counted and logged under its own name.
-        name = metrics.handler_label(event.name)
-        name_token = logsetup.event_name.set(name)
-        start, ok = perf_counter(), False
-        try:
-            if index == last:
-                self.is_hydrated = True  # sent in the last load's own delta
-            await process_event(handler=handler.handler, payload=event.payload,
-                                state=await root.get_state(handler.states[0]), root_state=root)
-            ok = True
-        except Exception:
-            # A failed load still leaves the page hydrated (Reflex's chain ran
-            # set_is_hydrated after it); Reflex's processor reports the error.
-            # A superseded one (cancelled: a navigation) sends nothing more.
-            self.is_hydrated = True
-            await chain_updates(None, handler_name="on_load_internal", root_state=root)
-            raise
-        finally:
-            metrics.observe_event(name, perf_counter() - start, ok)
-            logsetup.event_name.reset(name_token)
+    # The load is still counted and logged under its own name.
+    name = metrics.handler_label(loads[0].name)
+    name_token = logsetup.event_name.set(name)
+    start, ok = perf_counter(), False
+    try:
+        self.is_hydrated = True  # sent in the load's own delta
+        await process_event(handler=handler.handler, payload=loads[0].payload,
+                            state=await root.get_state(handler.states[0]), root_state=root)
+        ok = True
+    except Exception:
+        # A failed load still leaves the page hydrated: Reflex's chain ran
+        # set_is_hydrated after it. Only the flag is sent: what the load
+        # changed before it failed is not (Reflex's processor sends no delta
+        # of a failed event, and with Redis the state is not saved), and
+        # Reflex's processor reports the error. A superseded load
+        # (cancelled: a navigation) sends nothing more.
+        ctx = EventContext.get()
+        await ctx.emit_delta({root.get_full_name(): {constants.CompileVars.IS_HYDRATED + FIELD_MARKER: True}})
+        raise
+    finally:
+        metrics.observe_event(name, perf_counter() - start, ok)
+        logsetup.event_name.reset(name_token)
     return None
 
 
@@ -155,20 +173,21 @@ async def _browser_defaults(root_cls: type, hashes: list[str] | None) -> frozens
         # Reflex's diff fills its cache of the backend's defaults on first use.
         await _diff_against_initial_state(root_cls, {}, hashes)
         cached = _initial_snapshot_cache.get(root_cls)  # type: ignore[arg-type]
-    if cached is None or len(hashes) != len(cached.hashes) + 1 or hashes[0] != cached.names_digest:
+    if (cached is None or len(hashes) != len(cached.hashes) + 1 or hashes[0] != cached.names_digest
+            or not all(isinstance(h, str) for h in hashes)):
         return frozenset()
-    key = (id(cached), *hashes)
-    found = _builds.get(key)
-    if found is None:
+    key = tuple(hashes)
+    known = _builds.get(key)
+    if known is None or known[0] is not cached:  # Reflex rebuilt its defaults (a reload)
         browser = dict(zip(sorted(cached.hashes), hashes[1:], strict=True))
-        found = frozenset(name for name, digest in cached.hashes.items() if browser.get(name) == digest)
+        known = (cached, frozenset(name for name, digest in cached.hashes.items() if browser.get(name) == digest))
         if len(_builds) > 16:  # a build or two a day; any number of forged ones
             _builds.clear()
-        _builds[key] = found
-    return found
+        _builds[key] = known
+    return known[1]
 
 
-_builds: dict[tuple[Any, ...], frozenset[str]] = {}
+_builds: dict[tuple[str, ...], tuple[Any, frozenset[str]]] = {}
 
 
 def snapshot(root: Any, browser_has: frozenset[str]) -> dict[str, dict[str, Any]]:
@@ -231,9 +250,11 @@ def install() -> None:
     handler twice, on its state class and, as another ``EventHandler``, in
     the registry its event processor looks events up in: both get the new
     function, keeping Reflex's own markers (``supersedes``)."""
-    if (found := version("reflex")) != REFLEX_VERSION:
-        raise RuntimeError(f"kyoso's page loads replace two handlers of Reflex {REFLEX_VERSION}, not {found}: "
-                           "compare them with the new Reflex's (kyoso/ops/reflex_page_load.py)")
+    for package in ("reflex", "reflex-base"):  # the handlers, and the processor that runs them
+        if (found := version(package)) != REFLEX_VERSION:
+            raise RuntimeError(f"kyoso's page loads replace two handlers of Reflex {REFLEX_VERSION}, not "
+                               f"{package} {found}: compare them with the new Reflex's "
+                               "(kyoso/ops/reflex_page_load.py)")
     for cls, name, replacement in _REPLACED:
         original = cls.event_handlers[name]
         registered = RegistrationContext.get().event_handlers[format_event_handler(original)]

@@ -11,14 +11,18 @@ import dataclasses
 from typing import Any
 
 import pytest
+import reflex as rx
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex.state import OnLoadInternalState, State, state_snapshot_hashes
 from reflex.utils import format
 from reflex_base.constants.state import FIELD_MARKER
 from reflex_base.event.context import EventContext
 from reflex_base.event.processor.base_state_processor import process_event
+from reflex_base.event import Event, EventHandler
+from reflex_base.registry import RegisteredEventHandler, RegistrationContext
 from sqlmodel import Session
 
+from kyoso.ops import reflex_page_load
 from kyoso.services import channels
 from kyoso.states.channel import ChannelState
 from kyoso.states.session import SessionState
@@ -120,8 +124,46 @@ async def test_a_load_that_fails_still_leaves_the_page_usable(
     with pytest.raises(RuntimeError):  # Reflex's processor logs it, as for any event
         await load(page, wire)
     # set_is_hydrated used to run as an event after a failed load: the page
-    # is still told it is hydrated.
-    assert [d[ROOT][HYDRATED] for d in wire.deltas()] == [True]
+    # is still told it is hydrated, and only that (Reflex sends nothing of a
+    # failed event; with Redis its changes are not even saved).
+    assert wire.deltas() == [{ROOT: {HYDRATED: True}}]
+
+
+@pytest.mark.parametrize("kind", ["a browser-side event", "two handlers"])
+async def test_a_page_load_kyoso_does_not_run_inline_keeps_reflexs_chain(
+        session: Session, states, token_of, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    member = make_user(session)
+    make_channel(session, slug="general")
+    page = states(ChannelState, token_of(member), "/c/[slug]", slug="general")
+    app = RegistrationContext.get().app
+    loads = {"a browser-side event": [rx.redirect("/elsewhere")],
+             "two handlers": [ChannelState.open_channel, ChannelState.open_channel]}[kind]
+    monkeypatch.setattr(app, "get_load_events", lambda path: loads)
+    wire = await load(page)
+    # Reflex's chain: the loads, then set_is_hydrated, as events of their own.
+    chain = [e.name for e in wire.queued] + [e.name for kind_, e in wire.sent if kind_ == "event"]
+    assert any(name.endswith("set_is_hydrated") for name in chain)
+    assert not page.is_hydrated
+
+
+def test_a_load_that_yields_or_runs_in_the_background_is_not_run_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def in_steps(self: Any) -> Any:
+        yield
+
+    async def plain(self: Any) -> None:
+        return None
+
+    @rx.event(background=True)
+    async def background(self: Any) -> None:
+        return None
+
+    registry = RegistrationContext.get().event_handlers
+    for name, fn in (("test.in_steps", in_steps), ("test.plain", plain), ("test.background", background)):
+        monkeypatch.setitem(registry, name, RegisteredEventHandler(handler=EventHandler(fn=fn), states=(ChannelState,)))
+    assert reflex_page_load._inline_load([Event(name="test.plain")]) is not None
+    assert reflex_page_load._inline_load([Event(name="test.in_steps")]) is None
+    assert reflex_page_load._inline_load([Event(name="test.background")]) is None
+    assert reflex_page_load._inline_load([Event(name="_redirect")]) is None
 
 
 async def test_a_load_superseded_by_a_navigation_sends_nothing_more(
@@ -175,7 +217,7 @@ def compiled_hashes(**changed: str) -> list[str]:
     return hashes
 
 
-@pytest.mark.parametrize("case", ["new tab", "reloaded tab", "reconnect", "older build"])
+@pytest.mark.parametrize("case", ["new tab", "reloaded tab", "reconnect", "older build", "forged hashes"])
 async def test_the_hydrate_sends_what_reflexs_own_sends(session: Session, states, token_of, case: str) -> None:
     member = make_user(session)
     channel = make_channel(session, slug="general")
@@ -185,8 +227,8 @@ async def test_the_hydrate_sends_what_reflexs_own_sends(session: Session, states
     if case == "reloaded tab":  # the tab's state is still held: a browser reload
         for page in (ours, theirs):
             await load(page)
-    hashes = {"reconnect": None, "older build": compiled_hashes(**{ChannelState.get_full_name(): "0" * 16})}.get(
-        case, compiled_hashes())
+    hashes = {"reconnect": None, "older build": compiled_hashes(**{ChannelState.get_full_name(): "0" * 16}),
+              "forged hashes": [*compiled_hashes()[:-1], ["not", "a", "hash"]]}.get(case, compiled_hashes())
     storage = {f"{SessionState.get_full_name()}.token{FIELD_MARKER}": token}
     mine = await hydrate(ours, hashes=hashes, vars=storage)
     reflex = await hydrate(theirs, reflex_own=True, hashes=hashes, vars=storage)
