@@ -12,9 +12,10 @@ every default in every tab.
 Here both built-in handlers are replaced in place (``install``) by versions
 that keep Reflex's behaviour as its tests describe it:
 
-* ``on_load_internal`` runs the page's on_load handlers inside itself,
+* ``on_load_internal`` runs the page's on_load handler inside itself,
   through Reflex's own ``process_event``, and sends ``is_hydrated`` in the
-  last load's delta: two events and two deltas per page load.
+  load's delta: two events and two deltas per page load (a page whose
+  on_load is not one plain state handler keeps Reflex's chain).
 * ``hydrate_and_load`` is Reflex's, but its snapshot leaves out a state the
   tab has never read or written (no value stored on it), that has no
   computed var, and whose defaults the browser holds already (its hash of the
