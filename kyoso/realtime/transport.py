@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any

@@ -71,12 +71,9 @@ _MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
 # ---------------------------------------------------------------------------
 
 
-def _attendance_due(session: Session, user_id: int, active: bool,
-                    briefing: Briefing) -> tuple[bool, Registration | None]:
-    """Whether opening the room now counts this member as attending (a first
-    visit while the briefing is on), and their registration if any."""
-    if not active:
-        return False, None
+def _attendance_due(session: Session, user_id: int, briefing: Briefing) -> tuple[bool, Registration | None]:
+    """Whether opening the room now counts this (active) member as attending
+    (a first visit while the briefing is on), and their registration if any."""
     now = utcnow()
     if not (briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30)):
         return False, None
@@ -88,7 +85,7 @@ def _attendance_due(session: Session, user_id: int, active: bool,
 def attendance_due(session: Session, user: User, briefing: Briefing) -> bool:
     """A read: would ``mark_attended`` change anything? (A room load writes
     only then: a reload storm of members already counted takes no write lock.)"""
-    return _attendance_due(session, user.id or 0, user.status == UserStatus.active, briefing)[0]
+    return user.status == UserStatus.active and _attendance_due(session, user.id or 0, briefing)[0]
 
 
 def mark_attended(session: Session, user: User, briefing_id: int) -> None:
@@ -105,7 +102,7 @@ def mark_attended_of(session: Session, user_id: int, briefing_id: int) -> None:
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
         return
-    due, reg = _attendance_due(session, user_id, True, briefing)
+    due, reg = _attendance_due(session, user_id, briefing)
     if not due:
         return
     now = utcnow()

@@ -46,6 +46,20 @@ def states(sio: Any) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def token_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every session token ``accounts.user_for_token`` is asked about, in order."""
+    checks: list[str] = []
+    real = accounts.user_for_token
+
+    def counted(session: Session, token: str | None) -> User | None:
+        checks.append(token or "")
+        return real(session, token)
+
+    monkeypatch.setattr(accounts, "user_for_token", counted)
+    return checks
+
+
+@pytest.fixture
 async def published() -> Callable[[], Any]:
     """Wait for what handlers published after their commits."""
     return realtime.drain
