@@ -23,7 +23,6 @@ from kyoso.realtime.registry import state_name
 from kyoso.services import (
     announcements,
     briefing_room,
-    briefings,
     channels,
     messages,
     notifications,
@@ -217,15 +216,17 @@ def _build_briefing(ev: BriefingChanged) -> Builder:
     def build() -> dict[str, dict[str, Any]]:
         bid = ev.briefing_id
         with read_scope() as session:
+            ops: list[dict[str, Any]] = []
+            if ev.what == "attendance":  # an arrival storm's event: the count alone
+                return {f"briefing:{bid}": update("briefing", [
+                    {"op": "set", "var": "attendance", "value": briefing_room.attendance(session, bid)}])}
             briefing = session.get(Briefing, bid)
             if briefing is None:
                 return {}
-            ops: list[dict[str, Any]] = []
-            if ev.what in ("attendance", "room", "registrations"):
-                ops.append({"op": "set", "var": "attendance", "value": briefing_room.attendance(session, bid)})
             if ev.what in ("room", "registrations"):
-                ops.append({"op": "replace", "var": "briefing",
-                            "item": _asdict(briefings.view(session, briefing))})
+                view, came = briefing_room.header(session, briefing)
+                ops.append({"op": "set", "var": "attendance", "value": came})
+                ops.append({"op": "replace", "var": "briefing", "item": _asdict(view)})
                 ops.append({"op": "set", "var": "live_poll_id", "value": briefing.live_poll_id or 0})
             if ev.what in ("room", "questions"):
                 version = briefing_room.questions_version(session, bid)

@@ -7,10 +7,12 @@ manage it are there too (``briefings.require_manager``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from kyoso import routes
@@ -64,6 +66,33 @@ _MY_VOTES = (sa.select(_QVOTE_T.c.question_id)
                     _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")))
 _MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
     _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user"))
+_MY_REGISTRATION = sa.select(_REG_T.c.status, _REG_T.c.attended_at).where(
+    _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
+# Attendance is written by the database's own checks: the briefing is on
+# (between p_early and p_late), and the member has no registration (a
+# walk-in's is inserted; a unique key makes a second tab's insert nothing) or
+# one not yet attended (marked).
+_BRIEFING_T = Briefing.__table__  # type: ignore[attr-defined]
+_IS_ON = sa.exists().where(
+    _BRIEFING_T.c.id == sa.bindparam("p_briefing"),
+    _BRIEFING_T.c.starts_at <= sa.bindparam("p_late"), _BRIEFING_T.c.ends_at >= sa.bindparam("p_early"))
+_ATTEND = (sa.update(_REG_T)
+           .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"),
+                  _REG_T.c.attended_at.is_(None), _IS_ON)
+           .values(attended_at=sa.bindparam("p_now")))
+
+
+@functools.cache
+def _walk_in_insert(dialect: str) -> sa.Insert:
+    """INSERT … SELECT … WHERE the briefing is on, ON CONFLICT DO NOTHING
+    RETURNING id (in the dialect's own words; SQLite and PostgreSQL both have it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = sa.bindparam("p_now", type_=_REG_T.c.created_at.type)
+    chosen = sa.select(sa.bindparam("p_briefing", type_=sa.Integer), sa.bindparam("p_user", type_=sa.Integer),
+                       sa.bindparam("p_status", type_=sa.String), now, now, now).where(_IS_ON)
+    return insert(_REG_T).from_select(
+        ["briefing_id", "user_id", "status", "created_at", "updated_at", "attended_at"], chosen,
+    ).on_conflict_do_nothing(index_elements=["briefing_id", "user_id"]).returning(_REG_T.c.id)
 
 
 # ---------------------------------------------------------------------------
@@ -71,21 +100,33 @@ _MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
 # ---------------------------------------------------------------------------
 
 
-def _attendance_due(session: Session, user_id: int, briefing: Briefing) -> tuple[bool, Registration | None]:
-    """Whether opening the room now counts this (active) member as attending
-    (a first visit while the briefing is on), and their registration if any."""
-    now = utcnow()
-    if not (briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30)):
-        return False, None
-    reg = session.exec(select(Registration).where(
-        Registration.briefing_id == briefing.id, Registration.user_id == user_id)).first()
-    return reg is None or reg.attended_at is None, reg
+ATTENDANCE_MARGIN = timedelta(minutes=30)  # the room counts visits from 30 minutes before to 30 after
 
 
-def attendance_due(session: Session, user: User, briefing: Briefing) -> bool:
-    """A read: would ``mark_attended`` change anything? (A room load writes
-    only then: a reload storm of members already counted takes no write lock.)"""
-    return user.status == UserStatus.active and _attendance_due(session, user.id or 0, briefing)[0]
+@dataclass(frozen=True)
+class MyRegistration:
+    """A member's own registration for a briefing, as the room reads it."""
+
+    status: str  # briefings.REGISTERED, WAITLISTED, CANCELLED or WALK_IN
+    attended: bool
+
+
+def my_registration(session: Session, user_id: int, briefing_id: int) -> MyRegistration | None:
+    row = core(session).execute(_MY_REGISTRATION, {"p_briefing": briefing_id, "p_user": user_id}).first()
+    return None if row is None else MyRegistration(row.status, row.attended_at is not None)
+
+
+def is_on(briefing: Briefing, now: datetime | None = None) -> bool:
+    """Whether a visit now counts as attending (the briefing is on, give or take the margin)."""
+    now = now or utcnow()
+    return briefing.starts_at - ATTENDANCE_MARGIN <= now <= briefing.ends_at + ATTENDANCE_MARGIN
+
+
+def attendance_due(user: User, briefing: Briefing, mine: MyRegistration | None) -> bool:
+    """Would ``mark_attended`` change anything (``mine``: ``my_registration``,
+    read in the same room load)? A room load writes only then: a reload storm
+    of members already counted takes no write lock."""
+    return user.status == UserStatus.active and is_on(briefing) and (mine is None or not mine.attended)
 
 
 def mark_attended(session: Session, user: User, briefing_id: int) -> None:
@@ -98,25 +139,34 @@ def mark_attended(session: Session, user: User, briefing_id: int) -> None:
 def mark_attended_of(session: Session, user_id: int, briefing_id: int) -> None:
     """``mark_attended`` by the member's id: for the room load that has just
     checked who the member is (an active member: the token check lets no
-    other through), as ``channels.mark_read_of`` is for a channel's."""
-    briefing = session.get(Briefing, briefing_id)
-    if briefing is None:
-        return
-    due, reg = _attendance_due(session, user_id, briefing)
-    if not due:
-        return
+    other through), as ``channels.mark_read_of`` is for a channel's.
+
+    Two statements at most, each deciding in the database (an arrival storm
+    runs this once per arrival): a walk-in's registration is inserted unless
+    the member has one; a registration not yet attended is marked. Both only
+    while the briefing is on, and two tabs arriving at once count once."""
     now = utcnow()
-    if reg is None:
-        session.add(Registration(briefing_id=briefing_id, user_id=user_id, status=briefings.WALK_IN,
-                                 attended_at=now))
-    else:
-        reg.attended_at = now
-        session.add(reg)
-    record(session, BriefingChanged(briefing_id, what="attendance"))
+    params = {"p_briefing": briefing_id, "p_user": user_id, "p_now": now,
+              "p_late": now + ATTENDANCE_MARGIN, "p_early": now - ATTENDANCE_MARGIN}
+    conn = core(session)
+    # (RETURNING says whether a row went in: an INSERT's rowcount is -1 on psycopg when none did.)
+    changed = conn.execute(_walk_in_insert(conn.dialect.name),
+                           {**params, "p_status": briefings.WALK_IN}).first() is not None
+    if not changed:
+        changed = conn.execute(_ATTEND, params).rowcount
+    if changed:
+        record(session, BriefingChanged(briefing_id, what="attendance"))
 
 
 def attendance(session: Session, briefing_id: int) -> int:
     return int(core(session).execute(_ATTENDANCE, {"p_briefing": briefing_id}).scalar_one())
+
+
+def header(session: Session, briefing: Briefing) -> tuple[briefings.BriefingView, int]:
+    """The room's header (the briefing with its counts) and its attendance:
+    the counts in one statement."""
+    counts, came = briefings.counts_and_attendance(session, briefing.id or 0)
+    return briefings.view(session, briefing, counts=counts), came
 
 
 # ---------------------------------------------------------------------------

@@ -90,21 +90,33 @@ def require_manager(user: User, briefing: Briefing) -> None:
 # What each arrival in the room reads (a 1,000-person join burst runs each a
 # thousand times): built once, run on the session's connection.
 _REG_T = Registration.__table__  # type: ignore[attr-defined]
-_COUNTS = (sa.select(_REG_T.c.status, sa.func.count())
+_COUNTS = (sa.select(_REG_T.c.status, sa.func.count(), sa.func.count(_REG_T.c.attended_at))
            .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing")).group_by(_REG_T.c.status))
+_USER_T = User.__table__  # type: ignore[attr-defined]
+_ORGANISER = sa.select(_USER_T.c.name, _USER_T.c.org_code).where(_USER_T.c.id == sa.bindparam("p_user"))
 _MY_STATUS = sa.select(_REG_T.c.status).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
 
 def _counts(session: Session, briefing_id: int) -> dict[str, int]:
+    return counts_and_attendance(session, briefing_id)[0]
+
+
+def counts_and_attendance(session: Session, briefing_id: int) -> tuple[dict[str, int], int]:
+    """Registrations by status, and how many came (attended, whatever their
+    status): one statement, as every arrival in the room reads both."""
     rows = core(session).execute(_COUNTS, {"p_briefing": briefing_id}).all()
-    return {status: int(n) for status, n in rows}
+    return {status: int(n) for status, n, _ in rows}, sum(int(came) for _, _, came in rows)
 
 
-def view(session: Session, briefing: Briefing, now: datetime | None = None) -> BriefingView:
+def view(session: Session, briefing: Briefing, now: datetime | None = None,
+         *, counts: dict[str, int] | None = None) -> BriefingView:
+    """The briefing as its page shows it (``counts``: ``counts_and_attendance``'s
+    first part, when the caller has read it)."""
     now = now or utcnow()
-    organiser = session.get(User, briefing.organiser_id)
+    organiser = core(session).execute(_ORGANISER, {"p_user": briefing.organiser_id}).first()
     org_name = organisations.display_name(session, organiser.org_code) if organiser else ""
-    counts = _counts(session, briefing.id or 0)
+    if counts is None:
+        counts = _counts(session, briefing.id or 0)
     start, end = briefing.starts_at.astimezone(JST), briefing.ends_at.astimezone(JST)
     when = jst_datetime(briefing.starts_at) + f"〜{end:%H:%M}" if start.date() == end.date() else (
         jst_datetime(briefing.starts_at) + "〜" + jst_datetime(briefing.ends_at))

@@ -148,35 +148,39 @@ class BriefingState(SessionState):
         realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
         self._shell(session, user)
         self.not_found = False
-        self.briefing = briefings.view(session, briefing)
+        self.briefing, self.attendance = briefing_room.header(session, briefing)
         self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
         self.live_poll_id = briefing.live_poll_id or 0
         self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
         self.join_url = (self.router.url.origin or "") + routes.briefing(bid)
         self.join_qr = join_qr(self.join_url)
-        self.attendance = briefing_room.attendance(session, bid)
-        self._attend = briefing_room.attendance_due(session, user, briefing)
-        room_polls = self._load_mine(session, user)
+        mine, room_polls = self._read_mine(session, user, briefing)
+        self._attend = briefing_room.attendance_due(user, briefing, mine)
         live_poll = briefing.live_poll_id or 0
         shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
         self._wait(self.get_state(PollState))._load(session, user, shown)
 
-    def _load_mine(self, session: Any, user: Any) -> list[Any]:
+    def _load_mine(self, session: Any, user: Any) -> None:
         """This member's own part of the room. After an action only this is
         re-read: the shared parts (the header, the questions, the live poll)
         come to everyone, this member included, by the room's rev-guarded
         live update; a plain re-read here could reach the browser after a
         newer live update and put an older list back on screen."""
-        bid = self._id()
-        briefing = briefings.get_briefing(session, bid)
-        self.status = briefings.registration_status(session, user, bid)
+        self._read_mine(session, user, briefings.get_briefing(session, self._id()))
+
+    def _read_mine(self, session: Any, user: Any, briefing: Any) -> tuple[Any, list[Any]]:
+        """``_load_mine`` of a briefing read already: (the member's
+        registration, the room's polls when the member manages it)."""
+        bid = briefing.id or 0
+        mine = briefing_room.my_registration(session, user.id or 0, bid)
+        self.status = mine.status if mine else ""
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")
         self.can_manage = briefings.can_manage(user, briefing)
         self.my_votes = briefing_room.my_question_votes(session, user, bid)
         self.my_questions = briefing_room.my_questions(session, user, bid)
-        room_polls = briefing_room.briefing_polls(session, bid)
-        self.room_polls = [[str(p.id), p.question] for p in room_polls] if self.can_manage else []
-        return room_polls
+        room_polls = briefing_room.briefing_polls(session, bid) if self.can_manage else []
+        self.room_polls = [[str(p.id), p.question] for p in room_polls]
+        return mine, room_polls
 
     async def _act(self, change: Any, *args: Any, notice: str = "", then: Any = None, **kwargs: Any) -> Any:
         """A change in the room, then this member's own part read again."""

@@ -166,6 +166,58 @@ def test_attendance_is_recorded_only_during_the_briefing(session: Session) -> No
     assert session.exec(select(Registration)).one().status == "walk_in"
 
 
+def test_a_registered_member_attends_once_and_stays_registered(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    member, walk_in, waiting = make_user(session), make_user(session), make_user(session)
+    briefing = make_briefing(session, organiser, capacity=1, starts=utcnow() - timedelta(minutes=5))
+    bid = briefing.id or 0
+    briefings.register(session, member, bid)
+    briefings.register(session, waiting, bid)
+    session.commit()
+    assert briefing_room.my_registration(session, member.id or 0, bid) == briefing_room.MyRegistration(
+        "registered", attended=False)
+    assert briefing_room.attendance_due(member, briefing, briefing_room.my_registration(session, member.id or 0, bid))
+    events.take(session)
+    briefing_room.mark_attended(session, member, bid)
+    briefing_room.mark_attended(session, walk_in, bid)
+    assert events.take(session) == [BriefingChanged(bid, what="attendance")] * 2
+    briefing_room.mark_attended(session, member, bid)
+    assert events.take(session) == []
+    mine = briefing_room.my_registration(session, member.id or 0, bid)
+    assert mine == briefing_room.MyRegistration("registered", attended=True)
+    assert not briefing_room.attendance_due(member, briefing, mine)
+    assert briefing_room.my_registration(session, walk_in.id or 0, bid) == briefing_room.MyRegistration(
+        "walk_in", attended=True)
+    assert briefing_room.my_registration(session, organiser.id or 0, bid) is None
+    # The header's counts and the attendance come from one statement: the
+    # waiting member has not come, the walk-in is neither registered nor waiting.
+    view, came = briefing_room.header(session, briefing)
+    assert (view.registered, view.waitlisted, came) == (1, 1, 2)
+    assert briefing_room.attendance(session, bid) == 2
+
+
+def test_attendance_counts_from_half_an_hour_before_to_half_an_hour_after(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    early, late, too_late = make_user(session), make_user(session), make_user(session)
+    soon = make_briefing(session, organiser, starts=utcnow() + timedelta(minutes=29))
+    briefing_room.mark_attended(session, early, soon.id or 0)
+    assert briefing_room.attendance(session, soon.id or 0) == 1
+    ended, over = make_briefing(session, organiser), make_briefing(session, organiser)
+    for briefing, ago in ((ended, 29), (over, 31)):  # (one cannot organise one in the past)
+        briefing.ends_at = utcnow() - timedelta(minutes=ago)
+        briefing.starts_at = briefing.ends_at - timedelta(hours=1)
+        session.add(briefing)
+    session.commit()
+    briefing_room.mark_attended(session, late, ended.id or 0)
+    briefing_room.mark_attended(session, too_late, over.id or 0)
+    assert briefing_room.attendance(session, ended.id or 0) == 1
+    assert briefing_room.attendance(session, over.id or 0) == 0
+    assert not briefing_room.is_on(over) and briefing_room.is_on(ended)
+    assert not briefing_room.attendance_due(too_late, over, None)
+    briefing_room.mark_attended(session, early, 10_000)  # no such briefing: nothing, no error
+    assert briefing_room.my_registration(session, early.id or 0, 10_000) is None
+
+
 def test_announcement_feed_read_marks_and_expiry(session: Session) -> None:
     national = make_user(session, role=Role.national)
     reader = make_user(session)
