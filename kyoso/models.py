@@ -495,7 +495,13 @@ class Registration(SQLModel, table=True):
     updated_at: datetime = _ts()
     attended_at: datetime | None = _ts_opt()
 
-    __table_args__ = (sa.UniqueConstraint("briefing_id", "user_id", name="uq_registration_briefing_user"),)
+    __table_args__ = (
+        sa.UniqueConstraint("briefing_id", "user_id", name="uq_registration_briefing_user"),
+        # Every arrival in a 説明会's room counts its registrations by status
+        # and its attendance (``briefings.counts_and_attendance``): from the
+        # index alone, not a row read per registration.
+        sa.Index("ix_registration_briefing_status_attended", "briefing_id", "status", "attended_at"),
+    )
 
 
 class BriefingQuestion(SQLModel, table=True):
