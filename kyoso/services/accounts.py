@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kyoso.db import core, utcnow
+from kyoso.db import utcnow
 from kyoso.models import (
     AuditLog,
     AuthSession,
@@ -459,9 +459,12 @@ def create_session(session: Session, user: User) -> str:
 SESSION_CACHE_SECONDS = 10.0
 _session_cache: dict[str, tuple[int, int, datetime, float]] = {}
 _AUTH_T = AuthSession.__table__  # type: ignore[attr-defined]
-# Every page load's first event misses the cache: built once.
-_SESSION_BY_HASH = sa.select(_AUTH_T.c.user_id, _AUTH_T.c.session_epoch, _AUTH_T.c.expires_at).where(
-    _AUTH_T.c.token_hash == sa.bindparam("p_hash"))
+# Every page load's first event misses the cache: the session row and its
+# member in one statement, built once.
+_USER_BY_SESSION_HASH = (
+    select(User, AuthSession.session_epoch, AuthSession.expires_at)
+    .join(AuthSession, AuthSession.user_id == User.id)  # type: ignore[arg-type]
+    .where(AuthSession.token_hash == sa.bindparam("p_hash")))
 
 
 def user_for_token(session: Session, token: str | None) -> User | None:
@@ -475,12 +478,12 @@ def user_for_token(session: Session, token: str | None) -> User | None:
         user_id, epoch, expires_at = cached[0], cached[1], cached[2]
         user = session.get(User, user_id)
     else:
-        row = core(session).execute(_SESSION_BY_HASH, {"p_hash": digest}).first()
+        row = session.execute(_USER_BY_SESSION_HASH, {"p_hash": digest}).first()
         if row is None:
             _session_cache.pop(digest, None)
             return None
-        user_id, epoch, expires_at = row
-        user = session.get(User, user_id)
+        user, epoch, expires_at = row
+        user_id = user.id
         if len(_session_cache) > 50_000:
             _session_cache.clear()
         _session_cache[digest] = (user_id, epoch, expires_at, time.monotonic())
