@@ -494,3 +494,21 @@ def test_a_long_text_file_cut_inside_a_character_by_the_sniffer_is_still_text(tm
     body = ("ガバメントクラウド移行の議事録\n" * 3000).encode()
     assert _prepare(body, "議事録.txt", tmp_path).mime.startswith("text/plain")
     assert _prepare("件名,金額\n回線,100\n".encode("cp932") * 5000, "費用.csv", tmp_path).mime.startswith("text/csv")
+
+
+def test_a_posts_files_read_back_as_they_were_uploaded(session: Session, tmp_path: Path) -> None:
+    """The list every reader gets (one statement, previews joined) shows each
+    file as its upload did: name, type, size, preview and its box."""
+    user = make_user(session)
+    channel = make_channel(session)
+    channel_rules.join(session, user, channel.id or 0)
+    photo = _upload(session, user, make_image("PNG", (80, 60)), "写真.png", tmp_path)
+    pdf = _upload(session, user, make_pdf("資料"), "資料.pdf", tmp_path)
+    memo = _upload(session, user, "議事メモ\n".encode(), "メモ.txt", tmp_path)
+    message = messages.post_message(session, user, channel.id, "三つです", file_ids=[photo.id, pdf.id, memo.id])
+    other = messages.post_message(session, user, channel.id, "ファイルなし")
+    session.commit()
+    views = attachments.for_messages(session, [message.id or 0, other.id or 0, 10_000])
+    assert views == {message.id: [photo, pdf, memo]}
+    assert photo.has_preview and photo.preview_width > 0 and not memo.has_preview
+    assert attachments.for_messages(session, []) == {}

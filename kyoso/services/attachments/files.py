@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kyoso import routes
-from kyoso.db import session_scope, utcnow
+from kyoso.db import core, session_scope, utcnow
 from kyoso.models import (
     AnnouncementChannel,
     Attachment,
@@ -175,12 +175,19 @@ class AttachmentView:
 
 
 def _view(a: Attachment, blob: FileBlob, thumb: FileBlob | None) -> AttachmentView:
-    ftype = checks.BY_MIME.get(blob.mime)
-    tw, th = (thumb.width, thumb.height) if thumb is not None else (0, 0)
+    return _view_of(a.id or 0, a.name, blob.mime, blob.size, blob.kind,
+                    (thumb.width, thumb.height) if thumb is not None else None)
+
+
+def _view_of(attachment_id: int, name: str, mime: str, size: int, kind: str,
+             preview: tuple[int, int] | None) -> AttachmentView:
+    """``preview``: the preview's (width, height), None without one."""
+    ftype = checks.BY_MIME.get(mime)
+    tw, th = preview or (0, 0)
     return AttachmentView(
-        id=a.id or 0, name=a.name, label=ftype.label if ftype else blob.mime, size_label=size_label(blob.size),
-        kind=blob.kind, has_preview=thumb is not None, preview_width=tw, preview_height=th,
-        url=routes.file(a.id or 0), preview_url=routes.file_preview(a.id or 0) if thumb is not None else "",
+        id=attachment_id, name=name, label=ftype.label if ftype else mime, size_label=size_label(size),
+        kind=kind, has_preview=preview is not None, preview_width=tw, preview_height=th,
+        url=routes.file(attachment_id), preview_url=routes.file_preview(attachment_id) if preview else "",
     )
 
 
@@ -319,45 +326,49 @@ def attach_to_briefing(session: Session, user: User, attachment_ids: list[int], 
 # ---------------------------------------------------------------------------
 
 
-def _views_of(key: sa.ColumnElement[int]) -> sa.Select:
-    """The files attached to the things whose ``key`` is in ``p_ids``, built
-    once (building it per call was a fifth of a 説明会 room load)."""
-    return (select(Attachment, FileBlob).join(FileBlob, FileBlob.id == Attachment.blob_id)  # type: ignore[arg-type]
-            .where(key.in_(sa.bindparam("p_ids", expanding=True))).order_by(Attachment.id))  # type: ignore[arg-type]
+_ATTACHMENT_T, _BLOB_T = Attachment.__table__, FileBlob.__table__  # type: ignore[attr-defined]
+_PREVIEW_T = _BLOB_T.alias("preview")
 
 
-_OF_MESSAGES = _views_of(col(Attachment.message_id))
-_OF_ANNOUNCEMENTS = _views_of(col(Attachment.announcement_id))
-_OF_BRIEFINGS = _views_of(col(Attachment.briefing_id))
-_THUMBS = select(FileBlob).where(col(FileBlob.id).in_(sa.bindparam("p_ids", expanding=True)))
+def _views_of(key: str) -> sa.Select:
+    """The files attached to the things whose ``key`` is in ``p_ids``, with
+    their previews: one Core statement, built once (every arrival in a 説明会
+    room reads its materials; two ORM statements were 3.5 % of a join)."""
+    attachment = _ATTACHMENT_T
+    return (sa.select(attachment.c.id, attachment.c.name, attachment.c[key].label("owner"),
+                      _BLOB_T.c.mime, _BLOB_T.c.size, _BLOB_T.c.kind,
+                      _PREVIEW_T.c.id.label("preview_id"), _PREVIEW_T.c.width, _PREVIEW_T.c.height)
+            .select_from(attachment.join(_BLOB_T, _BLOB_T.c.id == attachment.c.blob_id)
+                         .outerjoin(_PREVIEW_T, _PREVIEW_T.c.id == _BLOB_T.c.thumb_id))
+            .where(attachment.c[key].in_(sa.bindparam("p_ids", expanding=True)))
+            .order_by(attachment.c.id))
 
 
-def _views_where(session: Session, statement: sa.Select, ids: list[int], key: str
-                 ) -> dict[int, list[AttachmentView]]:
+_OF_MESSAGES = _views_of("message_id")
+_OF_ANNOUNCEMENTS = _views_of("announcement_id")
+_OF_BRIEFINGS = _views_of("briefing_id")
+
+
+def _views_where(session: Session, statement: sa.Select, ids: list[int]) -> dict[int, list[AttachmentView]]:
     if not ids:
         return {}
-    rows = session.exec(statement, params={"p_ids": list(ids)}).all()  # type: ignore[call-overload]
-    if not rows:
-        return {}
-    thumb_ids = sorted({b.thumb_id for _, b in rows if b.thumb_id})
-    thumbs = {t.id: t for t in session.exec(_THUMBS, params={"p_ids": thumb_ids}).all()} \
-        if thumb_ids else {}  # type: ignore[call-overload]
     out: dict[int, list[AttachmentView]] = defaultdict(list)
-    for a, blob in rows:
-        out[int(getattr(a, key))].append(_view(a, blob, thumbs.get(blob.thumb_id)))
+    for r in core(session).execute(statement, {"p_ids": list(ids)}):
+        out[int(r.owner)].append(_view_of(r.id, r.name, r.mime, r.size, r.kind,
+                                          (r.width, r.height) if r.preview_id is not None else None))
     return dict(out)
 
 
 def for_messages(session: Session, message_ids: list[int]) -> dict[int, list[AttachmentView]]:
-    return _views_where(session, _OF_MESSAGES, message_ids, "message_id")
+    return _views_where(session, _OF_MESSAGES, message_ids)
 
 
 def for_announcements(session: Session, ids: list[int]) -> dict[int, list[AttachmentView]]:
-    return _views_where(session, _OF_ANNOUNCEMENTS, ids, "announcement_id")
+    return _views_where(session, _OF_ANNOUNCEMENTS, ids)
 
 
 def for_briefings(session: Session, ids: list[int]) -> dict[int, list[AttachmentView]]:
-    return _views_where(session, _OF_BRIEFINGS, ids, "briefing_id")
+    return _views_where(session, _OF_BRIEFINGS, ids)
 
 
 # ---------------------------------------------------------------------------
