@@ -30,7 +30,7 @@ def make_sio() -> socketio.AsyncServer:
     """Reflex's own server settings (reflex/app.py ``_setup_state``), with
     kyoso's client manager: Redis when configured, in-process otherwise."""
     # Reflex's internals, read when the app is built (rxconfig.py has run by then).
-    from reflex.app import _sio_dumps, _sio_loads
+    from reflex.app import _sio_loads
     from reflex_base.config import get_config
     from reflex_base.environment import environment
 
@@ -49,7 +49,7 @@ def make_sio() -> socketio.AsyncServer:
         max_http_buffer_size=environment.REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE.get(),
         ping_interval=environment.REFLEX_SOCKET_INTERVAL.get().total_seconds(),
         ping_timeout=environment.REFLEX_SOCKET_TIMEOUT.get().total_seconds(),
-        json=SimpleNamespace(dumps=staticmethod(_sio_dumps), loads=staticmethod(_sio_loads)),
+        json=SimpleNamespace(dumps=staticmethod(transport.wire_dumps), loads=staticmethod(_sio_loads)),
         allow_upgrades=False,
         transports=[config.transport],
         async_handlers=False,
