@@ -116,13 +116,13 @@ def my_registration(session: Session, user_id: int, briefing_id: int) -> MyRegis
     return None if row is None else MyRegistration(row.status, row.attended_at is not None)
 
 
-def is_on(briefing: Briefing, now: datetime | None = None) -> bool:
+def is_on(briefing: briefings.BriefingFields, now: datetime | None = None) -> bool:
     """Whether a visit now counts as attending (the briefing is on, give or take the margin)."""
     now = now or utcnow()
     return briefing.starts_at - ATTENDANCE_MARGIN <= now <= briefing.ends_at + ATTENDANCE_MARGIN
 
 
-def attendance_due(user: User, briefing: Briefing, mine: MyRegistration | None) -> bool:
+def attendance_due(user: User, briefing: briefings.BriefingFields, mine: MyRegistration | None) -> bool:
     """Would ``mark_attended`` change anything (``mine``: ``my_registration``,
     read in the same room load)? A room load writes only then: a reload storm
     of members already counted takes no write lock."""
@@ -162,7 +162,7 @@ def attendance(session: Session, briefing_id: int) -> int:
     return int(core(session).execute(_ATTENDANCE, {"p_briefing": briefing_id}).scalar_one())
 
 
-def header(session: Session, briefing: Briefing) -> tuple[briefings.BriefingView, int]:
+def header(session: Session, briefing: briefings.BriefingFields) -> tuple[briefings.BriefingView, int]:
     """The room's header (the briefing with its counts) and its attendance:
     the counts in one statement."""
     counts, came = briefings.counts_and_attendance(session, briefing.id or 0)

@@ -141,7 +141,7 @@ class BriefingState(SessionState):
         self.briefing = None
 
     def _load_room(self, session: Any, user: Any) -> None:
-        briefing = briefings.get_briefing(session, self._id())
+        briefing = briefings.read_briefing(session, self._id())
         bid = briefing.id or 0
         # Subscribe first: a change committed after the reads below still
         # reaches this client.
@@ -166,7 +166,7 @@ class BriefingState(SessionState):
         come to everyone, this member included, by the room's rev-guarded
         live update; a plain re-read here could reach the browser after a
         newer live update and put an older list back on screen."""
-        self._read_mine(session, user, briefings.get_briefing(session, self._id()))
+        self._read_mine(session, user, briefings.read_briefing(session, self._id()))
 
     def _read_mine(self, session: Any, user: Any, briefing: Any) -> tuple[Any, list[Any]]:
         """``_load_mine`` of a briefing read already: (the member's

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from kyoso.db import utcnow
 from kyoso.models import Message, Notification, Registration, Role
 from kyoso.services import announcements, briefing_room, briefings, channels, events, polls
-from kyoso.services.errors import InvalidInput, NotAllowed
+from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import BriefingChanged, InboxChanged
 from kyoso.services.timefmt import JST
 from tests.utils.factories import make_briefing, make_channel, make_user
@@ -216,6 +216,17 @@ def test_attendance_counts_from_half_an_hour_before_to_half_an_hour_after(sessio
     assert not briefing_room.attendance_due(too_late, over, None)
     briefing_room.mark_attended(session, early, 10_000)  # no such briefing: nothing, no error
     assert briefing_room.my_registration(session, early.id or 0, 10_000) is None
+
+
+def test_the_room_reads_a_briefing_as_its_row(session: Session) -> None:
+    organiser = make_user(session, role=Role.national)
+    briefing = make_briefing(session, organiser, capacity=30, channel=make_channel(session))
+    row = briefings.read_briefing(session, briefing.id or 0)
+    assert briefings.view(session, row) == briefings.view(session, briefing)
+    assert briefing_room.is_on(row) == briefing_room.is_on(briefing) is False
+    assert briefings.can_manage(organiser, row) and not briefings.can_manage(make_user(session), row)
+    with pytest.raises(NotFound):
+        briefings.read_briefing(session, 10_000)
 
 
 def test_announcement_feed_read_marks_and_expiry(session: Session) -> None:
