@@ -95,6 +95,7 @@ class BriefingFields(Protocol):
 
 _BRIEFING_T = Briefing.__table__  # type: ignore[attr-defined]
 _BRIEFING_BY_ID = sa.select(_BRIEFING_T).where(_BRIEFING_T.c.id == sa.bindparam("p_briefing"))
+_BRIEFING_EXISTS = sa.select(_BRIEFING_T.c.id).where(_BRIEFING_T.c.id == sa.bindparam("p_briefing"))
 
 
 def read_briefing(session: Session, briefing_id: int) -> BriefingFields:
@@ -107,7 +108,10 @@ def read_briefing(session: Session, briefing_id: int) -> BriefingFields:
 
 
 def can_view(session: Session, user: User, briefing_id: int) -> bool:
-    return user.status == UserStatus.active and session.get(Briefing, briefing_id) is not None
+    """Every active member may see every briefing (its room's live topic, its
+    materials): a Core look, as every arrival in a room asks it."""
+    return user.status == UserStatus.active and core(session).execute(
+        _BRIEFING_EXISTS, {"p_briefing": briefing_id}).first() is not None
 
 
 def can_manage(user: User, briefing: BriefingFields) -> bool:
