@@ -74,7 +74,8 @@ class Watch:
             return None
         if len(self.backend.workers) != 1:
             return None  # one worker: the counts below are per worker
-        return peek.peek(self.inspect_dir, self.backend.workers[0], timeout=120, **request)
+        request.setdefault("timeout", 120)  # a full collection of 1,000 clients' garbage takes a while
+        return peek.peek(self.inspect_dir, self.backend.workers[0], **request)
 
     def worker_rss(self) -> int:
         if self.backend is None:

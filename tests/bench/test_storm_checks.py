@@ -23,3 +23,18 @@ def test_reaction_count_reads_a_briefing_questions_votes():
     assert reaction_count(profile, view, 9) == 4
     assert reaction_count(profile, view, 1) == 0
     assert room_of(profile) == "briefing:5"
+
+
+def test_a_peek_waits_as_long_as_its_caller_asks(monkeypatch, tmp_path):
+    """come-and-go's last reading (a full collection first) asks for its own
+    timeout; the default is 120 s."""
+    from types import SimpleNamespace
+
+    from bench.load import peek, storms
+
+    asked = []
+    monkeypatch.setattr(peek, "peek", lambda inspect_dir, worker, **request: asked.append(request) or {})
+    watch = storms.Watch(SimpleNamespace(workers=[123]), tmp_path)
+    watch.peek(rooms=["channel:1"])
+    watch.peek(gc=True, timeout=300)
+    assert asked == [{"rooms": ["channel:1"], "timeout": 120}, {"gc": True, "timeout": 300}]
