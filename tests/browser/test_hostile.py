@@ -748,9 +748,10 @@ async def _alice_files(w: World) -> tuple[int, int]:
     with w.app.session() as s:
         moderator = s.exec(select(User).where(User.email == "moderator@digital.go.jp")).one()
         messages.hide_message(s, moderator, sent.message_id)
-    for _ in range(60):  # the server extracts the PDF's text on its clock (tasks.py)
+    for _ in range(180):  # the server extracts the PDF's text on its clock (tasks.py)
         with w.app.session() as s:
-            if s.get(FileBlob, sent.blob_id).text_status != "pending":  # type: ignore[union-attr]
+            # "working": a round has claimed it and its child is reading it.
+            if s.get(FileBlob, sent.blob_id).text_status not in ("pending", "working"):  # type: ignore[union-attr]
                 break
         await asyncio.sleep(1)
     with w.app.session() as s:
