@@ -216,13 +216,13 @@ def _build_briefing(ev: BriefingChanged) -> Builder:
     def build() -> dict[str, dict[str, Any]]:
         bid = ev.briefing_id
         with read_scope() as session:
-            ops: list[dict[str, Any]] = []
             if ev.what == "attendance":  # an arrival storm's event: the count alone
                 return {f"briefing:{bid}": update("briefing", [
                     {"op": "set", "var": "attendance", "value": briefing_room.attendance(session, bid)}])}
             briefing = session.get(Briefing, bid)
             if briefing is None:
                 return {}
+            ops: list[dict[str, Any]] = []
             if ev.what in ("room", "registrations"):
                 view, came = briefing_room.header(session, briefing)
                 ops.append({"op": "set", "var": "attendance", "value": came})

@@ -38,13 +38,12 @@ heap object, so each grows with the room:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import dataclasses
 
 import orjson
 import socketio

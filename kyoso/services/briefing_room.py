@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +30,7 @@ from kyoso.models import (
     UserStatus,
 )
 from kyoso.services import briefings, messages, polls, ratelimit, visibility
+from kyoso.services.briefings import MyRegistration, is_on
 from kyoso.services import channels as channel_rules
 from kyoso.services.errors import InvalidInput, NotFound
 from kyoso.services.events import BriefingChanged, InboxChanged, PollChanged, record
@@ -66,8 +67,6 @@ _MY_VOTES = (sa.select(_QVOTE_T.c.question_id)
                     _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")))
 _MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
     _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user"))
-_MY_REGISTRATION = sa.select(_REG_T.c.status, _REG_T.c.attended_at).where(
-    _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
 # Attendance is written by the database's own checks: the briefing is on
 # (between p_early and p_late), and the member has no registration (a
 # walk-in's is inserted; a unique key makes a second tab's insert nothing) or
@@ -100,28 +99,6 @@ def _walk_in_insert(dialect: str) -> sa.Insert:
 # ---------------------------------------------------------------------------
 
 
-ATTENDANCE_MARGIN = timedelta(minutes=30)  # the room counts visits from 30 minutes before to 30 after
-
-
-@dataclass(frozen=True)
-class MyRegistration:
-    """A member's own registration for a briefing, as the room reads it."""
-
-    status: str  # briefings.REGISTERED, WAITLISTED, CANCELLED or WALK_IN
-    attended: bool
-
-
-def my_registration(session: Session, user_id: int, briefing_id: int) -> MyRegistration | None:
-    row = core(session).execute(_MY_REGISTRATION, {"p_briefing": briefing_id, "p_user": user_id}).first()
-    return None if row is None else MyRegistration(row.status, row.attended_at is not None)
-
-
-def is_on(briefing: briefings.BriefingFields, now: datetime | None = None) -> bool:
-    """Whether a visit now counts as attending (the briefing is on, give or take the margin)."""
-    now = now or utcnow()
-    return briefing.starts_at - ATTENDANCE_MARGIN <= now <= briefing.ends_at + ATTENDANCE_MARGIN
-
-
 def attendance_due(user: User, briefing: briefings.BriefingFields, mine: MyRegistration | None) -> bool:
     """Would ``mark_attended`` change anything (``mine``: ``my_registration``,
     read in the same room load)? A room load writes only then: a reload storm
@@ -147,7 +124,7 @@ def mark_attended_of(session: Session, user_id: int, briefing_id: int) -> None:
     while the briefing is on, and two tabs arriving at once count once."""
     now = utcnow()
     params = {"p_briefing": briefing_id, "p_user": user_id, "p_now": now,
-              "p_late": now + ATTENDANCE_MARGIN, "p_early": now - ATTENDANCE_MARGIN}
+              "p_late": now + briefings.LIVE_MARGIN, "p_early": now - briefings.LIVE_MARGIN}
     conn = core(session)
     # (RETURNING says whether a row went in: an INSERT's rowcount is -1 on psycopg when none did.)
     changed = conn.execute(_walk_in_insert(conn.dialect.name),

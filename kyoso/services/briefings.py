@@ -130,8 +130,17 @@ _COUNTS = (sa.select(_REG_T.c.status, sa.func.count(), sa.func.count(_REG_T.c.at
            .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing")).group_by(_REG_T.c.status))
 _USER_T = User.__table__  # type: ignore[attr-defined]
 _ORGANISER = sa.select(_USER_T.c.name, _USER_T.c.org_code).where(_USER_T.c.id == sa.bindparam("p_user"))
-_MY_STATUS = sa.select(_REG_T.c.status).where(
+_MY_REGISTRATION = sa.select(_REG_T.c.status, _REG_T.c.attended_at).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
+# A briefing is on (its room live, a visit counted as attending) from 30
+# minutes before it starts to 30 after it ends.
+LIVE_MARGIN = timedelta(minutes=30)
+
+
+def is_on(briefing: BriefingFields, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return briefing.starts_at - LIVE_MARGIN <= now <= briefing.ends_at + LIVE_MARGIN
+
 
 def _counts(session: Session, briefing_id: int) -> dict[str, int]:
     return counts_and_attendance(session, briefing_id)[0]
@@ -163,7 +172,7 @@ def view(session: Session, briefing: BriefingFields, now: datetime | None = None
         waitlisted=counts.get(WAITLISTED, 0), organiser=organiser.name if organiser else "",
         organiser_org=org_name, organiser_id=briefing.organiser_id,
         channel_id=briefing.channel_id or 0, upcoming=briefing.ends_at > now,
-        live=briefing.starts_at - timedelta(minutes=30) <= now <= briefing.ends_at + timedelta(minutes=30),
+        live=is_on(briefing, now),
         archived=briefing.archived_message_id is not None,
     )
 
@@ -178,9 +187,22 @@ def lists(session: Session, user: User) -> tuple[list[BriefingView], list[Briefi
     return [view(session, b, now) for b in upcoming], [view(session, b, now) for b in past]
 
 
+@dataclass(frozen=True)
+class MyRegistration:
+    """A member's own registration for a briefing."""
+
+    status: str  # REGISTERED, WAITLISTED, CANCELLED or WALK_IN
+    attended: bool
+
+
+def my_registration(session: Session, user_id: int, briefing_id: int) -> MyRegistration | None:
+    row = core(session).execute(_MY_REGISTRATION, {"p_briefing": briefing_id, "p_user": user_id}).first()
+    return None if row is None else MyRegistration(row.status, row.attended_at is not None)
+
+
 def registration_status(session: Session, user: User, briefing_id: int) -> str:
-    status = core(session).execute(_MY_STATUS, {"p_briefing": briefing_id, "p_user": user.id}).scalar()
-    return status or ""
+    mine = my_registration(session, user.id or 0, briefing_id)
+    return mine.status if mine else ""
 
 
 # ---------------------------------------------------------------------------

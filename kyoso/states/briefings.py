@@ -172,7 +172,7 @@ class BriefingState(SessionState):
         """``_load_mine`` of a briefing read already: (the member's
         registration, the room's polls when the member manages it)."""
         bid = briefing.id or 0
-        mine = briefing_room.my_registration(session, user.id or 0, bid)
+        mine = briefings.my_registration(session, user.id or 0, bid)
         self.status = mine.status if mine else ""
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")
         self.can_manage = briefings.can_manage(user, briefing)

@@ -174,21 +174,21 @@ def test_a_registered_member_attends_once_and_stays_registered(session: Session)
     briefings.register(session, member, bid)
     briefings.register(session, waiting, bid)
     session.commit()
-    assert briefing_room.my_registration(session, member.id or 0, bid) == briefing_room.MyRegistration(
+    assert briefings.my_registration(session, member.id or 0, bid) == briefings.MyRegistration(
         "registered", attended=False)
-    assert briefing_room.attendance_due(member, briefing, briefing_room.my_registration(session, member.id or 0, bid))
+    assert briefing_room.attendance_due(member, briefing, briefings.my_registration(session, member.id or 0, bid))
     events.take(session)
     briefing_room.mark_attended(session, member, bid)
     briefing_room.mark_attended(session, walk_in, bid)
     assert events.take(session) == [BriefingChanged(bid, what="attendance")] * 2
     briefing_room.mark_attended(session, member, bid)
     assert events.take(session) == []
-    mine = briefing_room.my_registration(session, member.id or 0, bid)
-    assert mine == briefing_room.MyRegistration("registered", attended=True)
+    mine = briefings.my_registration(session, member.id or 0, bid)
+    assert mine == briefings.MyRegistration("registered", attended=True)
     assert not briefing_room.attendance_due(member, briefing, mine)
-    assert briefing_room.my_registration(session, walk_in.id or 0, bid) == briefing_room.MyRegistration(
+    assert briefings.my_registration(session, walk_in.id or 0, bid) == briefings.MyRegistration(
         "walk_in", attended=True)
-    assert briefing_room.my_registration(session, organiser.id or 0, bid) is None
+    assert briefings.my_registration(session, organiser.id or 0, bid) is None
     # The header's counts and the attendance come from one statement: the
     # waiting member has not come, the walk-in is neither registered nor waiting.
     view, came = briefing_room.header(session, briefing)
@@ -212,10 +212,10 @@ def test_attendance_counts_from_half_an_hour_before_to_half_an_hour_after(sessio
     briefing_room.mark_attended(session, too_late, over.id or 0)
     assert briefing_room.attendance(session, ended.id or 0) == 1
     assert briefing_room.attendance(session, over.id or 0) == 0
-    assert not briefing_room.is_on(over) and briefing_room.is_on(ended)
+    assert not briefings.is_on(over) and briefings.is_on(ended)
     assert not briefing_room.attendance_due(too_late, over, None)
     briefing_room.mark_attended(session, early, 10_000)  # no such briefing: nothing, no error
-    assert briefing_room.my_registration(session, early.id or 0, 10_000) is None
+    assert briefings.my_registration(session, early.id or 0, 10_000) is None
 
 
 def test_the_room_reads_a_briefing_as_its_row(session: Session) -> None:
@@ -223,7 +223,7 @@ def test_the_room_reads_a_briefing_as_its_row(session: Session) -> None:
     briefing = make_briefing(session, organiser, capacity=30, channel=make_channel(session))
     row = briefings.read_briefing(session, briefing.id or 0)
     assert briefings.view(session, row) == briefings.view(session, briefing)
-    assert briefing_room.is_on(row) == briefing_room.is_on(briefing) is False
+    assert briefings.is_on(row) == briefings.is_on(briefing) is False
     assert briefings.can_manage(organiser, row) and not briefings.can_manage(make_user(session), row)
     with pytest.raises(NotFound):
         briefings.read_briefing(session, 10_000)
