@@ -15,6 +15,8 @@
 //   put     {var, key, value}           dict var: set one key (rev-guarded)
 //   incr    {var, id, field, by, unless_me, unless}
 //   set     {var, value, rev, rev_var}  replace a var (rev-guarded if given)
+//   member  {var, value, present}       list var of strings: make `value` present
+//           in it, or absent (a member's own stamps)
 // `unless_me` (a member id): that member's browser skips the op; `as_me` {id, fields}:
 // that member's browser merges `fields` into the op's item (an author's own お知らせ is read).
 // `when` / `unless` are conditions {state?, var, eq}: `var` may be a dotted
@@ -151,6 +153,13 @@ function applyOp(store, state, op, me) {
       if (i < 0) return;
       next = list.slice();
       next[i] = { ...list[i], [op.field]: (list[i][op.field] || 0) + (op.by || 1) };
+      break;
+    }
+    case "member": {
+      const list = Array.isArray(current) ? current : [];
+      const has = list.includes(op.value);
+      if (has === Boolean(op.present)) return;
+      next = op.present ? list.concat([op.value]) : list.filter((x) => x !== op.value);
       break;
     }
     case "set": {

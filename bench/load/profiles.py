@@ -145,8 +145,9 @@ class KyosoChannel(Profile):
         return self.toggle_stamp(target, "👍")
 
     def reaction_shown(self, view: View, target: int, uid: int, count: int) -> bool:
-        """The r-th reaction (``count`` = r + 1, each by another member, ``uid``) is on screen."""
-        return uid in ((self.stamp_of(view, target, "👍") or {}).get("user_ids") or [])
+        """The r-th reaction (``count`` = r + 1, each by another member, ``uid``) is on screen
+        (the view says how many pressed a stamp, not who: kyoso sends nobody the pressers' ids)."""
+        return ((self.stamp_of(view, target, "👍") or {}).get("count") or 0) >= count
 
     def stamp_vote(self, db_url: str, message_id: int, stamp: str, voters: int) -> VoteSpec:
         """A stamp as the tally: every client presses ``stamp`` on one message once."""

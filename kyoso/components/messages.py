@@ -15,7 +15,7 @@ from kyoso.styles import MUTED
 
 
 def _stamp(message: rx.Var[MessageView], s: rx.Var[StampView]) -> rx.Component:
-    mine = s.user_ids.contains(SessionState.me.id)
+    mine = ChannelState.my_stamps.contains(message.id.to_string() + ":" + s.stamp)
     return rx.tooltip(
         rx.el.button(
             rx.text(s.stamp, as_="span", size="1"),

@@ -27,6 +27,7 @@ from kyoso.services import (
     messages,
     notifications,
     polls,
+    stamps,
     visibility,
 )
 from kyoso.services.events import (
@@ -119,6 +120,20 @@ def _build_stamps(ev: StampsChanged) -> Builder:
             ops.append({"op": "patch", "var": "thread_parent", "id": view.id, "fields": fields,
                         "rev": view.rev})
         return {f"channel:{ev.channel_id}": update("channel", ops)}
+
+    return build
+
+
+def _build_my_stamp(ev: StampsChanged) -> Builder:
+    """The presser's own tabs learn whether the stamp is theirs now (the room's
+    update says only how many pressed it). Read when sent: two quick presses in
+    two tabs end as the database did."""
+    def build() -> dict[str, dict[str, Any]]:
+        with read_scope() as session:
+            present = stamps.pressed(session, ev.user_id, ev.message_id, ev.stamp)
+        op = {"op": "member", "var": "my_stamps", "value": messages.stamp_key(ev.message_id, ev.stamp),
+              "present": present}
+        return {f"user:{ev.user_id}": update("channel", [op])}
 
     return build
 
@@ -320,6 +335,14 @@ def route(ev: Event) -> tuple[str | None, Builder] | None:
     return None
 
 
+def own_tabs(ev: Event) -> Builder | None:
+    """What the member who caused an event sees besides the room's update, in
+    all their tabs: sent at once, never coalesced with another member's."""
+    if isinstance(ev, StampsChanged):
+        return _build_my_stamp(ev)
+    return None
+
+
 async def publish(events: Iterable[Event]) -> None:
     """Deliver committed events to the rooms of their topics."""
     assert_no_write_transaction("realtime.publish")
@@ -340,3 +363,5 @@ async def publish(events: Iterable[Event]) -> None:
             await hub.send_now(builder)
         elif (task := hub.send_coalesced(key, builder)) is not None:
             await task
+        if (own := own_tabs(ev)) is not None:
+            await hub.send_now(own)

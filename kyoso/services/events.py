@@ -58,6 +58,7 @@ class StampsChanged(Event):
     message_id: int
     parent_id: int | None
     user_id: int  # whose stamps changed
+    stamp: str  # which one they pressed
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,15 @@
 
 A view of a message (``MessageView``) is the same for every reader of the
 channel, so one copy can be sent to a whole room. What differs per reader
-(which stamps are mine) is derived in the browser from ids.
+(which stamps are mine) is a list of its own, ``my_stamps``: the views do not
+carry who pressed what, which in a room of 2,000 would send every presser's
+id to each of them with every press.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -64,7 +67,26 @@ class StampView:
     count: int
     # Who pressed it, for the tooltip (the first few names, then "ほかN人").
     who: str
-    user_ids: list[int] = field(default_factory=list)
+
+
+def stamp_key(message_id: int, stamp: str) -> str:
+    """A stamp on a message, as a member's ``my_stamps`` lists it."""
+    return f"{message_id}:{stamp}"
+
+
+class Stampers:
+    """Who pressed which stamp on a list of messages, kept on the server with
+    a shared page so that each reader's own stamps come from it without a
+    statement."""
+
+    def __init__(self, rows: Iterable[tuple[int, str, int]] = ()) -> None:
+        by_user: dict[int, list[str]] = defaultdict(list)
+        for message_id, stamp, user_id in rows:
+            by_user[user_id].append(stamp_key(message_id, stamp))
+        self._by_user = dict(by_user)
+
+    def of(self, user_id: int) -> list[str]:
+        return list(self._by_user.get(user_id, ()))
 
 
 @dataclass
@@ -100,9 +122,9 @@ class MessageView:
 # ---------------------------------------------------------------------------
 
 
-def _stamp_views(session: Session, message_ids: list[int]) -> dict[int, list[StampView]]:
+def _stamp_views(session: Session, message_ids: list[int]) -> tuple[dict[int, list[StampView]], Stampers]:
     if not message_ids:
-        return {}
+        return {}, Stampers()
     rows = session.exec(
         select(Stamp.message_id, Stamp.stamp, Stamp.user_id, User.name)
         .join(User, User.id == Stamp.user_id)  # type: ignore[arg-type]
@@ -119,9 +141,24 @@ def _stamp_views(session: Session, message_ids: list[int]) -> dict[int, list[Sta
             names = "、".join(n for _, n in people[:STAMP_NAMES_SHOWN])
             if len(people) > STAMP_NAMES_SHOWN:
                 names += f" ほか{len(people) - STAMP_NAMES_SHOWN}人"
-            views.append(StampView(stamp, len(people), names, [u for u, _ in people]))
+            views.append(StampView(stamp, len(people), names))
         out[mid] = views
-    return out
+    return out, Stampers((mid, stamp, uid) for mid, stamp, uid, _ in rows)
+
+
+_STAMP_T = Stamp.__table__  # type: ignore[attr-defined]
+_MY_STAMPS = sa.select(_STAMP_T.c.message_id, _STAMP_T.c.stamp).where(
+    _STAMP_T.c.user_id == sa.bindparam("p_user"),
+    _STAMP_T.c.message_id.in_(sa.bindparam("p_ids", expanding=True))).order_by(_STAMP_T.c.id)
+
+
+def my_stamps(session: Session, user: User, message_ids: Iterable[int]) -> list[str]:
+    """The member's own stamps on these messages (``stamp_key``s), in one statement."""
+    ids = list(dict.fromkeys(message_ids))
+    if not ids:
+        return []
+    rows = core(session).execute(_MY_STAMPS, {"p_user": user.id, "p_ids": ids}).all()
+    return [stamp_key(mid, stamp) for mid, stamp in rows]
 
 
 def _repliers(session: Session, parent_ids: list[int]) -> dict[int, str]:
@@ -153,8 +190,12 @@ def _attached(session: Session, model: type[Poll] | type[Survey], message_ids: l
 
 def views(session: Session, messages: list[Message]) -> list[MessageView]:
     """Views of messages in the given order, with authors, stamps and repliers."""
+    return _views(session, messages)[0]
+
+
+def _views(session: Session, messages: list[Message]) -> tuple[list[MessageView], Stampers]:
     if not messages:
-        return []
+        return [], Stampers()
     author_ids = {m.author_id for m in messages}
     people = {
         u.id: (u, o)
@@ -165,7 +206,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
         ).all()
     }
     ids = [m.id for m in messages if m.id is not None]
-    stamps = _stamp_views(session, ids)
+    stamps, stampers = _stamp_views(session, ids)
     repliers = _repliers(session, [m.id for m in messages if m.parent_id is None and m.reply_count])
     answer_of: dict[int, int] = {}
     parent_ids = {m.parent_id for m in messages if m.parent_id}
@@ -206,7 +247,7 @@ def views(session: Session, messages: list[Message]) -> list[MessageView]:
             survey_id=0 if gone else survey_ids.get(m.id or 0, 0),
             attachments=[] if gone else files.get(m.id or 0, []),
         ))
-    return out
+    return out, stampers
 
 
 def view(session: Session, message_id: int) -> MessageView | None:
@@ -227,6 +268,12 @@ def channel_page(session: Session, user: User, channel_id: int, *, before_id: in
     (channel_id, parent_id, id) index, so a channel with 100,000 messages
     opens as fast as one with 100.
     """
+    views, more, _ = _channel_page(session, user, channel_id, before_id=before_id, limit=limit)
+    return views, more
+
+
+def _channel_page(session: Session, user: User, channel_id: int, *, before_id: int | None,
+                  limit: int) -> tuple[list[MessageView], bool, Stampers]:
     channel = channel_rules.get_channel(session, channel_id)
     channel_rules.check_can_read(user, channel)
     stmt = select(Message).where(Message.channel_id == channel_id, col(Message.parent_id).is_(None))
@@ -235,7 +282,8 @@ def channel_page(session: Session, user: User, channel_id: int, *, before_id: in
     rows = list(session.exec(stmt.order_by(col(Message.id).desc()).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = [m for m in reversed(rows[:limit]) if _visible_in_list(m)]
-    return views(session, rows), more
+    shown, stampers = _views(session, rows)
+    return shown, more, stampers
 
 
 # The newest page of a channel is the same for every reader: kept per channel
@@ -243,7 +291,7 @@ def channel_page(session: Session, user: User, channel_id: int, *, before_id: in
 # of their revs, which every post, reply, edit, deletion and stamp bumps) is
 # unchanged; at most PAGE_CACHE_SECONDS old, so names changed elsewhere show.
 PAGE_CACHE_SECONDS = 30.0
-_page_cache: SharedViews[tuple[list[MessageView], bool]] = SharedViews(PAGE_CACHE_SECONDS)
+_page_cache: SharedViews[tuple[list[MessageView], bool, Stampers]] = SharedViews(PAGE_CACHE_SECONDS)
 
 
 _MESSAGE_T = Message.__table__  # type: ignore[attr-defined]
@@ -261,13 +309,15 @@ def _page_version(session: Session, channel_id: int) -> tuple[int, int, int]:
     return int(count or 0), int(top or 0), int(revs or 0)
 
 
-def newest_page(session: Session, user: User, channel_id: int) -> tuple[list[MessageView], bool]:
-    """``channel_page`` for the newest threads, shared by all readers."""
+def newest_page(session: Session, user: User, channel_id: int) -> tuple[list[MessageView], bool, list[str]]:
+    """``channel_page`` for the newest threads, shared by all readers, and
+    which of their stamps are the member's (``my_stamps``, from the same
+    shared read)."""
     channel_rules.check_can_read(user, channel_rules.get_channel(session, channel_id))
-    views, more = _page_cache.get_or_make(
+    views, more, stampers = _page_cache.get_or_make(
         channel_id, _page_version(session, channel_id),
-        lambda: channel_page(session, user, channel_id, limit=FIRST_PAGE))
-    return list(views), more
+        lambda: _channel_page(session, user, channel_id, before_id=None, limit=FIRST_PAGE))
+    return list(views), more, stampers.of(user.id or 0)
 
 
 def thread(session: Session, user: User, parent_id: int) -> tuple[MessageView, list[MessageView]]:

@@ -41,6 +41,10 @@ class ChannelState(SessionState):
     first_unread_id: int = 0
     focus_id: int = 0
     palette: list[str] = list(stamps.DEFAULT_STAMPS)
+    # The member's own stamps on the shown messages (``messages.stamp_key``);
+    # a press changes it in the browser through a live patch to the member's
+    # tabs (realtime/fanout.py), like the live vars above.
+    my_stamps: list[str] = []
     # The thread panel.
     thread_open_id: int = 0
     thread_parent: messages.MessageView | None = None
@@ -104,7 +108,7 @@ class ChannelState(SessionState):
         self.not_found = False
         self.can_post = channels.can_start_thread(user, channel)
         self.can_reply = channels.can_reply(user, channel)
-        self.messages, self.has_older = messages.newest_page(session, user, cid)
+        self.messages, self.has_older, mine = messages.newest_page(session, user, cid)
         last_read = channels.last_read_id(session, user, cid)
         self.joined = last_read is not None
         self.first_unread_id = next(
@@ -121,12 +125,18 @@ class ChannelState(SessionState):
         else:
             self._close_thread()
         self._load_polls(session, user)
+        # The page's own come with the shared page; a thread opened with it is read.
+        self.my_stamps = self._read_my_stamps(session, user) if self.thread_open_id else mine
 
     async def _missing(self):  # type: ignore[no-untyped-def]
         self.not_found = True
         self.channel = channels.ChannelHeader()
         self.messages = []
         return await self._open()
+
+    def _read_my_stamps(self, session: Any, user: Any) -> list[str]:
+        shown = [*self.messages, *([self.thread_parent] if self.thread_parent else []), *self.thread_replies]
+        return messages.my_stamps(session, user, [m.id for m in shown])
 
     def _load_polls(self, session: Any, user: Any) -> None:
         """The polls among the shown messages, for PollState to render."""
@@ -153,6 +163,7 @@ class ChannelState(SessionState):
         self.messages = older + [m for m in current if not older or m.id > older[-1].id]
         self.has_older = more
         self._load_polls(session, user)
+        self.my_stamps = self._read_my_stamps(session, user)
 
     def _load_thread(self, parent_id: int, session: Any, user: Any) -> None:
         self.thread_error = ""
@@ -179,6 +190,7 @@ class ChannelState(SessionState):
         def load(session: Any, user: Any) -> None:
             self._load_thread(int(parent_id), session, user)
             self._load_polls(session, user)
+            self.my_stamps = self._read_my_stamps(session, user)
 
         return await self._read(load, error="thread_error")
 

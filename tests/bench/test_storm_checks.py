@@ -6,7 +6,7 @@ from bench.load.storms import reaction_count, room_of
 
 def channel_view(count):
     return {CHANNEL: {"messages_rx_state_": [
-        {"id": 7, "body_html": "<p>x</p>", "stamps": [{"stamp": "👍", "count": count, "user_ids": []}]}]}}
+        {"id": 7, "body_html": "<p>x</p>", "stamps": [{"stamp": "👍", "count": count, "who": ""}]}]}}
 
 
 def test_reaction_count_reads_the_thumbs_up_of_a_channel_message():

@@ -280,12 +280,17 @@ def test_newest_page_is_shared_and_follows_every_change(session: Session) -> Non
     author, reader = make_user(session), make_user(session)
     channel = make_channel(session)
     m = post(session, author, channel, "最初")
-    first, _ = messages.newest_page(session, reader, channel.id or 0)
-    again, _ = messages.newest_page(session, author, channel.id or 0)
+    first, _, mine = messages.newest_page(session, reader, channel.id or 0)
+    again, _, _ = messages.newest_page(session, author, channel.id or 0)
     assert first[0] is again[0]  # the same views, not rebuilt
+    assert mine == []
     # A stamp, a reply, an edit, a new thread and a deletion all show.
     stamps.toggle(session, reader, m.id or 0, "了解")
-    assert messages.newest_page(session, reader, channel.id or 0)[0][0].stamps[0].count == 1
+    views, _, mine = messages.newest_page(session, reader, channel.id or 0)
+    assert views[0].stamps[0].count == 1 and mine == [messages.stamp_key(m.id or 0, "了解")]
+    # The shared page tells each reader their own stamps, and nobody the others'.
+    assert messages.newest_page(session, author, channel.id or 0)[2] == []
+    assert "user_ids" not in str(views[0].stamps[0])
     post(session, reader, channel, "返信", parent=m)
     assert messages.newest_page(session, reader, channel.id or 0)[0][0].reply_count == 1
     messages.edit_message(session, author, m.id or 0, "直した")
