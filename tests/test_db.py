@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import select
 
 from kyoso import db
 
@@ -84,3 +87,61 @@ async def test_inside_a_read_the_loop_is_awaited_with_wait(db_url: str) -> None:
             return db.wait(on_the_loop())
 
     assert await db.off_loop(load) == "joined"
+
+
+def test_a_read_scope_refuses_to_write(db_url: str) -> None:
+    """A change made in a read scope would be lost on SQLite and, with
+    PostgreSQL's reads in autocommit, kept at once: it is refused."""
+    from kyoso.models import Organisation
+
+    with db.read_scope() as session:
+        org = session.exec(select(Organisation)).first()
+        assert org is not None
+        org.name = "書き換え"
+        with pytest.raises(RuntimeError, match="writes nothing"):
+            session.flush()
+    with db.read_scope() as session:
+        assert session.get(Organisation, org.code).name != "書き換え"  # type: ignore[union-attr]
+
+
+def test_postgresql_reads_hold_no_transaction(db_url: str) -> None:
+    """No BEGIN and no ROLLBACK around a page load's reads on PostgreSQL
+    (two round trips of ~17); writes stay in their transaction."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite's reads are in-process; their BEGIN costs no round trip")
+    with db.read_scope() as session:
+        raw = session.connection().connection.dbapi_connection
+        session.exec(text("select 1"))  # type: ignore[call-overload]
+        assert raw.autocommit and raw.info.transaction_status.name == "IDLE"  # type: ignore[union-attr]
+    with db.session_scope() as session:
+        raw = session.connection().connection.dbapi_connection
+        session.exec(text("select 1"))  # type: ignore[call-overload]
+        assert not raw.autocommit and raw.info.transaction_status.name == "INTRANS"  # type: ignore[union-attr]
+
+
+def test_a_connection_the_server_dropped_is_replaced_before_use(db_url: str, monkeypatch) -> None:
+    """A connection that waited in the pool is pinged before use: after the
+    server has dropped it (a restart, a firewall), the next read still works.
+    One just handed back is not pinged (a crowd's page loads)."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has no connection to lose")
+
+    def backend() -> int:
+        with db.read_scope() as session:
+            return session.exec(text("select pg_backend_pid()")).one()[0]  # type: ignore[call-overload]
+
+    def drop(pid: int) -> None:  # from a connection of its own, outside the app's pool
+        outside = create_engine(db_url, poolclass=NullPool)
+        with outside.begin() as conn:
+            conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+        outside.dispose()
+
+    first = backend()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # nothing is idle long enough
+    drop(first)
+    with pytest.raises(OperationalError):
+        backend()  # unpinged: the lost connection fails its first statement
+    second = backend()  # (the pool has let the lost one go)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection is pinged
+    drop(second)
+    assert backend() not in (first, second)
