@@ -125,23 +125,30 @@ def test_a_connection_the_server_dropped_is_replaced_before_use(db_url: str, mon
     One just handed back is not pinged (a crowd's page loads)."""
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite has no connection to lose")
+    # A pool of its own (another URL of the same database): a dropped
+    # connection must not be left to another test.
+    url = db_url + ("&" if "?" in db_url else "?") + "application_name=kyoso-ping-test"
 
     def backend() -> int:
-        with db.read_scope() as session:
+        with db.read_scope(url) as session:
             return session.exec(text("select pg_backend_pid()")).one()[0]  # type: ignore[call-overload]
 
-    def drop(pid: int) -> None:  # from a connection of its own, outside the app's pool
+    def drop(pid: int) -> None:  # from a connection outside the pool
         outside = create_engine(db_url, poolclass=NullPool)
         with outside.begin() as conn:
             conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
         outside.dispose()
 
-    first = backend()
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # nothing is idle long enough
-    drop(first)
-    with pytest.raises(OperationalError):
-        backend()  # unpinged: the lost connection fails its first statement
-    second = backend()  # (the pool has let the lost one go)
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection is pinged
-    drop(second)
-    assert backend() not in (first, second)
+    try:
+        first = backend()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # nothing is idle long enough
+        drop(first)
+        with pytest.raises(OperationalError):
+            backend()  # unpinged: the lost connection fails its first statement
+        second = backend()  # (the pool has let the lost one go)
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection is pinged
+        drop(second)
+        assert backend() not in (first, second)
+    finally:
+        db.get_engine(url).dispose()
+        db._ENGINES.pop(url, None)
