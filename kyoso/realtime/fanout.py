@@ -27,7 +27,6 @@ from kyoso.services import (
     messages,
     notifications,
     polls,
-    stamps,
     visibility,
 )
 from kyoso.services.events import (
@@ -124,18 +123,13 @@ def _build_stamps(ev: StampsChanged) -> Builder:
     return build
 
 
-def _build_my_stamp(ev: StampsChanged) -> Builder:
+def _my_stamp(ev: StampsChanged) -> dict[str, dict[str, Any]]:
     """The presser's own tabs learn whether the stamp is theirs now (the room's
-    update says only how many pressed it). Read when sent: two quick presses in
-    two tabs end as the database did."""
-    def build() -> dict[str, dict[str, Any]]:
-        with read_scope() as session:
-            present = stamps.pressed(session, ev.user_id, ev.message_id, ev.stamp)
-        op = {"op": "member", "var": "my_stamps", "value": messages.stamp_key(ev.message_id, ev.stamp),
-              "present": present}
-        return {f"user:{ev.user_id}": update("channel", [op])}
-
-    return build
+    update says only how many pressed it): from the event, with no read, as a
+    stamp vote sends one per press."""
+    op = {"op": "member", "var": "my_stamps", "value": messages.stamp_key(ev.message_id, ev.stamp),
+          "present": ev.pressed}
+    return {f"user:{ev.user_id}": update("channel", [op])}
 
 
 def _build_unread(ev: UnreadChanged) -> Builder:
@@ -335,12 +329,13 @@ def route(ev: Event) -> tuple[str | None, Builder] | None:
     return None
 
 
-def own_tabs(ev: Event) -> Builder | None:
+def own_tabs(ev: Event) -> dict[str, dict[str, Any]]:
     """What the member who caused an event sees besides the room's update, in
-    all their tabs: sent at once, never coalesced with another member's."""
+    all their tabs (``{room: payload}``, from the event alone): sent at once,
+    never coalesced with another member's."""
     if isinstance(ev, StampsChanged):
-        return _build_my_stamp(ev)
-    return None
+        return _my_stamp(ev)
+    return {}
 
 
 async def publish(events: Iterable[Event]) -> None:
@@ -363,5 +358,5 @@ async def publish(events: Iterable[Event]) -> None:
             await hub.send_now(builder)
         elif (task := hub.send_coalesced(key, builder)) is not None:
             await task
-        if (own := own_tabs(ev)) is not None:
-            await hub.send_now(own)
+        for room, payload in own_tabs(ev).items():
+            await hub.emit(room, payload)

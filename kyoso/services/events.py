@@ -59,6 +59,7 @@ class StampsChanged(Event):
     parent_id: int | None
     user_id: int  # whose stamps changed
     stamp: str  # which one they pressed
+    pressed: bool  # whether it is theirs now (added, or taken back)
 
 
 @dataclass(frozen=True)

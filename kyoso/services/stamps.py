@@ -124,19 +124,8 @@ def toggle(session: Session, user: User, message_id: int, stamp: str) -> bool:
                                        Stamp.stamp == stamp)
             )
     session.execute(sa.update(Message).where(Message.id == message_id).values(rev=Message.rev + 1))
-    record(session, StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0, stamp))
+    record(session, StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0, stamp, added))
     return added
-
-
-_PRESSED = sa.select(_STAMP_T.c.id).where(
-    _STAMP_T.c.message_id == sa.bindparam("p_message"), _STAMP_T.c.user_id == sa.bindparam("p_user"),
-    _STAMP_T.c.stamp == sa.bindparam("p_stamp"))
-
-
-def pressed(session: Session, user_id: int, message_id: int, stamp: str) -> bool:
-    """Whether the member's stamp is on the message now."""
-    params = {"p_message": message_id, "p_user": user_id, "p_stamp": stamp}
-    return core(session).execute(_PRESSED, params).first() is not None
 
 
 
