@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel import Session
 
@@ -224,6 +225,12 @@ def read_scope(url: str | None = None) -> Iterator[Session]:
     # objects readable after the block.
     with ReadSession(engine, expire_on_commit=False) as session:
         yield session
+
+
+def insert_of(dialect: str, table: sa.Table) -> Any:
+    """An INSERT in the dialect's own words, for ``ON CONFLICT DO NOTHING``
+    (SQLite and PostgreSQL both have it); build it once per dialect."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def utcnow() -> datetime:

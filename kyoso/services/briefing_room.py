@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from kyoso import routes
-from kyoso.db import core, utcnow
+from kyoso.db import core, insert_of, utcnow
 from kyoso.models import (
     AuditLog,
     Briefing,
@@ -85,11 +84,10 @@ _ATTEND = (sa.update(_REG_T)
 def _walk_in_insert(dialect: str) -> sa.Insert:
     """INSERT … SELECT … WHERE the briefing is on, ON CONFLICT DO NOTHING
     RETURNING id (in the dialect's own words; SQLite and PostgreSQL both have it)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = sa.bindparam("p_now", type_=_REG_T.c.created_at.type)
     chosen = sa.select(sa.bindparam("p_briefing", type_=sa.Integer), sa.bindparam("p_user", type_=sa.Integer),
                        sa.bindparam("p_status", type_=sa.String), now, now, now).where(_IS_ON)
-    return insert(_REG_T).from_select(
+    return insert_of(dialect, _REG_T).from_select(
         ["briefing_id", "user_id", "status", "created_at", "updated_at", "attended_at"], chosen,
     ).on_conflict_do_nothing(index_elements=["briefing_id", "user_id"]).returning(_REG_T.c.id)
 

@@ -6,13 +6,14 @@ double click or two open tabs cannot count twice.
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from kyoso.db import core, utcnow
+from kyoso.db import core, insert_of, utcnow
 from kyoso.models import AuditLog, CustomStamp, Message, Stamp, User
 from kyoso.services import channels as channel_rules
 from kyoso.services import ratelimit
@@ -86,6 +87,25 @@ def allowed(session: Session, stamp: str) -> bool:
     return session.exec(select(CustomStamp.id).where(CustomStamp.label == stamp)).first() is not None
 
 
+# A press (a stamp vote: everyone in a room at once) in three statements, no
+# savepoint and no ORM object: built once.
+_MESSAGE_T = Message.__table__  # type: ignore[attr-defined]
+_TAKE_BACK = sa.delete(_STAMP_T).where(
+    _STAMP_T.c.message_id == sa.bindparam("p_message"), _STAMP_T.c.user_id == sa.bindparam("p_user"),
+    _STAMP_T.c.stamp == sa.bindparam("p_stamp"))
+_BUMP_REV = sa.update(_MESSAGE_T).where(_MESSAGE_T.c.id == sa.bindparam("p_message")).values(
+    rev=_MESSAGE_T.c.rev + 1)
+
+
+@functools.cache
+def _press(dialect: str) -> sa.Insert:
+    """The member's stamp, unless a transaction of theirs has just put it there."""
+    return insert_of(dialect, _STAMP_T).values(
+        message_id=sa.bindparam("p_message"), user_id=sa.bindparam("p_user"), stamp=sa.bindparam("p_stamp"),
+        created_at=sa.bindparam("p_now", type_=_STAMP_T.c.created_at.type),
+    ).on_conflict_do_nothing(index_elements=["message_id", "user_id", "stamp"]).returning(_STAMP_T.c.id)
+
+
 def toggle(session: Session, user: User, message_id: int, stamp: str) -> bool:
     """Add the stamp if the member has not pressed it, remove it if they have.
 
@@ -105,25 +125,17 @@ def toggle(session: Session, user: User, message_id: int, stamp: str) -> bool:
         raise InvalidInput("このスタンプは使えません。一覧から選んでください。")
     ratelimit.hit_local([f"stamp:{user.id}"], limit=120, within=timedelta(minutes=1),
                         message="短時間に多くのスタンプが押されました。少し待ってから、もう一度お試しください。")
-    removed = session.execute(
-        sa.delete(Stamp).where(Stamp.message_id == message_id, Stamp.user_id == user.id,
-                               Stamp.stamp == stamp)
-    ).rowcount
+    conn = core(session)
+    params = {"p_message": message_id, "p_user": user.id, "p_stamp": stamp}
     added = False
-    if not removed:
-        try:
-            with session.begin_nested():
-                session.add(Stamp(message_id=message_id, user_id=user.id, stamp=stamp,  # type: ignore[arg-type]
-                                  created_at=utcnow()))
-            added = True
-        except sa.exc.IntegrityError:
+    if not conn.execute(_TAKE_BACK, params).rowcount:
+        # (RETURNING says whether it went in: psycopg's rowcount is -1 when none did.)
+        added = conn.execute(_press(conn.dialect.name), {**params, "p_now": utcnow()}).first() is not None
+        if not added:
             # Another transaction of the same person added it just now: this
             # click removes it.
-            session.execute(
-                sa.delete(Stamp).where(Stamp.message_id == message_id, Stamp.user_id == user.id,
-                                       Stamp.stamp == stamp)
-            )
-    session.execute(sa.update(Message).where(Message.id == message_id).values(rev=Message.rev + 1))
+            conn.execute(_TAKE_BACK, params)
+    conn.execute(_BUMP_REV, {"p_message": message_id})
     record(session, StampsChanged(message.channel_id, message_id, message.parent_id, user.id or 0, stamp, added))
     return added
 
