@@ -152,8 +152,12 @@ class BriefingState(SessionState):
         self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
         self.live_poll_id = briefing.live_poll_id or 0
         self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
-        self.join_url = (self.router.url.origin or "") + routes.briefing(bid)
-        self.join_qr = join_qr(self.join_url)
+        if (self.router.url.path or "").rstrip("/").endswith("/present"):
+            # Only the presenter view shows them (2.3 KB an arrival in the room would not use).
+            self.join_url = (self.router.url.origin or "") + routes.briefing(bid)
+            self.join_qr = join_qr(self.join_url)
+        else:
+            self.join_url = self.join_qr = ""
         mine, room_polls = self._read_mine(session, user, briefing)
         self._attend = briefing_room.attendance_due(user, briefing, mine)
         live_poll = briefing.live_poll_id or 0

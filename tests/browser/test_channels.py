@@ -68,6 +68,8 @@ async def test_live_post_reply_edit_delete_stamp(app: App, browser: Browser) -> 
     stamp_a = message(a, text).first.locator("[data-testid=stamp][data-stamp='参考になります']")
     await expect(stamp_a.get_by_test_id("stamp-count")).to_have_text("2")
     await expect(stamp_b).to_have_attribute("data-mine", "true")
+    await expect(stamp_a).to_have_attribute("data-mine", "true")  # each browser its own
+    await b.screenshot(path=shot_path("stamp-mine-b"))
     await stamp_b.click()  # and takes it back
     await expect(stamp_a.get_by_test_id("stamp-count")).to_have_text("1")
     await expect(stamp_a).to_have_attribute("data-mine", "true")

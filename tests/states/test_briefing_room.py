@@ -49,3 +49,15 @@ async def test_a_first_visit_counts_once_and_a_reload_writes_nothing(
     session.expire_all()
     assert len(session.exec(select(Registration)).all()) == 1
     assert db.in_write_transaction.get() is False
+
+
+async def test_only_the_presenter_view_is_sent_the_join_qr_code(session: Session, states, token_of) -> None:
+    organiser = make_user(session, role=Role.national)
+    briefing = make_briefing(session, organiser, starts=(utcnow() + timedelta(days=1)).astimezone(JST))
+    token, bid = token_of(organiser), str(briefing.id)
+    room = states(BriefingState, token, "/briefings/[id]", id=bid)
+    assert await room.open_room() is None
+    assert room.join_url == room.join_qr == ""
+    shown = states(BriefingState, token, "/briefings/[id]/present", sid="sid-2", id=bid)
+    assert await shown.open_room() is None
+    assert shown.join_url.endswith(f"/briefings/{bid}") and shown.join_qr.startswith("data:image/svg+xml")
