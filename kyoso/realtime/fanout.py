@@ -27,6 +27,7 @@ from kyoso.services import (
     messages,
     notifications,
     polls,
+    stamps,
     visibility,
 )
 from kyoso.services.events import (
@@ -127,7 +128,7 @@ def _my_stamp(ev: StampsChanged) -> dict[str, dict[str, Any]]:
     """The presser's own tabs learn whether the stamp is theirs now (the room's
     update says only how many pressed it): from the event, with no read, as a
     stamp vote sends one per press."""
-    op = {"op": "member", "var": "my_stamps", "value": messages.stamp_key(ev.message_id, ev.stamp),
+    op = {"op": "member", "var": "my_stamps", "value": stamps.stamp_key(ev.message_id, ev.stamp),
           "present": ev.pressed}
     return {f"user:{ev.user_id}": update("channel", [op])}
 

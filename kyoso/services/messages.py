@@ -38,6 +38,7 @@ from kyoso.services import channels as channel_rules
 from kyoso.services import markup, ratelimit, visibility
 from kyoso.services import search as search_index
 from kyoso.services.shared import SharedViews
+from kyoso.services.stamps import stamp_key
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import (
     AccessChanged,
@@ -67,11 +68,6 @@ class StampView:
     count: int
     # Who pressed it, for the tooltip (the first few names, then "ほかN人").
     who: str
-
-
-def stamp_key(message_id: int, stamp: str) -> str:
-    """A stamp on a message, as a member's ``my_stamps`` lists it."""
-    return f"{message_id}:{stamp}"
 
 
 class Stampers:
@@ -144,21 +140,6 @@ def _stamp_views(session: Session, message_ids: list[int]) -> tuple[dict[int, li
             views.append(StampView(stamp, len(people), names))
         out[mid] = views
     return out, Stampers((mid, stamp, uid) for mid, stamp, uid, _ in rows)
-
-
-_STAMP_T = Stamp.__table__  # type: ignore[attr-defined]
-_MY_STAMPS = sa.select(_STAMP_T.c.message_id, _STAMP_T.c.stamp).where(
-    _STAMP_T.c.user_id == sa.bindparam("p_user"),
-    _STAMP_T.c.message_id.in_(sa.bindparam("p_ids", expanding=True))).order_by(_STAMP_T.c.id)
-
-
-def my_stamps(session: Session, user: User, message_ids: Iterable[int]) -> list[str]:
-    """The member's own stamps on these messages (``stamp_key``s), in one statement."""
-    ids = list(dict.fromkeys(message_ids))
-    if not ids:
-        return []
-    rows = core(session).execute(_MY_STAMPS, {"p_user": user.id, "p_ids": ids}).all()
-    return [stamp_key(mid, stamp) for mid, stamp in rows]
 
 
 def _repliers(session: Session, parent_ids: list[int]) -> dict[int, str]:

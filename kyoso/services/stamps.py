@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -104,6 +105,26 @@ def _press(dialect: str) -> sa.Insert:
         message_id=sa.bindparam("p_message"), user_id=sa.bindparam("p_user"), stamp=sa.bindparam("p_stamp"),
         created_at=sa.bindparam("p_now", type_=_STAMP_T.c.created_at.type),
     ).on_conflict_do_nothing(index_elements=["message_id", "user_id", "stamp"]).returning(_STAMP_T.c.id)
+
+
+def stamp_key(message_id: int, stamp: str) -> str:
+    """A stamp on a message, as a member's ``my_stamps`` lists it (the page's
+    stamp button, ``components/messages.py``, writes the same in the browser)."""
+    return f"{message_id}:{stamp}"
+
+
+_MY_STAMPS = sa.select(_STAMP_T.c.message_id, _STAMP_T.c.stamp).where(
+    _STAMP_T.c.user_id == sa.bindparam("p_user"),
+    _STAMP_T.c.message_id.in_(sa.bindparam("p_ids", expanding=True))).order_by(_STAMP_T.c.id)
+
+
+def my_stamps(session: Session, user: User, message_ids: Iterable[int]) -> list[str]:
+    """The member's own stamps on these messages (``stamp_key``s), in one statement."""
+    ids = list(dict.fromkeys(message_ids))
+    if not ids:
+        return []
+    rows = core(session).execute(_MY_STAMPS, {"p_user": user.id, "p_ids": ids}).all()
+    return [stamp_key(mid, stamp) for mid, stamp in rows]
 
 
 def toggle(session: Session, user: User, message_id: int, stamp: str) -> bool:

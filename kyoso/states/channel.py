@@ -41,7 +41,7 @@ class ChannelState(SessionState):
     first_unread_id: int = 0
     focus_id: int = 0
     palette: list[str] = list(stamps.DEFAULT_STAMPS)
-    # The member's own stamps on the shown messages (``messages.stamp_key``);
+    # The member's own stamps on the shown messages (``stamps.stamp_key``);
     # a press changes it in the browser through a live patch to the member's
     # tabs (realtime/fanout.py), like the live vars above.
     my_stamps: list[str] = []
@@ -136,7 +136,7 @@ class ChannelState(SessionState):
 
     def _read_my_stamps(self, session: Any, user: Any) -> list[str]:
         shown = [*self.messages, *([self.thread_parent] if self.thread_parent else []), *self.thread_replies]
-        return messages.my_stamps(session, user, [m.id for m in shown])
+        return stamps.my_stamps(session, user, [m.id for m in shown])
 
     def _load_polls(self, session: Any, user: Any) -> None:
         """The polls among the shown messages, for PollState to render."""

@@ -287,7 +287,7 @@ def test_newest_page_is_shared_and_follows_every_change(session: Session) -> Non
     # A stamp, a reply, an edit, a new thread and a deletion all show.
     stamps.toggle(session, reader, m.id or 0, "了解")
     views, _, mine = messages.newest_page(session, reader, channel.id or 0)
-    assert views[0].stamps[0].count == 1 and mine == [messages.stamp_key(m.id or 0, "了解")]
+    assert views[0].stamps[0].count == 1 and mine == [stamps.stamp_key(m.id or 0, "了解")]
     # The shared page tells each reader their own stamps, and nobody the others'.
     assert messages.newest_page(session, author, channel.id or 0)[2] == []
     assert "user_ids" not in str(views[0].stamps[0])

@@ -22,11 +22,11 @@ def test_a_stamp_toggled_twice_is_gone(session: Session) -> None:
     assert added
     view = messages.view(session, message.id or 0)
     assert view and [(s.stamp, s.count, s.who) for s in view.stamps] == [("了解", 1, user.name)]
-    assert messages.my_stamps(session, user, [message.id or 0]) == [f"{message.id}:了解"]
+    assert stamps.my_stamps(session, user, [message.id or 0]) == [f"{message.id}:了解"]
     added = stamps.toggle(session, user, message.id or 0, "了解")
     assert not added
     assert session.exec(select(Stamp)).all() == []
-    assert messages.my_stamps(session, user, [message.id or 0]) == []
+    assert stamps.my_stamps(session, user, [message.id or 0]) == []
 
 
 def test_the_database_refuses_a_second_identical_stamp(session: Session) -> None:

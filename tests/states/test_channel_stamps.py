@@ -33,7 +33,7 @@ async def test_a_press_tells_the_room_how_many_and_the_presser_that_it_is_theirs
 
     await page.toggle_stamp(m.id, "賛成")
     await published()
-    key = messages.stamp_key(m.id or 0, "賛成")
+    key = stamps.stamp_key(m.id or 0, "賛成")
     room = [p for r, p in sio.emitted if r == f"channel:{channel.id}"]
     fields = _ops(room[-1])[0]["fields"]
     assert fields["stamps"] == [{"stamp": "賛成", "count": 1, "who": presser.name}]
@@ -71,10 +71,10 @@ async def test_a_thread_and_older_threads_bring_their_own_stamps(
     await page.open_channel()
     assert page.my_stamps == []  # the first thread is beyond the first page
     await page.load_older()
-    assert page.my_stamps == [messages.stamp_key(first.id or 0, "了解")]
+    assert page.my_stamps == [stamps.stamp_key(first.id or 0, "了解")]
     await page.open_thread(first.id)
-    assert sorted(page.my_stamps) == sorted([messages.stamp_key(first.id or 0, "了解"),
-                                             messages.stamp_key(reply.id or 0, "👍")])
+    assert sorted(page.my_stamps) == sorted([stamps.stamp_key(first.id or 0, "了解"),
+                                             stamps.stamp_key(reply.id or 0, "👍")])
     # A link to the thread opens it with the page, its stamps with it.
     linked = states(ChannelState, token_of(reader), "/c/[slug]", slug="general", sid="sid-2",
                     query={"thread": str(first.id)})
