@@ -68,6 +68,18 @@ def _listen() -> None:
 class _Sio:
     """The socket.io server as the hub sees it: rooms joined, emits dropped."""
 
+    def __init__(self) -> None:
+        self.manager = self
+
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        return True
+
+    def basic_enter_room(self, sid: str, namespace: str, room: str) -> None:
+        return None
+
+    def basic_leave_room(self, sid: str, namespace: str, room: str) -> None:
+        return None
+
     async def enter_room(self, sid: str, room: str, namespace: str = "") -> None:
         return None
 

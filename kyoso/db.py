@@ -160,6 +160,18 @@ def wait(awaitable: Awaitable[T]) -> T:
     return asyncio.run_coroutine_threadsafe(awaitable, loop).result()  # type: ignore[arg-type]
 
 
+def soon_on_loop(fn: Callable[..., Any], *args: Any) -> None:
+    """Inside ``off_loop``: run the sync ``fn(*args)`` on the event loop,
+    after what is queued there already and before whatever is queued later,
+    without waiting for it (a round trip to a busy loop and back costs a
+    reader thread its turn at the GIL). On the loop already: now."""
+    loop = _home_loop.get()
+    if loop is None:
+        fn(*args)
+    else:
+        loop.call_soon_threadsafe(fn, *args)
+
+
 def checkpoint(url: str | None = None) -> None:
     """Copy the SQLite WAL back into the database file without blocking writers."""
     engine = get_engine(url)

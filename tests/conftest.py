@@ -100,12 +100,31 @@ def _fresh_process_caches() -> Iterator[None]:
     yield
 
 
+class FakeRoomBooks:
+    """A socket.io manager's room books as the hub uses them: every client
+    is connected, and its rooms are recorded in ``FakeSio.rooms``."""
+
+    def __init__(self, sio: FakeSio) -> None:
+        self.sio = sio
+        self.rooms: dict[str, dict[str, Any]] = {}  # socket.io's namespace -> room -> sids: unused
+
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        return True
+
+    def basic_enter_room(self, sid: str, namespace: str, room: str) -> None:
+        self.sio.rooms.setdefault(sid, set()).add(room)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: str) -> None:
+        self.sio.rooms.get(sid, set()).discard(room)
+
+
 class FakeSio:
     """Stands in for the socket.io server: records rooms and emits."""
 
     def __init__(self) -> None:
         self.rooms: dict[str, set[str]] = {}
         self.emitted: list[tuple[str, dict[str, Any]]] = []
+        self.manager = FakeRoomBooks(self)
 
     async def enter_room(self, sid: str, room: str, namespace: str = "") -> None:
         self.rooms.setdefault(sid, set()).add(room)

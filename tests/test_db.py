@@ -89,6 +89,38 @@ async def test_inside_a_read_the_loop_is_awaited_with_wait(db_url: str) -> None:
     assert await db.off_loop(load) == "joined"
 
 
+async def test_a_read_queues_loop_work_without_waiting_and_it_runs_before_the_reply(db_url: str) -> None:
+    """``soon_on_loop`` (joining live rooms): a reader thread goes on while
+    the loop is busy elsewhere, and the queued work is done before the
+    read's result reaches its handler. On the loop (SQLite) it runs at once."""
+    import threading
+    import time
+
+    on_thread = not db_url.startswith("sqlite")
+    busy = threading.Event()
+    order: list[str] = []
+
+    def load() -> None:
+        if on_thread:
+            busy.wait(5)
+        with db.read_scope():
+            db.soon_on_loop(order.append, "joined")
+            order.append("read went on")
+
+    async def a_busy_loop() -> None:
+        busy.set()
+        time.sleep(0.3)  # holds the loop, as a burst of other clients' events would
+
+    done = asyncio.ensure_future(db.off_loop(load))
+    done.add_done_callback(lambda _: order.append("reply"))
+    await asyncio.gather(done, a_busy_loop())
+    await asyncio.sleep(0)
+    if on_thread:
+        assert order == ["read went on", "joined", "reply"]
+    else:
+        assert order == ["joined", "read went on", "reply"]
+
+
 def test_a_read_scope_refuses_to_write(db_url: str) -> None:
     """A change made in a read scope would be lost on SQLite and, with
     PostgreSQL's reads in autocommit, kept at once: it is refused."""

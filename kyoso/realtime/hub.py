@@ -125,14 +125,21 @@ class Hub:
                 rooms.add(topic)
         return rooms
 
-    async def subscribe(self, sid: str, group: str, topics: Iterable[str]) -> None:
+    def join(self, sid: str, group: str, topics: Iterable[str]) -> None:
         """Make ``topics`` the client's subscriptions for ``group`` ("page",
-        "shell"), leaving the rooms of the group's previous topics.
+        "shell"), leaving the rooms of the group's previous topics. On the
+        loop, in one go (nothing awaited): a page load on a reader thread
+        queues it there without waiting (``kyoso.realtime.subscribe``).
 
         The caller has checked with the domain that the member may see each
         topic (``kyoso.services.topics``).
         """
         if self.sio is None or not sid:
+            return
+        manager = self.sio.manager
+        if not manager.is_connected(sid, NAMESPACE):
+            # Gone while its page was loading: no room keeps a dead socket.
+            self.forget(sid)
             return
         self._subscribes += 1
         if self._subscribes % 1000 == 0:
@@ -141,10 +148,16 @@ class Hub:
         before = self._rooms(groups)
         groups[group] = set(topics)
         after = self._rooms(groups)
+        # socket.io's own room books (``AsyncServer.enter_room`` awaits
+        # nothing but these).
         for topic in before - after:
-            await self.sio.leave_room(sid, topic, namespace=NAMESPACE)
+            manager.basic_leave_room(sid, NAMESPACE, topic)
         for topic in after - before:
-            await self.sio.enter_room(sid, topic, namespace=NAMESPACE)
+            manager.basic_enter_room(sid, NAMESPACE, topic)
+
+    async def subscribe(self, sid: str, group: str, topics: Iterable[str]) -> None:
+        """``join``, for callers on the loop."""
+        self.join(sid, group, topics)
 
     async def add_topic(self, sid: str, group: str, topic: str) -> None:
         groups = self._groups.setdefault(sid, {})

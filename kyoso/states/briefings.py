@@ -140,6 +140,9 @@ class BriefingState(SessionState):
         self.not_found = True
         self.briefing = None
 
+    def _page_parts(self) -> tuple[type[rx.State], ...]:
+        return (PollState,)
+
     def _load_room(self, session: Any, user: Any) -> None:
         briefing = briefings.read_briefing(session, self._id())
         bid = briefing.id or 0
@@ -162,7 +165,7 @@ class BriefingState(SessionState):
         self._attend = briefing_room.attendance_due(user, briefing, mine)
         live_poll = briefing.live_poll_id or 0
         shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
-        self._wait(self.get_state(PollState))._load(session, user, shown)
+        self._part(PollState)._load(session, user, shown)
 
     def _load_mine(self, session: Any, user: Any) -> None:
         """This member's own part of the room. After an action only this is

@@ -97,6 +97,9 @@ class ChannelState(SessionState):
         self.focus_id = self._query_int("m") or self._query_int("thread")
         return redirect
 
+    def _page_parts(self) -> tuple[type[rx.State], ...]:
+        return (PollState,)
+
     def _load_page(self, session: Any, user: Any) -> None:
         channel = channels.get_channel_by_slug(session, self._route_param("slug"))
         channels.check_can_read(user, channel)
@@ -141,8 +144,7 @@ class ChannelState(SessionState):
     def _load_polls(self, session: Any, user: Any) -> None:
         """The polls among the shown messages, for PollState to render."""
         ids = [m.poll_id for m in [*self.messages, *self.thread_replies] if m.poll_id]
-        poll_state = self._wait(self.get_state(PollState))
-        poll_state._load(session, user, ids)
+        self._part(PollState)._load(session, user, ids)
 
     @rx.event
     async def load_older(self):

@@ -21,9 +21,11 @@ an expired session with a redirect to the login page.
 
 The work each helper is given is plain sync code, a function of ``(session,
 user, *args)``, run by ``db.off_loop``: on PostgreSQL on a thread, so the
-event loop serves other clients while the database answers (issue 19). Where a page load
-must await something on the loop (join a live room, get another state) it
-calls ``self._wait(awaitable)``; nothing is awaited inside a writing
+event loop serves other clients while the database answers (issue 19). The
+other states a load fills are got before it leaves the loop (``_part``,
+``_page_parts``), and ``realtime.subscribe`` joins rooms without waiting;
+anything else a load must await on the loop it awaits with
+``self._wait(awaitable)``; nothing is awaited inside a writing
 transaction (SQLite's write lock would be held while other clients' handlers
 run; ``_wait`` and the realtime module refuse to).
 """
@@ -33,7 +35,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -47,11 +50,16 @@ from kyoso.services.errors import DomainError, NotAuthenticated, NotFound
 
 # A domain read or change: (session, user, *args) -> value.
 Work = Callable[..., Any]
+S = TypeVar("S")
 # What a handler does after a change or read succeeded: value -> events to send back.
 Then = Callable[[Any], Any]
 
 # States loaded with every members' page (the sidebar): see ``shell_part``.
 _SHELL_PARTS: list[type[SessionState]] = []
+# The other states of this client that a load fills (the sidebar, the page's
+# polls), got on the loop before the load leaves it (``SessionState._part``):
+# got from a reader thread, each was a round trip to a busy loop and back.
+_parts: ContextVar[dict[type, Any] | None] = ContextVar("kyoso_state_parts", default=None)
 
 
 @dataclasses.dataclass
@@ -131,6 +139,23 @@ class SessionState(rx.State):
         """Inside a load: await ``awaitable`` on the event loop (``db.wait``)."""
         return wait(awaitable)
 
+    def _page_parts(self) -> tuple[type[rx.State], ...]:
+        """The other states this page's loads fill besides the shell's (a
+        page with polls: ``PollState``); ``_open`` and ``_read`` get them first."""
+        return ()
+
+    async def _got_parts(self, classes: tuple[type[rx.State], ...]) -> dict[type, Any]:
+        return {cls: await self.get_state(cls) for cls in classes if not isinstance(self, cls)}
+
+    def _part(self, cls: type[S]) -> S:
+        """Inside a load: this client's state ``cls``, got before the load
+        left the loop when it is one of ``_page_parts`` or the shell's."""
+        if isinstance(self, cls):
+            return self
+        got = _parts.get()
+        state = got.get(cls) if got else None
+        return state if state is not None else self._wait(self.get_state(cls))
+
     async def _open(self, load: Work | None = None, *, error: str = "error", shell: bool = True,
                     missing: Callable[[], Any] | None = None) -> Any:
         """An on_load: the token, the shell (me, the sidebar) and ``load(session,
@@ -148,6 +173,7 @@ class SessionState(rx.State):
                 if load is not None:
                     _done(load(session, user))
 
+        parts = _parts.set(await self._got_parts((*_SHELL_PARTS, *self._page_parts())))
         try:
             await off_loop(work)
         except NotAuthenticated:
@@ -159,6 +185,8 @@ class SessionState(rx.State):
             return await _settle(missing())
         except DomainError as exc:
             self._show(error, exc.message)
+        finally:
+            _parts.reset(parts)
         return None
 
     async def _open_staff(self, load: Work) -> Any:
@@ -235,6 +263,7 @@ class SessionState(rx.State):
             with read_scope() as session:
                 return _done(read(session, self._user(session), *args, **kwargs))
 
+        parts = _parts.set(await self._got_parts(self._page_parts()))
         try:
             value = await off_loop(work)
         except NotAuthenticated:
@@ -242,6 +271,8 @@ class SessionState(rx.State):
         except DomainError as exc:
             self._show(error, exc.message)
             return None
+        finally:
+            _parts.reset(parts)
         return await _settle(then(value)) if then is not None else None
 
     # -- what every page shares ------------------------------------------------
@@ -287,8 +318,7 @@ class SessionState(rx.State):
         is one event rather than three (the 1,000-person join burst)."""
         self._refresh_me(session, user)
         for cls in _SHELL_PARTS:
-            part = self if isinstance(self, cls) else self._wait(self.get_state(cls))
-            part._load_in(session, user, reading=reading)  # type: ignore[attr-defined]
+            self._part(cls)._load_in(session, user, reading=reading)  # type: ignore[attr-defined]
 
     def _login_redirect(self) -> rx.event.EventSpec:
         path = self.router.url.path or routes.HOME

@@ -27,6 +27,31 @@ async def test_a_page_load_reads_the_shell_and_the_page(session: Session, states
     assert {f"channel:{channel.id}", f"user:{member.id}"} <= sio.rooms["sid-1"]
 
 
+async def test_a_page_load_never_waits_on_the_loop(session: Session, states, token_of, sio, monkeypatch) -> None:
+    """The sidebar and the page's polls are got before the load leaves the
+    loop, and its rooms are joined without waiting: on PostgreSQL each wait
+    was a round trip from the reader thread to a busy loop and back."""
+    from kyoso import db
+    from kyoso.states.polls import PollState
+    from tests.utils.factories import make_poll
+
+    member = make_user(session)
+    channel = make_channel(session, slug="general")
+    poll = make_poll(session, member, channel)
+
+    def refused(awaitable):  # type: ignore[no-untyped-def]
+        getattr(awaitable, "close", lambda: None)()
+        raise AssertionError("a page load waited on the loop")
+
+    monkeypatch.setattr(db, "wait", refused)
+    monkeypatch.setattr("kyoso.states.session.wait", refused)
+    page = states(ChannelState, token_of(member), "/c/[slug]", slug="general")
+    assert await page.open_channel() is None
+    assert str(poll.id) in (await page.get_state(PollState)).polls
+    assert page.me.id == member.id
+    assert {f"channel:{channel.id}", f"user:{member.id}"} <= sio.rooms["sid-1"]
+
+
 async def test_an_expired_session_goes_to_the_login_page(session: Session, states) -> None:
     make_channel(session, slug="general")
     page = states(ChannelState, "not-a-token", "/c/[slug]", slug="general")
