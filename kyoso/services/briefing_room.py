@@ -60,12 +60,15 @@ _ATTENDANCE = sa.select(sa.func.count()).select_from(_REG_T).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.attended_at.is_not(None))
 _QUESTIONS_VERSION = sa.select(sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)).where(
     _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
-_MY_VOTES = (sa.select(_QVOTE_T.c.question_id)
-             .join(_QUESTION_T, _QUESTION_T.c.id == _QVOTE_T.c.question_id)
-             .where(_QVOTE_T.c.user_id == sa.bindparam("p_user"),
-                    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")))
-_MY_QUESTIONS = sa.select(_QUESTION_T.c.id).where(
-    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user"))
+# The questions a member upvoted (1) and those they asked (2), in one statement.
+_UPVOTED, _ASKED = 1, 2
+_MINE = sa.union_all(
+    sa.select(sa.literal_column(str(_UPVOTED)).label("kind"), _QVOTE_T.c.question_id.label("id"))
+    .join(_QUESTION_T, _QUESTION_T.c.id == _QVOTE_T.c.question_id)
+    .where(_QVOTE_T.c.user_id == sa.bindparam("p_user"), _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")),
+    sa.select(sa.literal_column(str(_ASKED)), _QUESTION_T.c.id)
+    .where(_QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user")),
+)
 # Attendance is written by the database's own checks: the briefing is on
 # (between p_early and p_late), and the member has no registration (a
 # walk-in's is inserted; a unique key makes a second tab's insert nothing) or
@@ -274,14 +277,13 @@ def questions_version(session: Session, briefing_id: int) -> int:
     return int(core(session).execute(_QUESTIONS_VERSION, {"p_briefing": briefing_id}).scalar_one())
 
 
-def my_question_votes(session: Session, user: User, briefing_id: int) -> list[int]:
-    return list(core(session).execute(
-        _MY_VOTES, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
-
-
-def my_questions(session: Session, user: User, briefing_id: int) -> list[int]:
-    return list(core(session).execute(
-        _MY_QUESTIONS, {"p_briefing": briefing_id, "p_user": user.id}).scalars())
+def my_votes_and_questions(session: Session, user: User, briefing_id: int) -> tuple[list[int], list[int]]:
+    """The ids of the room's questions the member upvoted, and of those they asked."""
+    upvoted: list[int] = []
+    asked: list[int] = []
+    for kind, qid in core(session).execute(_MINE, {"p_briefing": briefing_id, "p_user": user.id}):
+        (upvoted if kind == _UPVOTED else asked).append(qid)
+    return sorted(upvoted), sorted(asked)
 
 
 # ---------------------------------------------------------------------------

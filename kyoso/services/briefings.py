@@ -94,24 +94,38 @@ class BriefingFields(Protocol):
 
 
 _BRIEFING_T = Briefing.__table__  # type: ignore[attr-defined]
-_BRIEFING_BY_ID = sa.select(_BRIEFING_T).where(_BRIEFING_T.c.id == sa.bindparam("p_briefing"))
+_USER_T = User.__table__  # type: ignore[attr-defined]
+# The row and its organiser's name (the room's header shows it) in one go.
+_BRIEFING_BY_ID = (
+    sa.select(_BRIEFING_T, _USER_T.c.name.label("organiser_name"), _USER_T.c.org_code.label("organiser_org_code"))
+    .outerjoin(_USER_T, _USER_T.c.id == _BRIEFING_T.c.organiser_id)
+    .where(_BRIEFING_T.c.id == sa.bindparam("p_briefing")))
 _BRIEFING_EXISTS = sa.select(_BRIEFING_T.c.id).where(_BRIEFING_T.c.id == sa.bindparam("p_briefing"))
+# The briefings ``read_briefing`` found in a session (its ``info``): a room's
+# arrival reads the briefing, then asks whether it may see it (its live topic).
+_READ_IN_SESSION = "kyoso.briefings_read"
 
 
 def read_briefing(session: Session, briefing_id: int) -> BriefingFields:
     """``get_briefing`` for reading only: the row itself, a third of an ORM
-    get's cost (every arrival in a room reads it)."""
+    get's cost (every arrival in a room reads it), with its organiser's
+    name and 団体 code (``organiser_name``, ``organiser_org_code``)."""
     row = core(session).execute(_BRIEFING_BY_ID, {"p_briefing": briefing_id}).first()
     if row is None:
         raise NotFound("説明会が見つかりません。")
+    session.info.setdefault(_READ_IN_SESSION, set()).add(briefing_id)
     return row  # type: ignore[return-value]  # a Row has the columns as attributes
 
 
 def can_view(session: Session, user: User, briefing_id: int) -> bool:
     """Every active member may see every briefing (its room's live topic, its
-    materials): a Core look, as every arrival in a room asks it."""
-    return user.status == UserStatus.active and core(session).execute(
-        _BRIEFING_EXISTS, {"p_briefing": briefing_id}).first() is not None
+    materials): a Core look, as every arrival in a room asks it, unless this
+    session has just read it."""
+    if user.status != UserStatus.active:
+        return False
+    if briefing_id in session.info.get(_READ_IN_SESSION, ()):
+        return True
+    return core(session).execute(_BRIEFING_EXISTS, {"p_briefing": briefing_id}).first() is not None
 
 
 def can_manage(user: User, briefing: BriefingFields) -> bool:
@@ -128,7 +142,6 @@ def require_manager(user: User, briefing: Briefing) -> None:
 _REG_T = Registration.__table__  # type: ignore[attr-defined]
 _COUNTS = (sa.select(_REG_T.c.status, sa.func.count(), sa.func.count(_REG_T.c.attended_at))
            .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing")).group_by(_REG_T.c.status))
-_USER_T = User.__table__  # type: ignore[attr-defined]
 _ORGANISER = sa.select(_USER_T.c.name, _USER_T.c.org_code).where(_USER_T.c.id == sa.bindparam("p_user"))
 _MY_REGISTRATION = sa.select(_REG_T.c.status, _REG_T.c.attended_at).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user"))
@@ -158,8 +171,13 @@ def view(session: Session, briefing: BriefingFields, now: datetime | None = None
     """The briefing as its page shows it (``counts``: ``counts_and_attendance``'s
     first part, when the caller has read it)."""
     now = now or utcnow()
-    organiser = core(session).execute(_ORGANISER, {"p_user": briefing.organiser_id}).first()
-    org_name = organisations.display_name(session, organiser.org_code) if organiser else ""
+    read = getattr(briefing, "_mapping", {})
+    if "organiser_name" in read:  # read_briefing's row brought them
+        name, org_code = read["organiser_name"], read["organiser_org_code"]
+    else:
+        organiser = core(session).execute(_ORGANISER, {"p_user": briefing.organiser_id}).first()
+        name, org_code = (organiser.name, organiser.org_code) if organiser else (None, None)
+    org_name = organisations.display_name(session, org_code) if org_code is not None else ""
     if counts is None:
         counts = _counts(session, briefing.id or 0)
     start, end = briefing.starts_at.astimezone(JST), briefing.ends_at.astimezone(JST)
@@ -169,7 +187,7 @@ def view(session: Session, briefing: BriefingFields, now: datetime | None = None
         id=briefing.id or 0, title=briefing.title, description=briefing.description, when=when,
         starts_iso=start.isoformat(), online_url=briefing.online_url, place=briefing.place,
         capacity=briefing.capacity, registered=counts.get(REGISTERED, 0),
-        waitlisted=counts.get(WAITLISTED, 0), organiser=organiser.name if organiser else "",
+        waitlisted=counts.get(WAITLISTED, 0), organiser=name or "",
         organiser_org=org_name, organiser_id=briefing.organiser_id,
         channel_id=briefing.channel_id or 0, upcoming=briefing.ends_at > now,
         live=is_on(briefing, now),

@@ -183,8 +183,7 @@ class BriefingState(SessionState):
         self.status = mine.status if mine else ""
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")
         self.can_manage = briefings.can_manage(user, briefing)
-        self.my_votes = briefing_room.my_question_votes(session, user, bid)
-        self.my_questions = briefing_room.my_questions(session, user, bid)
+        self.my_votes, self.my_questions = briefing_room.my_votes_and_questions(session, user, bid)
         room_polls = briefing_room.briefing_polls(session, bid) if self.can_manage else []
         self.room_polls = [[str(p.id), p.question] for p in room_polls]
         return mine, room_polls

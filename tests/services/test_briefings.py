@@ -118,6 +118,12 @@ def test_questions_order_votes_and_anonymity(session: Session) -> None:
     briefing_room.toggle_upvote(session, b, q2.id or 0)
     views = briefing_room.questions(session, briefing.id or 0)
     assert [(q.id, q.votes) for q in views] == [(q2.id, 2), (q1.id, 0)]
+    # Each member's own part: what they upvoted, what they asked.
+    bid = briefing.id or 0
+    assert briefing_room.my_votes_and_questions(session, a, bid) == ([q2.id], [q1.id])
+    assert briefing_room.my_votes_and_questions(session, b, bid) == ([q2.id], [q2.id])
+    assert briefing_room.my_votes_and_questions(session, c, bid) == ([], [])
+    assert briefing_room.my_votes_and_questions(session, a, bid + 1) == ([], [])
     assert views[1].author == "匿名の参加者" and "質問者A" not in repr(views)
     briefing_room.answer_question(session, organiser, q2.id or 0, "資料に載せます")
     assert [q.id for q in briefing_room.questions(session, briefing.id or 0)] == [q1.id, q2.id]
@@ -219,10 +225,12 @@ def test_attendance_counts_from_half_an_hour_before_to_half_an_hour_after(sessio
 
 
 def test_the_room_reads_a_briefing_as_its_row(session: Session) -> None:
-    organiser = make_user(session, role=Role.national)
+    organiser = make_user(session, role=Role.national, name="主催 太郎")
     briefing = make_briefing(session, organiser, capacity=30, channel=make_channel(session))
     row = briefings.read_briefing(session, briefing.id or 0)
     assert briefings.view(session, row) == briefings.view(session, briefing)
+    assert briefings.view(session, row).organiser == "主催 太郎"  # brought by the row itself
+    assert briefings.view(session, row).organiser_org
     assert briefings.is_on(row) == briefings.is_on(briefing) is False
     assert briefings.can_manage(organiser, row) and not briefings.can_manage(make_user(session), row)
     with pytest.raises(NotFound):
