@@ -8,10 +8,12 @@ archive channels.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
@@ -52,6 +54,40 @@ def get_channel_by_slug(session: Session, slug: str) -> Channel:
     if channel is None:
         raise NotFound("チャンネルが見つかりません。URLをご確認ください。")
     return channel
+
+
+# A channel's row as page loads read it (every arrival in a channel), kept
+# this long: every channel is public, so the row decides only what the page
+# shows (its header) and offers (the composer), never what may be read; a
+# post or reply is checked against the row itself. A change made in this
+# worker drops it at once; other workers show it within this time.
+CHANNEL_CACHE_SECONDS = 10.0
+_read_cache: dict[str, tuple[Channel, float]] = {}
+
+
+def read_channel_by_slug(session: Session, slug: str) -> Channel:
+    """``get_channel_by_slug`` for a page load: a copy of the row kept
+    ``CHANNEL_CACHE_SECONDS`` is put into the session (``merge`` without a
+    load: a tenth of the ORM query's cost), so the rest of the load finds it
+    there (``get_channel``) as it would have."""
+    key = (slug or "").lower()
+    kept = _read_cache.get(key)
+    if kept is not None and time.monotonic() - kept[1] < CHANNEL_CACHE_SECONDS:
+        return session.merge(kept[0], load=False)
+    channel = get_channel_by_slug(session, key)
+    copy = Channel(**{c.key: getattr(channel, c.key) for c in _CHANNEL_T.columns})
+    make_transient_to_detached(copy)  # never in a session: merge copies it
+    if len(_read_cache) >= 1000:
+        _read_cache.clear()
+    _read_cache[key] = (copy, time.monotonic())
+    return channel
+
+
+def _forget_read_channels(session: Session) -> None:
+    """A channel's row changes: page loads read it again, now and once this
+    transaction has committed (a load in between may have kept the old row)."""
+    _read_cache.clear()
+    sa.event.listen(session, "after_commit", lambda _session: _read_cache.clear(), once=True)
 
 
 def check_can_read(user: User, channel: Channel) -> None:
@@ -261,6 +297,7 @@ def _recount(session: Session, channel: Channel) -> None:
         .where(Membership.channel_id == channel.id, User.status != UserStatus.unclaimed)
     ).one())
     session.add(channel)
+    _forget_read_channels(session)
 
 
 def mark_read(session: Session, user: User, channel_id: int, up_to_id: int | None = None) -> bool:
@@ -353,6 +390,7 @@ def update_channel(session: Session, actor: User, channel_id: int, *, name: str,
     if join_by_default is not None:
         channel.join_by_default = bool(join_by_default)
     session.add(channel)
+    _forget_read_channels(session)
     session.add(AuditLog(actor_id=actor.id, action="channel.update", target_type="channel",
                          target_id=channel.id, detail=channel.name))
     record(session, ChannelChanged(channel_id))
@@ -363,6 +401,7 @@ def set_archived(session: Session, actor: User, channel_id: int, archived: bool)
     channel = get_channel(session, channel_id)
     channel.archived_at = utcnow() if archived else None
     session.add(channel)
+    _forget_read_channels(session)
     session.add(AuditLog(actor_id=actor.id, action="channel.archive" if archived else "channel.unarchive",
                          target_type="channel", target_id=channel.id, detail=channel.slug))
     record(session, ChannelChanged(channel_id))

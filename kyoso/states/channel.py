@@ -101,7 +101,7 @@ class ChannelState(SessionState):
         return (PollState,)
 
     def _load_page(self, session: Any, user: Any) -> None:
-        channel = channels.get_channel_by_slug(session, self._route_param("slug"))
+        channel = channels.read_channel_by_slug(session, self._route_param("slug"))
         channels.check_can_read(user, channel)
         cid = channel.id or 0
         # Subscribe before reading: a change committed after the reads below
