@@ -249,9 +249,16 @@ def unread_counts(session: Session, user: User) -> dict[int, int]:
     return {cid: int(n) for cid, n in rows if n}
 
 
+# The channels ``my_channels`` found the member in, kept in the session's
+# ``info``: the sidebar then subscribes to their ``unread:`` topics, whose
+# rule (``topics.granted``) need not look the memberships up again.
+JOINED_IN_SESSION = "kyoso.channels_joined"
+
+
 def my_channels(session: Session, user: User) -> list[SidebarChannel]:
     require_active(user)
     rows = core(session).execute(_MY_CHANNELS, {"p_user": user.id}).all()
+    session.info.setdefault(JOINED_IN_SESSION, {})[user.id] = {cid for cid, *_ in rows}
     return [SidebarChannel(cid, slug, name, kind, int(unread or 0)) for cid, slug, name, kind, unread in rows]
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from kyoso.db import core
 from kyoso.models import Channel, Membership, User, UserStatus
-from kyoso.services import briefings, polls
+from kyoso.services import briefings, channels, polls
 
 
 _MEMBERSHIP_T = Membership.__table__  # type: ignore[attr-defined]
@@ -24,7 +24,8 @@ def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
 
     Same answers as ``allowed`` one by one, but the sidebar's ``unread:<id>``
     topics (one per joined channel, on every page load) cost one query
-    together rather than one each."""
+    together rather than one each, and none for the channels this session
+    has just found the member in (``channels.my_channels``)."""
     topics = list(topics)
     if user.status != UserStatus.active:
         return []
@@ -32,8 +33,10 @@ def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
               for kind, _, raw in [t.partition(":")] if kind == "unread" and raw.isdecimal()}
     joined: set[int] = set()
     if unread:
-        joined = set(core(session).execute(
-            _JOINED, {"p_user": user.id, "p_channels": sorted(set(unread.values()))}).scalars())
+        joined = session.info.get(channels.JOINED_IN_SESSION, {}).get(user.id, set()) & set(unread.values())
+        ask = sorted(set(unread.values()) - joined)
+        if ask:
+            joined |= set(core(session).execute(_JOINED, {"p_user": user.id, "p_channels": ask}).scalars())
     return [t for t in topics if (unread[t] in joined if t in unread else allowed(session, user, t))]
 
 

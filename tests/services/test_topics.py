@@ -29,6 +29,47 @@ def test_unread_topics_only_for_joined_channels(session: Session) -> None:
     assert [t for t in asked if topics.allowed(session, user, t)] == expected
 
 
+def test_the_sidebar_read_answers_for_its_channels_and_no_further(session: Session, db_url: str) -> None:
+    """After ``my_channels`` the member's ``unread:`` topics need no query
+    for the channels it found; others are still looked up, and another
+    member's sidebar read answers nothing for this one."""
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from kyoso import db
+
+    user, other = make_user(session), make_user(session)
+    mine, archived, others = (make_channel(session) for _ in range(3))
+    for channel in (mine, archived):
+        channels.join(session, user, channel.id or 0)
+    channels.join(session, other, others.id or 0)
+    channels.set_archived(session, make_user(session, role=Role.moderator), archived.id or 0, True)
+    session.commit()
+    asked = [f"unread:{mine.id}", f"unread:{archived.id}", f"unread:{others.id}"]
+    seen: list[str] = []
+
+    def statement(_conn, _cur, sql: str, *_a) -> None:  # type: ignore[no-untyped-def]
+        seen.append(sql)
+
+    with db.read_scope(db_url) as s:
+        reader, someone = s.get(type(user), user.id), s.get(type(other), other.id)
+        channels.my_channels(s, someone)
+        event.listen(sa.Engine, "before_cursor_execute", statement)
+        try:
+            assert topics.granted(s, reader, asked) == [f"unread:{mine.id}", f"unread:{archived.id}"]
+            assert len(seen) == 1  # nothing known of this member yet
+            seen.clear()
+            assert [c.id for c in channels.my_channels(s, reader)] == [mine.id]  # no archived one
+            seen.clear()
+            assert topics.granted(s, reader, asked) == [f"unread:{mine.id}", f"unread:{archived.id}"]
+            assert len(seen) == 1  # the archived channel is asked, the sidebar's is not
+            seen.clear()
+            assert topics.granted(s, reader, [f"unread:{mine.id}"]) == [f"unread:{mine.id}"]
+            assert seen == []
+        finally:
+            event.remove(sa.Engine, "before_cursor_execute", statement)
+
+
 def test_a_suspended_member_gets_no_topic(session: Session) -> None:
     user = make_user(session)
     channel = make_channel(session)
