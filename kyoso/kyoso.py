@@ -82,6 +82,8 @@ register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 mount_unsubscribe(app)
 mount_files(app)
+# Last, so outermost: the event socket skips the routes mounted above.
+ops_http.add_api_transformer(app, ops_http.socket_first(app))
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,

@@ -77,6 +77,45 @@ class RequestIdMiddleware:
             logsetup.request_id.reset(token)
 
 
+class SocketFirst:
+    """Reflex's event socket (``/_event``) straight from the outermost of
+    the api transformers to Reflex's socket app: a websocket otherwise
+    passes four Starlette apps (kyoso's routes, /unsubscribe, /files,
+    Reflex's own), each a router, a mount and three middlewares, and every
+    frame of that chain is held for the life of each connection and every
+    message it sends passes their wrappers. It keeps what those layers do
+    to a websocket: the request id of ``RequestIdMiddleware`` (CORS and
+    the error pages apply to HTTP only)."""
+
+    def __init__(self, app: ASGIApp, socket_app: ASGIApp, path: str) -> None:
+        self.app = app
+        self.socket_app = socket_app
+        self.path = path.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "websocket" else ""
+        if path == self.path or path.startswith(self.path + "/"):
+            await RequestIdMiddleware(self.socket_app)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def socket_first(reflex_app: Any) -> Any:
+    """An api transformer (the last one: outermost) putting ``SocketFirst``
+    before the others, with the socket app Reflex mounted in its own API."""
+    from reflex_base.config import get_config
+    from reflex_base.constants import Endpoint
+    from starlette.routing import Mount
+
+    path = get_config().prepend_backend_path(str(Endpoint.EVENT))
+    mounted = [r.app for r in reflex_app._api.routes if isinstance(r, Mount) and r.path == path]
+
+    def transform(inner: ASGIApp) -> ASGIApp:
+        return SocketFirst(inner, mounted[0], path) if len(mounted) == 1 else inner
+
+    return transform
+
+
 def routes() -> Starlette:
     app = Starlette(routes=[
         Route("/healthz", healthz, methods=["GET", "HEAD"]),

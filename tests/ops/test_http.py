@@ -133,3 +133,36 @@ def test_tracked_queue_depth_and_pool_gauges(client: TestClient, db_url: str) ->
     assert r.status_code == 200 and 'kyoso_queue_depth{queue="test_queue"} 4.0' in r.text
     if db_url.startswith("postgresql"):  # SQLite has no connection pool to speak of
         assert 'kyoso_db_pool_connections{state="size"} 10.0' in r.text
+
+
+async def test_the_event_socket_goes_straight_to_reflexs_socket_app() -> None:
+    """``SocketFirst``: a websocket to /_event skips the Starlette apps
+    mounted before it (with the request id the proxy gave), anything else
+    goes through them."""
+    from kyoso.ops import logsetup
+
+    reached: list[tuple[str, str, str]] = []
+
+    def app_named(name: str):  # type: ignore[no-untyped-def]
+        async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+            reached.append((name, scope["path"], logsetup.request_id.get()))
+        return app
+
+    first = http.SocketFirst(app_named("routes"), app_named("socket"), "/_event")
+    for kind, path in [("websocket", "/_event/?EIO=4&transport=websocket"), ("websocket", "/_event"),
+                       ("http", "/_event/"), ("websocket", "/_eventually"), ("http", "/healthz")]:
+        scope = {"type": kind, "path": path.split("?")[0], "headers": [(b"x-request-id", b"rid-1")]}
+        await first(scope, None, None)  # type: ignore[arg-type]
+    assert reached == [("socket", "/_event/", "rid-1"), ("socket", "/_event", "rid-1"),
+                       ("routes", "/_event/", ""), ("routes", "/_eventually", ""), ("routes", "/healthz", "")]
+
+
+def test_kyosos_app_puts_the_event_socket_first() -> None:
+    """The transformer finds the socket app Reflex mounted (a Reflex change
+    that moved it would fail here, not silently fall back)."""
+    import kyoso.kyoso as kyoso_app
+
+    outermost = kyoso_app.app.api_transformer[-1]  # type: ignore[index]
+    wrapped = outermost(lambda scope, receive, send: None)
+    assert isinstance(wrapped, http.SocketFirst) and wrapped.path == "/_event"
+    assert type(wrapped.socket_app).__name__ == "HeaderMiddleware"
