@@ -91,12 +91,13 @@ def session(db_url: str) -> Iterator[Session]:
 def _fresh_process_caches() -> Iterator[None]:
     """In-process rate limits and the session cache start empty for each test
     (ids repeat across the per-test databases)."""
-    from kyoso.services import accounts, briefing_room, channels, messages, ratelimit
+    from kyoso.services import accounts, briefing_room, channels, messages, polls, ratelimit
 
     ratelimit.reset_local()
     accounts._session_cache.clear()
     messages._page_cache.clear()
     channels._read_cache.clear()
+    polls._shared.clear()
     briefing_room._questions_cache.clear()
     yield
 

@@ -11,10 +11,12 @@ export of it carries who voted. Results by affiliation and the export are in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from kyoso.db import core, utcnow
@@ -32,6 +34,7 @@ from kyoso.models import (
 )
 from kyoso.services import briefings, events, markup, messages, ratelimit, visibility
 from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
+from kyoso.services.shared import SharedViews
 from kyoso.services.events import AccessChanged, Event, MessageChanged, PollChanged, TallyChanged, record
 from kyoso.services.text import clean_line
 from kyoso.services.timefmt import jst_datetime
@@ -414,14 +417,15 @@ def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, l
 
 
 def view(session: Session, poll: Poll, viewer: User | None = None,
-         options: list[PollOption] | None = None) -> PollView:
+         options: Sequence[PollOption | _Option] | None = None, *, voters: int | None = None) -> PollView:
     """``editable`` (no ballot yet) is told only to who may edit: to anyone
     else it would say whether anybody voted, even when results are hidden.
-    ``options``: the poll's options when the caller read them already."""
+    ``options``: the poll's options, and ``voters`` its ballots, when the
+    caller read them already."""
     if options is None:
         options = _options_of(session, [poll.id or 0]).get(poll.id or 0, [])
-    editable = viewer is not None and can_manage(viewer, poll) and session.exec(
-        select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is None
+    editable = viewer is not None and can_manage(viewer, poll) and (voters == 0 if voters is not None else (
+        session.exec(select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is None))
     return PollView(
         id=poll.id or 0, question=poll.question,
         options=[OptionView(o.position, o.label, o.is_other) for o in options],
@@ -491,12 +495,67 @@ def views_for(session: Session, user: User, poll_ids: list[int]) -> tuple[
     return page.views, page.tallies
 
 
+@dataclass(frozen=True)
+class _Option:
+    position: int
+    label: str
+    is_other: bool
+
+
+@dataclass(frozen=True)
+class _SharedPoll:
+    """A poll as all its readers see it at one ``tally_rev`` (which every
+    vote, edit, close and reopen bumps): a detached copy of its row, its
+    options and its tally."""
+
+    poll: Poll
+    options: tuple[_Option, ...]
+    tally: TallyView
+
+
+# A page load reads its polls' revs (one statement) and reuses what every
+# reader shares while they hold, rather than reading the polls, their
+# options, their counts and their voters (four statements) for each arrival
+# in a room with a live poll. What is each member's own (may they see it,
+# their choices, "回答した人だけ") is still read for each.
+SHARED_SECONDS = 30.0
+_shared: SharedViews[_SharedPoll] = SharedViews(SHARED_SECONDS)
+_REVS = sa.select(_POLL_T.c.id, _POLL_T.c.tally_rev).where(_POLL_T.c.id.in_(_IDS))
+
+
+def _shared_polls(session: Session, poll_ids: list[int]) -> dict[int, tuple[Poll, _SharedPoll]]:
+    """The polls among ``poll_ids`` that exist, each as a row in ``session``
+    (rules look it up there) and its shared part."""
+    revs = dict(core(session).execute(_REVS, {"p_ids": list(poll_ids)}).all())
+    kept = {pid: _shared.get(pid, rev) for pid, rev in revs.items()}
+    out: dict[int, tuple[Poll, _SharedPoll]] = {}
+    missing = [pid for pid, shared in kept.items() if shared is None]
+    if missing:
+        rows = list(session.exec(_POLLS_BY_ID, params={"p_ids": missing}).all())
+        options = _options_of(session, [p.id or 0 for p in rows])
+        tallies = tallies_for(session, rows, options)
+        for poll in rows:
+            pid = poll.id or 0
+            copy = Poll(**{c.key: getattr(poll, c.key) for c in _POLL_T.columns})
+            make_transient_to_detached(copy)  # never in a session: merge copies it
+            shared = _SharedPoll(copy, tuple(_Option(o.position, o.label, o.is_other) for o in options.get(pid, [])),
+                                 tallies[str(pid)])
+            _shared.keep(pid, poll.tally_rev, shared)
+            out[pid] = (poll, shared)
+    for pid, shared in kept.items():
+        if shared is not None:
+            out[pid] = (session.merge(shared.poll, load=False), shared)
+    return out
+
+
 def page_polls(session: Session, user: User, poll_ids: list[int]) -> PagePolls:
     """A page's polls in a fixed number of statements, whatever their number
-    (each kind of row read once for all of them)."""
+    (each kind of row read once for all of them; the shared part of each
+    poll kept while its ``tally_rev`` holds)."""
     if not poll_ids:
         return PagePolls({}, {}, set())
-    found = {p.id: p for p in session.exec(_POLLS_BY_ID, params={"p_ids": list(poll_ids)}).all()}
+    shared = _shared_polls(session, list(poll_ids))
+    found = {pid: poll for pid, (poll, _) in shared.items()}
     # The messages they hang on, into the session: the visibility checks
     # below find them there (and a reply's thread parent) without a query each.
     message_ids = {p.message_id for p in found.values() if p.message_id}
@@ -506,14 +565,14 @@ def page_polls(session: Session, user: User, poll_ids: list[int]) -> PagePolls:
         if parents:
             session.exec(_MESSAGES_BY_ID, params={"p_ids": list(parents)}).all()
     shown = [found[pid] for pid in dict.fromkeys(poll_ids) if pid in found and can_view(session, user, found[pid])]
-    options = _options_of(session, [p.id or 0 for p in shown])
-    polls = {str(p.id): view(session, p, user, options=options.get(p.id or 0, [])) for p in shown}
+    polls = {str(p.id): view(session, p, user, options=shared[p.id or 0][1].options,
+                             voters=shared[p.id or 0][1].tally.voters) for p in shown}
     # "回答した人だけ": which of them this member voted on, in one statement.
     after_vote = [p.id for p in shown if p.visibility == ResultsVisibility.after_vote]
     voted = set(session.exec(_VOTED_ON, params={"p_user": user.id, "p_ids": after_vote}).all()) if after_vote else set()
     seen = [p for p in shown if can_see_results(session, user, p, voted=p.id in voted)]
     rooms = {room for room in map(results_topic, seen) if room.startswith("poll-results:")}
-    return PagePolls(polls, tallies_for(session, seen, options), rooms)
+    return PagePolls(polls, {str(p.id): shared[p.id or 0][1].tally for p in seen}, rooms)
 
 
 def channel_of(session: Session, poll: Poll) -> Channel | None:

@@ -19,14 +19,25 @@ class SharedViews(Generic[V]):
         self._items: dict[Hashable, tuple[Hashable, V, float]] = {}
 
     def get_or_make(self, key: Hashable, version: Hashable, make: Callable[[], V]) -> V:
+        cached = self.get(key, version)
+        if cached is not None:
+            return cached
+        value = make()
+        self.keep(key, version, value)
+        return value
+
+    def get(self, key: Hashable, version: Hashable) -> V | None:
+        """The view kept for ``key`` at ``version``, if there is one (for a
+        caller that makes the missing ones together)."""
         cached = self._items.get(key)
         if cached is not None and cached[0] == version and time.monotonic() - cached[2] < self.seconds:
             return cached[1]
-        value = make()
+        return None
+
+    def keep(self, key: Hashable, version: Hashable, value: V) -> None:
         if len(self._items) >= self.size:
             self._items.clear()
         self._items[key] = (version, value, time.monotonic())
-        return value
 
     def clear(self) -> None:
         self._items.clear()

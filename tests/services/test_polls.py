@@ -325,3 +325,53 @@ def test_a_pages_polls_load_in_the_same_statements_however_many(session: Session
         assert page.views[str(pid)] == polls.views_for(session, me, [pid])[0][str(pid)]
         assert page.tallies[str(pid)] == polls.tally(session, polls.get_poll(session, pid))
     assert page.results_rooms == {f"poll-results:{ids[-1]}"}
+
+
+def test_arrivals_share_a_polls_rows_while_its_rev_holds(session: Session, db_url: str) -> None:
+    """A page's polls: the row, options and tally are read once per
+    ``tally_rev`` and shared; each member's own part is read for each, and a
+    vote or an edit shows at the next load."""
+    from sqlalchemy import event
+
+    from kyoso import db
+
+    author, voter, reader = make_user(session), make_user(session), make_user(session)
+    poll = make_poll(session, author, make_channel(session))
+    pid = poll.id or 0
+
+    def load(member):  # type: ignore[no-untyped-def]
+        seen: list[str] = []
+
+        def statement(_conn, _cur, sql: str, *_a) -> None:  # type: ignore[no-untyped-def]
+            seen.append(sql.split("FROM")[1].split()[0] if "FROM" in sql else sql)
+
+        event.listen(sa.Engine, "before_cursor_execute", statement)
+        try:
+            with db.read_scope(db_url) as s:
+                page = polls.page_polls(s, s.get(type(member), member.id), [pid])
+        finally:
+            event.remove(sa.Engine, "before_cursor_execute", statement)
+        return page, seen
+
+    first, read = load(reader)
+    assert any("polloption" in t for t in read)  # the first arrival reads it all
+    again, read = load(author)
+    assert not any("polloption" in t or "ballotchoice" in t for t in read)
+    assert again.tallies == first.tallies and again.views[str(pid)].options == first.views[str(pid)].options
+    assert again.views[str(pid)].editable and not first.views[str(pid)].editable  # the author's, before any vote
+
+    polls.vote(session, voter, pid, [1])
+    session.commit()
+    after, read = load(reader)
+    assert any("ballotchoice" in t for t in read)
+    assert after.tallies[str(pid)].counts == [0, 1, 0] and after.tallies[str(pid)].rev > first.tallies[str(pid)].rev
+    assert not load(author)[0].views[str(pid)].editable  # voted on: no longer editable
+
+    # The shared copy is the poll at its rev: a change that bumps it shows.
+    session.execute(sa.update(Poll).where(Poll.id == pid).values(question="変えた"))  # no rev bump: as kept
+    session.commit()
+    assert load(reader)[0].views[str(pid)].question == "移行の時期は？"
+    polls.set_closed(session, author, pid, True)  # bumps the rev
+    session.commit()
+    closed = load(reader)[0].views[str(pid)]
+    assert closed.closed and closed.question == "変えた"
