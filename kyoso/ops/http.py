@@ -20,10 +20,12 @@ import asyncio
 import uuid
 from typing import Any
 
+from reflex_base.config import get_config
+from reflex_base.constants import Endpoint
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kyoso.ops import client_address, health, logsetup, metrics
@@ -103,10 +105,6 @@ class SocketFirst:
 def socket_first(reflex_app: Any) -> Any:
     """An api transformer (the last one: outermost) putting ``SocketFirst``
     before the others, with the socket app Reflex mounted in its own API."""
-    from reflex_base.config import get_config
-    from reflex_base.constants import Endpoint
-    from starlette.routing import Mount
-
     path = get_config().prepend_backend_path(str(Endpoint.EVENT))
     mounted = [r.app for r in reflex_app._api.routes if isinstance(r, Mount) and r.path == path]
 
