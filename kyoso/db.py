@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel import Session
 
@@ -237,6 +238,17 @@ def read_scope(url: str | None = None) -> Iterator[Session]:
     # objects readable after the block.
     with ReadSession(engine, expire_on_commit=False) as session:
         yield session
+
+
+def detached_copy(row: T) -> T:
+    """A copy of a loaded ORM row that belongs to no session, for a cache of
+    rows that every reader shares: each reader's session takes its own copy
+    with ``session.merge(kept, load=False)`` (no query), and the kept one is
+    never expired or changed by any of them."""
+    table = sa.inspect(type(row)).local_table
+    copy = type(row)(**{c.key: getattr(row, c.key) for c in table.columns})
+    make_transient_to_detached(copy)
+    return copy
 
 
 def insert_of(dialect: str, table: sa.Table) -> Any:

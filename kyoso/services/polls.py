@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from kyoso.db import core, utcnow
+from kyoso.db import core, detached_copy, utcnow
 from kyoso.models import (
     AuditLog,
     Ballot,
@@ -417,18 +416,18 @@ def my_choices(session: Session, user: User, poll_ids: list[int]) -> dict[str, l
 
 
 def view(session: Session, poll: Poll, viewer: User | None = None,
-         options: Sequence[PollOption | _Option] | None = None, *, voters: int | None = None) -> PollView:
+         options: Sequence[OptionView] | None = None, *, voters: int | None = None) -> PollView:
     """``editable`` (no ballot yet) is told only to who may edit: to anyone
     else it would say whether anybody voted, even when results are hidden.
     ``options``: the poll's options, and ``voters`` its ballots, when the
     caller read them already."""
     if options is None:
-        options = _options_of(session, [poll.id or 0]).get(poll.id or 0, [])
+        options = _option_views(_options_of(session, [poll.id or 0]).get(poll.id or 0, []))
     editable = viewer is not None and can_manage(viewer, poll) and (voters == 0 if voters is not None else (
         session.exec(select(Ballot.id).where(Ballot.poll_id == poll.id)).first() is None))
     return PollView(
         id=poll.id or 0, question=poll.question,
-        options=[OptionView(o.position, o.label, o.is_other) for o in options],
+        options=list(options),
         multiple=poll.multiple, max_choices=poll.max_choices, anonymous=poll.anonymous,
         visibility=poll.visibility,
         visibility_label=VISIBILITY_LABELS.get(ResultsVisibility(poll.visibility), ""),
@@ -436,6 +435,10 @@ def view(session: Session, poll: Poll, viewer: User | None = None,
         author_id=poll.author_id, channel_id=poll.channel_id or 0,
         briefing_id=poll.briefing_id or 0, editable=editable,
     )
+
+
+def _option_views(options: list[PollOption]) -> list[OptionView]:
+    return [OptionView(o.position, o.label, o.is_other) for o in options]
 
 
 def _options_of(session: Session, poll_ids: list[int]) -> dict[int, list[PollOption]]:
@@ -496,20 +499,13 @@ def views_for(session: Session, user: User, poll_ids: list[int]) -> tuple[
 
 
 @dataclass(frozen=True)
-class _Option:
-    position: int
-    label: str
-    is_other: bool
-
-
-@dataclass(frozen=True)
 class _SharedPoll:
     """A poll as all its readers see it at one ``tally_rev`` (which every
     vote, edit, close and reopen bumps): a detached copy of its row, its
     options and its tally."""
 
     poll: Poll
-    options: tuple[_Option, ...]
+    options: tuple[OptionView, ...]
     tally: TallyView
 
 
@@ -536,9 +532,7 @@ def _shared_polls(session: Session, poll_ids: list[int]) -> dict[int, tuple[Poll
         tallies = tallies_for(session, rows, options)
         for poll in rows:
             pid = poll.id or 0
-            copy = Poll(**{c.key: getattr(poll, c.key) for c in _POLL_T.columns})
-            make_transient_to_detached(copy)  # never in a session: merge copies it
-            shared = _SharedPoll(copy, tuple(_Option(o.position, o.label, o.is_other) for o in options.get(pid, [])),
+            shared = _SharedPoll(detached_copy(poll), tuple(_option_views(options.get(pid, []))),
                                  tallies[str(pid)])
             _shared.keep(pid, poll.tally_rev, shared)
             out[pid] = (poll, shared)

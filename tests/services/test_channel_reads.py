@@ -76,7 +76,7 @@ def test_a_change_made_elsewhere_shows_within_the_cache_time(
     channel = _general(session)
     session.commit()
     now = [1000.0]
-    monkeypatch.setattr(channels.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("kyoso.services.shared.time.monotonic", lambda: now[0])
     assert _read(db_url, "general")[0].name == "雑談"
     # Another worker renames it: this one does not hear of it.
     with db.session_scope(db_url) as s:
