@@ -457,7 +457,8 @@ async def _amain(args: argparse.Namespace, workdir: Path, db_url: str) -> int:
         if backend is not None:
             print(f"# app processes: {backend.describe()}")
         watch = storms.Watch(backend, None if args.no_inspect else inspect_dir,
-                             db_pid=getattr(args, "db_pid", None))
+                             db_pid=getattr(args, "db_pid", None),
+                             traced=any(kv.startswith("PYTHONTRACEMALLOC=") for kv in args.app_env))
         main = await run_kyoso(args, url, pid, port, db_url, args.n, targets, label, watch)
         reports += main
         if args.baseline:

@@ -61,15 +61,18 @@ def summary(answer: dict[str, Any] | None) -> str:
         parts.append(f"a client state ~{answer['state_bytes_together_avg'] / 1024:.0f} KiB "
                      f"(deep size, {answer['state_sample']} sampled, shared objects once; "
                      f"{answer['state_bytes_alone_avg'] / 1024:.0f} KiB each alone)")
+    if answer.get("states_made_avg") is not None:
+        parts.append(f"{answer['states_made_avg']:.1f} state instances per tab (the last: "
+                     + ", ".join(answer.get("states_made_last") or []) + ")")
     if answer.get("room_sizes"):
         parts.append("rooms " + ", ".join(f"{k}={v}" for k, v in answer["room_sizes"].items()))
     return "; ".join(parts)
 
 
-def traced(answer: dict[str, Any], clients: int, top: int = 15) -> str:
+def traced(answer: dict[str, Any], clients: int, top: int = 40) -> str:
     """Where a worker started with ``PYTHONTRACEMALLOC=N`` holds its memory:
     the largest allocation sites, in KiB per client."""
     lines = [f"{answer['tracemalloc_total'] / 1024 / clients:.1f} KiB per client traced in all"]
     for size, count, frames in answer["tracemalloc_top"][:top]:
-        lines.append(f"    {size / 1024 / clients:6.1f} KiB/client {count:>8} blocks  " + " <- ".join(reversed(frames[-3:])))
+        lines.append(f"    {size / 1024 / clients:6.1f} KiB/client {count:>8} blocks  " + " <- ".join(reversed(frames[-4:])))
     return "\n".join(lines)

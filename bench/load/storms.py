@@ -56,10 +56,11 @@ class Watch:
     """Readings of the app's processes (None when the app is not ours to read)."""
 
     def __init__(self, backend: procs.Backend | None, inspect_dir: Path | None,
-                 db_pid: int | None = None) -> None:
+                 db_pid: int | None = None, traced: bool = False) -> None:
         self.backend = backend
         self.inspect_dir = inspect_dir
         self.db_pid = db_pid  # a database server of this run (PostgreSQL's postmaster)
+        self.traced = traced  # the app runs with PYTHONTRACEMALLOC
 
     def db_cpu(self) -> float | None:
         if self.db_pid is None:
@@ -133,6 +134,8 @@ async def arrival_storm(crowd: Crowd, report: Report, *, probes: int, seconds: f
                         targets: StormTargets, watch: Watch) -> None:
     profile = crowd.profile
     rss_empty = watch.snap()
+    if watch.traced:  # the app runs with PYTHONTRACEMALLOC: what the storm adds
+        watch.peek(tracemalloc_base=True, timeout=120)
     probe_clients, arrivals = crowd.clients[:probes], crowd.clients[probes:]
     _, errors, _, _ = await arrive(probe_clients, 0.5)
     if errors:

@@ -55,7 +55,8 @@ from reflex_base.event.processor.base_state_processor import chain_updates, proc
 from reflex_base.registry import RegistrationContext
 from reflex_base.utils.format import format_event_handler
 
-from kyoso.ops import logsetup, metrics
+from kyoso.ops import logsetup, metrics, reflex_state_tree
+from kyoso.ops.reflex_state_tree import is_made
 
 # --------------------------------------------------------------------------
 # on_load_internal: the page's on_load inside it
@@ -193,16 +194,31 @@ _builds: dict[tuple[str, ...], tuple[Any, frozenset[str]]] = {}
 
 def snapshot(root: Any, browser_has: frozenset[str]) -> dict[str, dict[str, Any]]:
     """``root.dict()`` less the states the browser has as they are here: never
-    read nor written on this tab (nothing stored on the instance: Reflex
-    stores a field's value on first access), no computed var, and the
-    browser's defaults equal to the backend's."""
-    out = {}
-    for state in _tree(root):
-        name = state.get_full_name()
-        if name in browser_has and not vars(state) and not type(state).computed_vars:
-            continue
-        out[name] = _own_vars(state)
+    read nor written on this tab (not made yet, ``reflex_state_tree``, or
+    nothing stored on the instance: Reflex stores a field's value on first
+    access), no computed var, and the browser's defaults equal to the
+    backend's. A state not made yet is made only when it goes in."""
+    out: dict[str, dict[str, Any]] = {}
+    _snapshot(root, browser_has, out)
     return out
+
+
+def _snapshot(state: Any, browser_has: frozenset[str], out: dict[str, dict[str, Any]]) -> None:
+    name = state.get_full_name()
+    if not (name in browser_has and not vars(state) and not type(state).computed_vars):
+        out[name] = _own_vars(state)
+    for cls in type(state).get_substates():
+        sub = cls.get_name()
+        if is_made(state, sub) or _goes_in(cls, browser_has):
+            _snapshot(state.substates[sub], browser_has, out)
+
+
+@functools.lru_cache(maxsize=256)
+def _goes_in(cls: type, browser_has: frozenset[str]) -> bool:
+    """Whether a state of ``cls`` that was never made, or one below it, goes
+    into a snapshot: the browser lacks its defaults, or it has computed vars."""
+    return (cls.get_full_name() not in browser_has or bool(cls.computed_vars)  # type: ignore[attr-defined]
+            or any(_goes_in(sub, browser_has) for sub in cls.get_substates()))  # type: ignore[attr-defined]
 
 
 async def hydrate_and_load(self: Any, vars: dict[str, Any] | None = None,  # noqa: A002 - Reflex's name
@@ -255,7 +271,8 @@ def install() -> None:
         if (found := version(package)) != REFLEX_VERSION:
             raise RuntimeError(f"kyoso's page loads replace two handlers of Reflex {REFLEX_VERSION}, not "
                                f"{package} {found}: compare them with the new Reflex's "
-                               "(kyoso/ops/reflex_page_load.py)")
+                               "(kyoso/ops/reflex_page_load.py, kyoso/ops/reflex_state_tree.py)")
+    reflex_state_tree.install()
     for cls, name, replacement in _REPLACED:
         original = cls.event_handlers[name]
         registered = RegistrationContext.get().event_handlers[format_event_handler(original)]

@@ -39,8 +39,8 @@ def states(sio: Any) -> Callable[..., Any]:
     state of one browser on one page."""
 
     def make(cls: type[S], token: str, route: str = "/", *, sid: str = "sid-1",
-             query: dict[str, str] | None = None, **params: str) -> S:
-        return page_state(cls, token, route, sid=sid, query=query, **params)
+             query: dict[str, str] | None = None, whole_tree: bool = False, **params: str) -> S:
+        return page_state(cls, token, route, sid=sid, query=query, whole_tree=whole_tree, **params)
 
     return make
 

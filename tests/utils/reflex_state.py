@@ -1,6 +1,9 @@
 """A Reflex page state without a browser or a server: a root state, router
 data as a page load would bring it, the session token set
-(``shared/docs/reflex-notes.md``). For state tests and bench.roundtrips."""
+(``shared/docs/reflex-notes.md``). For state tests and bench.roundtrips.
+
+The tree is made as the server makes a tab's (``kyoso/ops/
+reflex_state_tree.py``: each state on first use) unless ``whole_tree``."""
 
 from __future__ import annotations
 
@@ -10,14 +13,16 @@ from urllib.parse import urlencode
 from reflex.istate.data import RouterData
 from reflex.state import State
 
+from kyoso.ops import reflex_state_tree
+
 S = TypeVar("S")
 
 
 def page_state(cls: type[S], token: str, route: str = "/", *, sid: str = "sid-1",
-               query: dict[str, str] | None = None, **params: str) -> S:
+               query: dict[str, str] | None = None, whole_tree: bool = False, **params: str) -> S:
     """The state ``cls`` of one browser (``sid``) on ``route`` with its
     dynamic segments ``params`` and ``query``, logged in with ``token``."""
-    root = State(_reflex_internal_init=True)  # type: ignore[call-arg]
+    root = State(_reflex_internal_init=True) if whole_tree else reflex_state_tree.make(State)  # type: ignore[call-arg]
     path = route
     for key, value in params.items():
         path = path.replace(f"[{key}]", value)

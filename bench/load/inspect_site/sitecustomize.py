@@ -30,6 +30,7 @@ import os
 import threading
 
 _DIR = os.environ.get("KYOSO_BENCH_INSPECT")
+_TRACE_BASE = None  # a tracemalloc snapshot to compare later peeks with
 
 
 def _copy(fn, tries=5):  # type: ignore[no-untyped-def]
@@ -124,10 +125,21 @@ def _answer(req: dict) -> dict:  # type: ignore[type-arg]
 
     if tracemalloc.is_tracing():
         # PYTHONTRACEMALLOC=N in the app's environment: where the worker's
-        # memory was allocated, N frames deep, largest first, at each peek.
-        stats = tracemalloc.take_snapshot().statistics("lineno")
-        out["tracemalloc_total"] = sum(s.size for s in stats)
-        out["tracemalloc_top"] = [[s.size, s.count, [str(f) for f in s.traceback]] for s in stats[:40]]
+        # memory was allocated, N frames deep, largest first, at each peek;
+        # after a peek with ``tracemalloc_base``, what grew since that one.
+        global _TRACE_BASE
+        snap = tracemalloc.take_snapshot()
+        if req.get("tracemalloc_base"):
+            _TRACE_BASE = snap
+        elif _TRACE_BASE is not None:
+            diff = snap.compare_to(_TRACE_BASE, "traceback")
+            out["tracemalloc_total"] = sum(s.size_diff for s in diff)
+            out["tracemalloc_top"] = [[s.size_diff, s.count_diff, [str(f) for f in s.traceback]]
+                                      for s in diff[:60]]
+        else:
+            stats = snap.statistics("lineno")
+            out["tracemalloc_total"] = sum(s.size for s in stats)
+            out["tracemalloc_top"] = [[s.size, s.count, [str(f) for f in s.traceback]] for s in stats[:40]]
     out["rss"] = _rss()
     return out
 
@@ -178,8 +190,15 @@ def _state_bytes(app, k):  # type: ignore[no-untyped-def]
         return {}
     alone = [_deep_size(st, set()) for st in states]
     together = _deep_size(states, set())
+
+    def made(st):  # type: ignore[no-untyped-def]
+        return [st.get_name()] + [n for sub in list(st.substates.values()) for n in made(sub)]
+
+    names = [made(st) for st in states]
     return {"state_sample": len(states), "state_bytes_alone_avg": sum(alone) // len(states),
-            "state_bytes_together_avg": together // len(states)}
+            "state_bytes_together_avg": together // len(states),
+            "states_made_avg": sum(map(len, names)) / len(states),
+            "states_made_last": [n.rsplit("____", 1)[-1] for n in names[-1]]}
 
 
 def _serve() -> None:
