@@ -33,7 +33,7 @@ class LoginState(SessionState):
         self.error = ""
         self.busy = False
         # After /password/reset (which ended every session of the member).
-        done = self.router.url.query_parameters.get("reset") == "done"
+        done = self._router("url").query_parameters.get("reset") == "done"
         self.notice = "パスワードを設定しました。新しいパスワードでログインしてください。" if done else ""
         # Already logged in: go home.
         with read_scope() as session:
@@ -59,7 +59,7 @@ class LoginState(SessionState):
 
         def logged_in(token: str) -> Any:
             self.token = token
-            return rx.redirect(_safe_next(self.router.url.query_parameters.get("next")), replace=True)
+            return rx.redirect(_safe_next(self._router("url").query_parameters.get("next")), replace=True)
 
         return await self._public(log_in, then=logged_in)
 

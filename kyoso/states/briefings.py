@@ -155,9 +155,9 @@ class BriefingState(SessionState):
         self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
         self.live_poll_id = briefing.live_poll_id or 0
         self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
-        if (self.router.url.path or "").rstrip("/").endswith("/present"):
+        if (self._router("url").path or "").rstrip("/").endswith("/present"):
             # Only the presenter view shows them (2.3 KB an arrival in the room would not use).
-            self.join_url = (self.router.url.origin or "") + routes.briefing(bid)
+            self.join_url = (self._router("url").origin or "") + routes.briefing(bid)
             self.join_qr = join_qr(self.join_url)
         else:
             self.join_url = self.join_qr = ""
@@ -211,7 +211,7 @@ class BriefingState(SessionState):
 
     @rx.event
     async def download_ics(self):
-        host = self.router.headers.host or "kyoso"
+        host = self._router("headers").host or "kyoso"
         return await self._read(briefings.ics, self._id(), host=host, then=lambda text: rx.download(
             data=text.encode("utf-8"), filename=f"briefing-{self._id()}.ics", mime_type="text/calendar"))
 

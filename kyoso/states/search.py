@@ -49,7 +49,7 @@ class SearchState(SessionState):
                     or self.resolved_only or self.files_only)
 
     def _params(self) -> dict[str, str]:
-        q = self.router.url.query_parameters
+        q = self._router("url").query_parameters
         return {k: str(q.get(k, "") or "")[:200] for k in (*_FIELDS, "resolved", "files")}
 
     def _current(self) -> dict[str, str]:
