@@ -1,6 +1,7 @@
 """The gunicorn worker class of every kyoso backend (rxconfig.py for ``reflex
 run --env prod``, deploy/systemd/kyoso.service, tests/deploy, bench/):
-uvicorn's worker with a websocket message cap.
+uvicorn's worker with a websocket message cap, and uvicorn's websocket
+protocol in less memory per socket (``lean_socket.py``).
 
 uvicorn accepts websocket messages up to 16 MB by default and holds the
 largest one a socket received: a client without a session could make each
@@ -31,8 +32,11 @@ with warnings.catch_warnings():
 
 
 def config_kwargs() -> dict[str, Any]:
-    """What kyoso adds to uvicorn's Config (also used by the tests)."""
-    return {"ws_max_size": get_settings().ws_max_bytes}
+    """What kyoso adds to uvicorn's Config (also used by the tests): the
+    message cap, and uvicorn's own websocket protocol holding less per
+    socket (``lean_socket.py``)."""
+    return {"ws_max_size": get_settings().ws_max_bytes,
+            "ws": "kyoso.ops.lean_socket:WebSocketProtocol"}
 
 
 class UvicornWorker(_UvicornWorker):

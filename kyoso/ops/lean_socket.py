@@ -1,0 +1,165 @@
+"""Less memory held per open websocket (issue 20: memory per connected
+client, ~42 KiB for a bare connection before any state).
+
+Two kinds of things were held for the whole life of every socket only
+because of how they were made (tracemalloc of a 1,000-client storm,
+bench/README.md):
+
+* ``asyncio.Queue``: four deques (its items, getters, putters and the
+  ``Event`` of ``join``), ~2.8 KiB even when empty; uvicorn's websocket
+  protocol has one and engine.io's socket another, plus uvicorn's
+  ``asyncio.Event`` for write flow control (~0.7 KiB). ``LeanQueue`` and
+  ``LeanEvent`` behave as asyncio's for what those use (an unbounded queue:
+  ``put``/``get`` with or without waiting, ``task_done``/``join``; an event's
+  ``set``/``clear``/``wait``), in a list and futures made only while
+  someone waits: ~0.2 KiB.
+* uvicorn's websocket protocol keeps the handshake's request and response
+  (their headers, ~3-4 KiB) for the socket's life, though it reads them
+  only until the handshake is done: ``WebSocketProtocol`` lets go of them
+  then. kyoso's worker class (``worker.py``) runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+
+def _wake_one(waiters: list[asyncio.Future[None]] | None) -> None:
+    while waiters:
+        waiter = waiters.pop(0)
+        if not waiter.done():
+            waiter.set_result(None)
+            return
+
+
+class LeanQueue:
+    """An unbounded ``asyncio.Queue`` in a list (the module's docstring)."""
+
+    __slots__ = ("_getters", "_items", "_joiners", "_unfinished")
+
+    def __init__(self, maxsize: int = 0) -> None:
+        if maxsize > 0:
+            raise ValueError("LeanQueue is unbounded")
+        self._items: list[Any] = []
+        self._getters: list[asyncio.Future[None]] | None = None
+        self._joiners: list[asyncio.Future[None]] | None = None
+        self._unfinished = 0
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def full(self) -> bool:
+        return False
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        self._unfinished += 1
+        _wake_one(self._getters)
+
+    async def put(self, item: Any) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.pop(0)
+
+    async def get(self) -> Any:
+        while not self._items:
+            getter = asyncio.get_running_loop().create_future()
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                try:
+                    self._getters.remove(getter)
+                except ValueError:
+                    pass
+                # Woken, then cancelled before taking the item: wake the next.
+                if self._items and not getter.cancelled():
+                    _wake_one(self._getters)
+                raise
+        return self._items.pop(0)
+
+    def task_done(self) -> None:
+        if self._unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished -= 1
+        if self._unfinished == 0 and self._joiners:
+            joiners, self._joiners = self._joiners, None
+            for joiner in joiners:
+                if not joiner.done():
+                    joiner.set_result(None)
+
+    async def join(self) -> None:
+        if self._unfinished:
+            joiner = asyncio.get_running_loop().create_future()
+            if self._joiners is None:
+                self._joiners = []
+            self._joiners.append(joiner)
+            await joiner
+
+
+class LeanEvent:
+    """``asyncio.Event`` whose waiters list is made only while someone waits."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self) -> None:
+        self._value = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        if not self._value:
+            self._value = True
+            waiters, self._waiters = self._waiters, None
+            for waiter in waiters or ():
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> bool:
+        if self._value:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            await waiter
+            return True
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websocket protocol (``websockets-sansio``, its default), in
+    less memory per socket (the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = LeanQueue()  # type: ignore[assignment]
+        self.writable = LeanEvent()  # type: ignore[assignment]
+        self.writable.set()
+
+    async def send(self, message: Any) -> None:
+        handshaking = not self.handshake_complete
+        await super().send(message)
+        if handshaking and self.handshake_complete:
+            # Read only while accepting (its headers are in self.scope too).
+            self.request = self.response = None  # type: ignore[assignment]
