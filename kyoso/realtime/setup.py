@@ -36,6 +36,7 @@ def make_sio() -> socketio.AsyncServer:
     from reflex_base.environment import environment
 
     transport.patch_engineio_poll()
+    transport.patch_engineio_upgrade()
     url = redis_url()
     manager = (transport.FastRedisManager(url, channel="kyoso-live") if url
                else transport.FastEmit())

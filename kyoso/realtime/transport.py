@@ -18,6 +18,10 @@ heap object, so each grows with the room:
   namespace, and every client has a room of its own: O(N) per disconnect,
   O(N²) when a whole room leaves or reconnects at once. ``FastEmit`` keeps
   each client's rooms and leaves just those.
+* engine.io's ASGI driver puts a request body reader in every request's
+  environ (a class made per request, ~2.4 KiB), and a websocket's environ is
+  held for its whole life; only a long-polling POST reads it:
+  ``patch_engineio_upgrade`` drops it as a websocket is accepted.
 * Every message is JSON: Reflex encodes it with the json module, calling back
   into Python for each dataclass (a message, a stamp) of a page. A page load
   (~20-30 KiB) took ~240 µs of a ~4.5 ms join. ``wire_dumps`` encodes with
@@ -288,6 +292,26 @@ def patch_engineio_poll() -> bool:
     if async_socket.AsyncSocket.poll is _poll:
         return False
     async_socket.AsyncSocket.poll = _poll  # type: ignore[method-assign]
+    return True
+
+
+_upgrade_websocket = async_socket.AsyncSocket._upgrade_websocket
+
+
+async def _upgrade_lean(self: Any, environ: dict[str, Any]) -> Any:
+    """engineio's ``AsyncSocket._upgrade_websocket`` without the request's
+    body reader: engine.io's ASGI driver makes a class for it per request
+    (~2.4 KiB with its closure), read only by a long-polling POST, and the
+    environ it sits in is held for the websocket's whole life."""
+    environ.pop("wsgi.input", None)
+    return await _upgrade_websocket(self, environ)
+
+
+def patch_engineio_upgrade() -> bool:
+    """Install ``_upgrade_lean``."""
+    if async_socket.AsyncSocket._upgrade_websocket is _upgrade_lean:
+        return False
+    async_socket.AsyncSocket._upgrade_websocket = _upgrade_lean  # type: ignore[method-assign]
     return True
 
 

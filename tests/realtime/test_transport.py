@@ -38,6 +38,7 @@ class Server:
 @contextlib.asynccontextmanager
 async def serving(manager: Any = None) -> AsyncIterator[tuple[Server, str]]:
     transport.patch_engineio_poll()
+    transport.patch_engineio_upgrade()
     srv = Server(manager)
     async with serving_asgi(socketio.ASGIApp(srv.sio, socketio_path="_event")) as url:
         yield srv, url
@@ -167,6 +168,21 @@ def test_the_engineio_poll_is_replaced_once() -> None:
     transport.patch_engineio_poll()
     assert async_socket.AsyncSocket.poll is transport._poll  # noqa: SLF001
     assert transport.patch_engineio_poll() is False
+
+
+async def test_a_websocket_keeps_its_request_but_not_the_body_reader_of_a_polling_post() -> None:
+    async with serving() as (srv, url):
+        [(client, got)] = await _clients(url, 1)
+        try:
+            [environ] = srv.sio.environ.values()
+            assert "wsgi.input" not in environ
+            assert environ["asgi.scope"]["type"] == "websocket" and environ["HTTP_UPGRADE"] == "websocket"
+            await srv.sio.emit("event", {"n": 1}, room="room:1", namespace=NS)
+            await _settle([(client, got)], 1)
+            assert got == [{"n": 1}]
+        finally:
+            await client.disconnect()
+    assert transport.patch_engineio_upgrade() is False  # installed once
 
 
 async def test_a_socket_keeps_no_private_message_it_has_sent() -> None:
