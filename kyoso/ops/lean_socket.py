@@ -14,9 +14,11 @@ bench/README.md):
   ``set``/``clear``/``wait``), in a list and futures made only while
   someone waits: ~0.2 KiB.
 * uvicorn's websocket protocol keeps the handshake's request and response
-  (their headers, ~3-4 KiB) for the socket's life, though it reads them
-  only until the handshake is done: ``WebSocketProtocol`` lets go of them
-  then. kyoso's worker class (``worker.py``) runs it.
+  (their headers, ~3-4 KiB each) for the socket's life, though it reads
+  them only until the handshake is done, and the websockets library's
+  parser keeps the request too: ``WebSocketProtocol`` lets go of both and
+  empties the request's headers then (the ASGI scope has its own copy).
+  kyoso's worker class (``worker.py``) runs it.
 """
 
 from __future__ import annotations
@@ -161,5 +163,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         handshaking = not self.handshake_complete
         await super().send(message)
         if handshaking and self.handshake_complete:
-            # Read only while accepting (its headers are in self.scope too).
+            # Read only while accepting (the scope has the headers). The
+            # websockets parser's frame keeps the request for the socket's
+            # life: its headers are emptied, not only let go.
+            self.request.headers.clear()
             self.request = self.response = None  # type: ignore[assignment]

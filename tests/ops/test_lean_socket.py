@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import websockets
+import websockets.http11
 
 from kyoso.ops import worker
 from kyoso.ops.lean_socket import LeanEvent, LeanQueue, WebSocketProtocol
@@ -105,6 +106,11 @@ async def test_a_socket_lets_its_handshake_go_and_keeps_working() -> None:
             assert await ws.recv() == "ああ"
             [protocol] = [o for o in gc.get_objects() if isinstance(o, WebSocketProtocol)]
             assert protocol.request is None and protocol.response is None
+            # The parser still holds the request (websockets' design): empty.
+            held = [o for o in gc.get_objects()
+                    if isinstance(o, websockets.http11.Request) and o is not ws.request]  # not the client's
+            assert held and all(not r.headers for r in held)
+            assert dict(protocol.scope["headers"])[b"upgrade"] == b"websocket"
             assert isinstance(protocol.queue, LeanQueue) and isinstance(protocol.writable, LeanEvent)
             await ws.send("い" * 70_000)  # larger than a socket buffer: flow control
             assert await ws.recv() == "い" * 140_000
