@@ -196,8 +196,9 @@ def snapshot(root: Any, browser_has: frozenset[str]) -> dict[str, dict[str, Any]
     """``root.dict()`` less the states the browser has as they are here: never
     read nor written on this tab (not made yet, ``reflex_state_tree``, or
     nothing stored on the instance: Reflex stores a field's value on first
-    access), no computed var, and the browser's defaults equal to the
-    backend's. A state not made yet is made only when it goes in."""
+    access), no computed var reading another state, and the browser's
+    defaults equal to the backend's. A state not made yet is made only when
+    it goes in."""
     out: dict[str, dict[str, Any]] = {}
     _snapshot(root, browser_has, out)
     return out
@@ -205,7 +206,7 @@ def snapshot(root: Any, browser_has: frozenset[str]) -> dict[str, dict[str, Any]
 
 def _snapshot(state: Any, browser_has: frozenset[str], out: dict[str, dict[str, Any]]) -> None:
     name = state.get_full_name()
-    if not (name in browser_has and not vars(state) and not type(state).computed_vars):
+    if not (name in browser_has and not vars(state) and _computed_from_itself(type(state))):
         out[name] = _own_vars(state)
     for cls in type(state).get_substates():
         sub = cls.get_name()
@@ -216,9 +217,20 @@ def _snapshot(state: Any, browser_has: frozenset[str], out: dict[str, dict[str, 
 @functools.lru_cache(maxsize=256)
 def _goes_in(cls: type, browser_has: frozenset[str]) -> bool:
     """Whether a state of ``cls`` that was never made, or one below it, goes
-    into a snapshot: the browser lacks its defaults, or it has computed vars."""
-    return (cls.get_full_name() not in browser_has or bool(cls.computed_vars)  # type: ignore[attr-defined]
+    into a snapshot: the browser lacks its defaults, or a computed var of it
+    reads another state."""
+    return (cls.get_full_name() not in browser_has or not _computed_from_itself(cls)
             or any(_goes_in(sub, browser_has) for sub in cls.get_substates()))  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _computed_from_itself(cls: type) -> bool:
+    """Whether every computed var the browser gets of ``cls`` is cached and
+    reads only ``cls``'s own vars: while those are at their defaults, so are
+    they (the browser's defaults were computed from a fresh state)."""
+    own = cls.get_full_name()  # type: ignore[attr-defined]
+    return all(var._cache and set(var._deps(objclass=cls)) <= {own}
+               for var in cls.computed_vars.values() if not var._backend)  # type: ignore[attr-defined]
 
 
 async def hydrate_and_load(self: Any, vars: dict[str, Any] | None = None,  # noqa: A002 - Reflex's name

@@ -254,3 +254,21 @@ async def test_the_hydrate_sends_what_reflexs_own_sends(session: Session, states
 
 def tree(state: Any) -> list[Any]:
     return [state, *(s for sub in state.substates.values() for s in tree(sub))]
+
+
+def test_a_state_the_hydrate_leaves_out_has_no_computed_var_that_reads_another_state() -> None:
+    # Left out (and not even made) while at its defaults: its computed vars
+    # read only its own vars, so they are at the browser's defaults too.
+    from kyoso.states.questions import QuestionsState
+    from kyoso.states.search import SearchState
+
+    assert all(reflex_page_load._computed_from_itself(cls) for cls in (SearchState, QuestionsState))
+
+    def state(cache: bool, reads: str) -> type:
+        var = type("Var", (), {"_cache": cache, "_backend": False,
+                               "_deps": lambda self, objclass: {reads: {"x"}}})()
+        return type("Fake", (), {"computed_vars": {"v": var}, "get_full_name": classmethod(lambda cls: "mine")})
+
+    assert reflex_page_load._computed_from_itself(state(True, "mine"))
+    assert not reflex_page_load._computed_from_itself(state(True, "another"))  # e.g. the member's name
+    assert not reflex_page_load._computed_from_itself(state(False, "mine"))  # recomputed on every delta
