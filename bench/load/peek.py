@@ -61,6 +61,12 @@ def summary(answer: dict[str, Any] | None) -> str:
         parts.append(f"a client state ~{answer['state_bytes_together_avg'] / 1024:.0f} KiB "
                      f"(deep size, {answer['state_sample']} sampled, shared objects once; "
                      f"{answer['state_bytes_alone_avg'] / 1024:.0f} KiB each alone)")
+    if answer.get("state_bytes_by_state"):
+        parts.append("by state " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in answer["state_bytes_by_state"].items())
+                     + " KiB")
+    if answer.get("state_bytes_by_var"):
+        parts.append("largest values " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in answer["state_bytes_by_var"].items())
+                     + " KiB")
     if answer.get("states_made_avg") is not None:
         parts.append(f"{answer['states_made_avg']:.1f} state instances per tab (the last: "
                      + ", ".join(answer.get("states_made_last") or []) + ")")

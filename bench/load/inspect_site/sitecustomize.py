@@ -195,8 +195,33 @@ def _state_bytes(app, k):  # type: ignore[no-untyped-def]
         return [st.get_name()] + [n for sub in list(st.substates.values()) for n in made(sub)]
 
     names = [made(st) for st in states]
+
+    def walk(st):  # type: ignore[no-untyped-def]
+        yield st
+        for sub in list(st.substates.values()):
+            yield from walk(sub)
+
+    # Each state's own part: its values (what other states share counted
+    # once, by the first), its instance, its bookkeeping sets and dict.
+    import sys
+
+    seen = {id(s) for st in states for s in walk(st)}
+    per: dict = {}  # type: ignore[type-arg]
+    per_var: dict = {}  # type: ignore[type-arg]
+    seen_vars = set(seen)
+    for st in states:
+        for s in walk(st):
+            own = (sys.getsizeof(s) + sys.getsizeof(s.dirty_vars) + sys.getsizeof(s.dirty_substates)
+                   + sys.getsizeof(s.substates) + _deep_size(vars(s), seen))
+            key = s.get_name().rsplit("____", 1)[-1]
+            per[key] = per.get(key, 0) + own
+            for var, value in list(vars(s).items()):  # the largest values, by state.var
+                vk = f"{key}.{var}"
+                per_var[vk] = per_var.get(vk, 0) + _deep_size(value, seen_vars)
     return {"state_sample": len(states), "state_bytes_alone_avg": sum(alone) // len(states),
             "state_bytes_together_avg": together // len(states),
+            "state_bytes_by_state": {k: v // len(states) for k, v in sorted(per.items(), key=lambda kv: -kv[1])},
+            "state_bytes_by_var": {k: v // len(states) for k, v in sorted(per_var.items(), key=lambda kv: -kv[1])[:12]},
             "states_made_avg": sum(map(len, names)) / len(states),
             "states_made_last": [n.rsplit("____", 1)[-1] for n in names[-1]]}
 
