@@ -53,7 +53,15 @@ from kyoso.unsubscribe_route import mount_unsubscribe
 
 TITLE = "共創 kyoso"
 
-app = rx.App(
+class KyosoApp(rx.App):
+    """Reflex's app, its event socket reached before anything else
+    (``ops/http.SocketFirst``: a connection holds no Starlette layer)."""
+
+    def __call__(self) -> Any:
+        return ops_http.socket_first(self)(super().__call__())
+
+
+app = KyosoApp(
     html_lang="ja",
     stylesheets=["/kyoso.css"],
     style=base_style,
@@ -82,8 +90,6 @@ register_realtime(app)
 app.register_lifespan_task(run_periodic_tasks)
 mount_unsubscribe(app)
 mount_files(app)
-# Last, so outermost: the event socket skips the routes mounted above.
-ops_http.add_api_transformer(app, ops_http.socket_first(app))
 
 
 def members_page(component: Callable[[], rx.Component], route: str, title: str,

@@ -80,36 +80,42 @@ class RequestIdMiddleware:
 
 
 class SocketFirst:
-    """Reflex's event socket (``/_event``) straight from the outermost of
-    the api transformers to Reflex's socket app: a websocket otherwise
-    passes four Starlette apps (kyoso's routes, /unsubscribe, /files,
-    Reflex's own), each a router, a mount and three middlewares, and every
-    frame of that chain is held for the life of each connection and every
-    message it sends passes their wrappers. It keeps what those layers do
-    to a websocket: the request id of ``RequestIdMiddleware`` (CORS and
-    the error pages apply to HTTP only)."""
+    """Reflex's event socket (``/_event``) straight from the server to
+    Reflex's socket app: a websocket otherwise passes Reflex's top Starlette
+    app (its error, CORS, context and exception middlewares, a router and a
+    mount) and the four the api transformers put inside it (kyoso's routes,
+    /unsubscribe, /files, Reflex's API), each a router, a mount and three
+    middlewares; every frame of that chain is held for the life of each
+    connection and every message it sends passes their wrappers. It keeps
+    what those layers do to a websocket: Reflex's contexts (its
+    ``_ContextMiddleware``) and the request id of ``RequestIdMiddleware``
+    (CORS and the error pages apply to HTTP only)."""
 
-    def __init__(self, app: ASGIApp, socket_app: ASGIApp, path: str) -> None:
+    def __init__(self, app: ASGIApp, socket_app: ASGIApp, path: str, reflex_app: Any = None) -> None:
         self.app = app
         self.socket_app = socket_app
         self.path = path.rstrip("/")
+        self.reflex_app = reflex_app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "websocket" else ""
         if path == self.path or path.startswith(self.path + "/"):
+            if self.reflex_app is not None:
+                self.reflex_app._set_contexts_internal()
             await RequestIdMiddleware(self.socket_app)(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
 
 def socket_first(reflex_app: Any) -> Any:
-    """An api transformer (the last one: outermost) putting ``SocketFirst``
-    before the others, with the socket app Reflex mounted in its own API."""
+    """A function of Reflex's top ASGI app (``App.__call__``'s, kyoso.py)
+    putting ``SocketFirst`` before it, with the socket app Reflex mounted
+    in its own API."""
     path = get_config().prepend_backend_path(str(Endpoint.EVENT))
     mounted = [r.app for r in reflex_app._api.routes if isinstance(r, Mount) and r.path == path]
 
-    def transform(inner: ASGIApp) -> ASGIApp:
-        return SocketFirst(inner, mounted[0], path) if len(mounted) == 1 else inner
+    def transform(top: ASGIApp) -> ASGIApp:
+        return SocketFirst(top, mounted[0], path, reflex_app) if len(mounted) == 1 else top
 
     return transform
 

@@ -157,12 +157,37 @@ async def test_the_event_socket_goes_straight_to_reflexs_socket_app() -> None:
                        ("routes", "/_event/", ""), ("routes", "/_eventually", ""), ("routes", "/healthz", "")]
 
 
-def test_kyosos_app_puts_the_event_socket_first() -> None:
-    """The transformer finds the socket app Reflex mounted (a Reflex change
-    that moved it would fail here, not silently fall back)."""
+def test_kyosos_app_puts_the_event_socket_before_reflexs_top_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the server runs is ``SocketFirst`` around Reflex's top app, with
+    the socket app Reflex mounted (a Reflex change that moved it would fail
+    here, not silently fall back) and Reflex's contexts set for it."""
+    import reflex as rx
+
     import kyoso.kyoso as kyoso_app
 
-    outermost = kyoso_app.app.api_transformer[-1]  # type: ignore[index]
-    wrapped = outermost(lambda scope, receive, send: None)
-    assert isinstance(wrapped, http.SocketFirst) and wrapped.path == "/_event"
-    assert type(wrapped.socket_app).__name__ == "HeaderMiddleware"
+    def top(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    monkeypatch.setattr(rx.App, "__call__", lambda self: top)  # Reflex's: compiles and builds it
+    served = kyoso_app.app()
+    assert isinstance(served, http.SocketFirst) and served.path == "/_event"
+    assert served.app is top and served.reflex_app is kyoso_app.app
+    assert type(served.socket_app).__name__ == "HeaderMiddleware"
+
+
+async def test_the_event_socket_runs_with_reflexs_contexts() -> None:
+    class Reflex:
+        contexts = 0
+
+        def _set_contexts_internal(self) -> None:
+            self.contexts += 1
+
+    reflex, reached = Reflex(), []
+
+    async def socket(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        reached.append(reflex.contexts)
+
+    first = http.SocketFirst(socket, socket, "/_event", reflex)
+    await first({"type": "websocket", "path": "/_event/", "headers": []}, None, None)  # type: ignore[arg-type]
+    await first({"type": "http", "path": "/healthz", "headers": []}, None, None)  # type: ignore[arg-type]
+    assert reached == [1, 1]  # set for the socket; HTTP gets Reflex's own middleware
