@@ -60,14 +60,21 @@ _ATTENDANCE = sa.select(sa.func.count()).select_from(_REG_T).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.attended_at.is_not(None))
 _QUESTIONS_VERSION = sa.select(sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)).where(
     _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
-# The questions a member upvoted (1) and those they asked (2), in one statement.
-_UPVOTED, _ASKED = 1, 2
+# A member's own part of the room in one statement: the questions they
+# upvoted (1) and asked (2), and their registration (3: attended as 0/1, its
+# status).
+_UPVOTED, _ASKED, _REGISTRATION = 1, 2, 3
+_NO_STATUS = sa.cast(sa.null(), sa.String)
 _MINE = sa.union_all(
-    sa.select(sa.literal_column(str(_UPVOTED)).label("kind"), _QVOTE_T.c.question_id.label("id"))
+    sa.select(sa.literal_column(str(_UPVOTED)).label("kind"), _QVOTE_T.c.question_id.label("id"),
+              _NO_STATUS.label("status"))
     .join(_QUESTION_T, _QUESTION_T.c.id == _QVOTE_T.c.question_id)
     .where(_QVOTE_T.c.user_id == sa.bindparam("p_user"), _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")),
-    sa.select(sa.literal_column(str(_ASKED)), _QUESTION_T.c.id)
+    sa.select(sa.literal_column(str(_ASKED)), _QUESTION_T.c.id, _NO_STATUS)
     .where(_QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"), _QUESTION_T.c.author_id == sa.bindparam("p_user")),
+    sa.select(sa.literal_column(str(_REGISTRATION)),
+              sa.case((_REG_T.c.attended_at.is_(None), 0), else_=1), _REG_T.c.status)
+    .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.user_id == sa.bindparam("p_user")),
 )
 # Attendance is written by the database's own checks: the briefing is on
 # (between p_early and p_late), and the member has no registration (a
@@ -277,13 +284,27 @@ def questions_version(session: Session, briefing_id: int) -> int:
     return int(core(session).execute(_QUESTIONS_VERSION, {"p_briefing": briefing_id}).scalar_one())
 
 
-def my_votes_and_questions(session: Session, user: User, briefing_id: int) -> tuple[list[int], list[int]]:
-    """The ids of the room's questions the member upvoted, and of those they asked."""
-    upvoted: list[int] = []
-    asked: list[int] = []
-    for kind, qid in core(session).execute(_MINE, {"p_briefing": briefing_id, "p_user": user.id}):
-        (upvoted if kind == _UPVOTED else asked).append(qid)
-    return sorted(upvoted), sorted(asked)
+@dataclass
+class MyPart:
+    """A member's own part of a room: their registration (``briefings.
+    my_registration``'s), the ids of the questions they upvoted and asked."""
+
+    registration: MyRegistration | None
+    upvoted: list[int]
+    asked: list[int]
+
+
+def my_part(session: Session, user_id: int, briefing_id: int) -> MyPart:
+    """The member's own part of the room, in one statement."""
+    mine = MyPart(None, [], [])
+    for kind, value, status in core(session).execute(_MINE, {"p_briefing": briefing_id, "p_user": user_id}):
+        if kind == _REGISTRATION:
+            mine.registration = MyRegistration(status, bool(value))
+        else:
+            (mine.upvoted if kind == _UPVOTED else mine.asked).append(value)
+    mine.upvoted.sort()
+    mine.asked.sort()
+    return mine
 
 
 # ---------------------------------------------------------------------------

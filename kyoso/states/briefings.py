@@ -179,11 +179,12 @@ class BriefingState(SessionState):
         """``_load_mine`` of a briefing read already: (the member's
         registration, the room's polls when the member manages it)."""
         bid = briefing.id or 0
-        mine = briefings.my_registration(session, user.id or 0, bid)
+        part = briefing_room.my_part(session, user.id or 0, bid)
+        mine = part.registration
         self.status = mine.status if mine else ""
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")
         self.can_manage = briefings.can_manage(user, briefing)
-        self.my_votes, self.my_questions = briefing_room.my_votes_and_questions(session, user, bid)
+        self.my_votes, self.my_questions = part.upvoted, part.asked
         room_polls = briefing_room.briefing_polls(session, bid) if self.can_manage else []
         self.room_polls = [[str(p.id), p.question] for p in room_polls]
         return mine, room_polls

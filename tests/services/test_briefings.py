@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -118,12 +119,18 @@ def test_questions_order_votes_and_anonymity(session: Session) -> None:
     briefing_room.toggle_upvote(session, b, q2.id or 0)
     views = briefing_room.questions(session, briefing.id or 0)
     assert [(q.id, q.votes) for q in views] == [(q2.id, 2), (q1.id, 0)]
-    # Each member's own part: what they upvoted, what they asked.
+    # Each member's own part: what they upvoted, what they asked (and, in
+    # the same statement, their registration: test below).
     bid = briefing.id or 0
-    assert briefing_room.my_votes_and_questions(session, a, bid) == ([q2.id], [q1.id])
-    assert briefing_room.my_votes_and_questions(session, b, bid) == ([q2.id], [q2.id])
-    assert briefing_room.my_votes_and_questions(session, c, bid) == ([], [])
-    assert briefing_room.my_votes_and_questions(session, a, bid + 1) == ([], [])
+
+    def part(user: Any, briefing_id: int = bid) -> tuple[list[int], list[int]]:
+        mine = briefing_room.my_part(session, user.id or 0, briefing_id)
+        return mine.upvoted, mine.asked
+
+    assert part(a) == ([q2.id], [q1.id])
+    assert part(b) == ([q2.id], [q2.id])
+    assert part(c) == ([], [])
+    assert part(a, bid + 1) == ([], [])
     assert views[1].author == "匿名の参加者" and "質問者A" not in repr(views)
     briefing_room.answer_question(session, organiser, q2.id or 0, "資料に載せます")
     assert [q.id for q in briefing_room.questions(session, briefing.id or 0)] == [q1.id, q2.id]
@@ -192,6 +199,13 @@ def test_a_registered_member_attends_once_and_stays_registered(session: Session)
     mine = briefings.my_registration(session, member.id or 0, bid)
     assert mine == briefings.MyRegistration("registered", attended=True)
     assert not briefing_room.attendance_due(member, briefing, mine)
+    # The room reads the same with the member's questions and upvotes.
+    q = briefing_room.ask(session, waiting, bid, "資料はどこですか")
+    briefing_room.toggle_upvote(session, member, q.id or 0)
+    assert briefing_room.my_part(session, member.id or 0, bid) == briefing_room.MyPart(mine, [q.id], [])
+    assert briefing_room.my_part(session, waiting.id or 0, bid) == briefing_room.MyPart(
+        briefings.MyRegistration("waitlisted", attended=False), [], [q.id])
+    assert briefing_room.my_part(session, organiser.id or 0, bid) == briefing_room.MyPart(None, [], [])
     assert briefings.my_registration(session, walk_in.id or 0, bid) == briefings.MyRegistration(
         "walk_in", attended=True)
     assert briefings.my_registration(session, organiser.id or 0, bid) is None
