@@ -64,8 +64,10 @@ hub.checker = still_granted
 
 
 def client_sid(state: Any) -> str:
+    """The socket of the client behind ``state`` (Reflex's router data as
+    stored: its ``router`` property assembles all five parts on each access)."""
     try:
-        return state.router.session.session_id or ""
+        return state.get_value("rx_router_session").session_id or ""
     except AttributeError:
         return ""
 

@@ -111,10 +111,15 @@ def test_every_op_patches_a_var_of_its_registered_state() -> None:
 
 
 class _Client:
-    """What ``realtime.subscribe`` needs of a Reflex state: its socket id."""
+    """What ``realtime.subscribe`` needs of a Reflex state: its socket id,
+    in Reflex's router data as stored."""
 
     def __init__(self, sid: str) -> None:
-        self.router = type("R", (), {"session": type("S", (), {"session_id": sid})()})()
+        self.session = type("S", (), {"session_id": sid})()
+
+    def get_value(self, name: str) -> object:
+        assert name == "rx_router_session"
+        return self.session
 
 
 
