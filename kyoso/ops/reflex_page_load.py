@@ -56,7 +56,7 @@ from reflex_base.registry import RegistrationContext
 from reflex_base.utils.format import format_event_handler
 
 from kyoso.ops import logsetup, metrics, reflex_state_tree
-from kyoso.ops.reflex_state_tree import is_made
+from kyoso.ops.reflex_state_tree import is_made, makes_on_use
 
 # --------------------------------------------------------------------------
 # on_load_internal: the page's on_load inside it
@@ -210,7 +210,7 @@ def _snapshot(state: Any, browser_has: frozenset[str], out: dict[str, dict[str, 
         out[name] = _own_vars(state)
     for cls in type(state).get_substates():
         sub = cls.get_name()
-        if is_made(state, sub) or _goes_in(cls, browser_has):
+        if is_made(state, sub) or (makes_on_use(state) and _goes_in(cls, browser_has)):
             _snapshot(state.substates[sub], browser_has, out)
 
 

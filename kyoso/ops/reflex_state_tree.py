@@ -85,6 +85,12 @@ def is_made(state: Any, name: str) -> bool:
     return substates.made(name) if isinstance(substates, Substates) else name in substates
 
 
+def makes_on_use(state: Any) -> bool:
+    """Whether ``state``'s missing substates are made when looked up (not so
+    in Reflex's own trees: with Redis, those an event did not load)."""
+    return isinstance(state.substates, Substates)
+
+
 def _lazy_roots(get_or_create: Any) -> Any:
     @functools.wraps(get_or_create)
     def get_or_create_state(self: Any, token: Any) -> Any:
