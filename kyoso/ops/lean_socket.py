@@ -29,12 +29,29 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 
-def _wake_one(waiters: list[asyncio.Future[None]] | None) -> None:
+Waiters = list[asyncio.Future[None]]
+
+
+def _waiting(waiters: Waiters | None) -> tuple[Waiters, asyncio.Future[None]]:
+    """A new waiter on ``waiters`` (made if there was none): the list, the future."""
+    waiter = asyncio.get_running_loop().create_future()
+    waiters = waiters if waiters is not None else []
+    waiters.append(waiter)
+    return waiters, waiter
+
+
+def _wake_one(waiters: Waiters | None) -> None:
     while waiters:
         waiter = waiters.pop(0)
         if not waiter.done():
             waiter.set_result(None)
             return
+
+
+def _wake_all(waiters: Waiters | None) -> None:
+    for waiter in waiters or ():
+        if not waiter.done():
+            waiter.set_result(None)
 
 
 class LeanQueue:
@@ -46,8 +63,8 @@ class LeanQueue:
         if maxsize > 0:
             raise ValueError("LeanQueue is unbounded")
         self._items: list[Any] = []
-        self._getters: list[asyncio.Future[None]] | None = None
-        self._joiners: list[asyncio.Future[None]] | None = None
+        self._getters: Waiters | None = None
+        self._joiners: Waiters | None = None
         self._unfinished = 0
 
     def qsize(self) -> int:
@@ -74,10 +91,7 @@ class LeanQueue:
 
     async def get(self) -> Any:
         while not self._items:
-            getter = asyncio.get_running_loop().create_future()
-            if self._getters is None:
-                self._getters = []
-            self._getters.append(getter)
+            self._getters, getter = _waiting(self._getters)
             try:
                 await getter
             except BaseException:
@@ -96,18 +110,13 @@ class LeanQueue:
         if self._unfinished <= 0:
             raise ValueError("task_done() called too many times")
         self._unfinished -= 1
-        if self._unfinished == 0 and self._joiners:
+        if self._unfinished == 0:
             joiners, self._joiners = self._joiners, None
-            for joiner in joiners:
-                if not joiner.done():
-                    joiner.set_result(None)
+            _wake_all(joiners)
 
     async def join(self) -> None:
         if self._unfinished:
-            joiner = asyncio.get_running_loop().create_future()
-            if self._joiners is None:
-                self._joiners = []
-            self._joiners.append(joiner)
+            self._joiners, joiner = _waiting(self._joiners)
             await joiner
 
 
@@ -118,7 +127,7 @@ class LeanEvent:
 
     def __init__(self) -> None:
         self._value = False
-        self._waiters: list[asyncio.Future[None]] | None = None
+        self._waiters: Waiters | None = None
 
     def is_set(self) -> bool:
         return self._value
@@ -127,9 +136,7 @@ class LeanEvent:
         if not self._value:
             self._value = True
             waiters, self._waiters = self._waiters, None
-            for waiter in waiters or ():
-                if not waiter.done():
-                    waiter.set_result(None)
+            _wake_all(waiters)
 
     def clear(self) -> None:
         self._value = False
@@ -137,10 +144,7 @@ class LeanEvent:
     async def wait(self) -> bool:
         if self._value:
             return True
-        waiter = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = []
-        self._waiters.append(waiter)
+        self._waiters, waiter = _waiting(self._waiters)
         try:
             await waiter
             return True

@@ -57,7 +57,7 @@ def make_sio() -> socketio.AsyncServer:
         async_handlers=False,
     )
     # Each socket's packet queue, as asyncio's in a tenth of its memory.
-    server.eio.create_queue = lambda *args, **kwargs: LeanQueue(*args, **kwargs)
+    server.eio.create_queue = LeanQueue
     return server
 
 
