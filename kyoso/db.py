@@ -10,9 +10,8 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.util import await_only, greenlet_spawn
+from sqlalchemy.util.concurrency import in_greenlet
 from sqlmodel import Session
 
 from kyoso.settings import get_settings
@@ -29,12 +30,9 @@ from kyoso.settings import get_settings
 T = TypeVar("T")
 
 _ENGINES: dict[str, sa.Engine] = {}
-# Inside ``off_loop`` on PostgreSQL: the loop the work came from (``wait``
-# hands awaitables back to it). None on SQLite, whose work runs in a greenlet.
-_home_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("home_loop", default=None)
-# Handlers' database reads on PostgreSQL (``off_loop``), made at first use
-# (KYOSO_DB_READ_THREADS of them; 0: on the loop).
-_readers: ThreadPoolExecutor | None = None
+# PostgreSQL's readers inside ``off_loop``: an asyncpg engine per URL, with
+# the loop its connections belong to (a test or a command may run another).
+_LOOP_READERS: dict[str, tuple[asyncio.AbstractEventLoop, sa.Engine]] = {}
 
 # True inside a writing transaction. The app is async: awaiting while holding
 # the write lock would let another client's handler block the event loop on
@@ -91,7 +89,9 @@ def get_engine(url: str | None = None) -> sa.Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     else:
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        # Writes (one at a time per worker: they run on the loop in one go),
+        # reads outside a handler (commands, files, the background tasks).
+        engine = sa.create_engine(url, pool_size=5, max_overflow=5)
         _ping_when_idle(engine)
     _ENGINES[url] = engine
     return engine
@@ -123,29 +123,20 @@ def _ping_when_idle(engine: sa.Engine) -> None:
             raise
 
 
-async def off_loop(work: Callable[[], T], *, write: bool = False) -> T:
-    """Run a handler's database work (sync code: the domain). On PostgreSQL
-    a read runs on a thread: the loop serves other clients while the
-    database answers (psycopg releases the GIL while it waits). A write runs
-    on the loop, in one go: a short transaction (a vote: ~11 round trips,
-    1-2 ms) that nothing else interleaves with, so 1,000 votes on one poll
-    never queue on its row lock, and no thread waits for the GIL between
-    its round trips (both measured: bench/README.md, "Database round
-    trips"). SQLite answers in-process: all its work runs on the loop. On
-    the loop the work runs in a greenlet, so ``wait`` works the same."""
-    global _readers
-    settings = get_settings()
-    if write or settings.db_read_threads <= 0 or settings.database_url.startswith("sqlite"):
-        return await greenlet_spawn(work)
-    if _readers is None:
-        _readers = ThreadPoolExecutor(max_workers=settings.db_read_threads, thread_name_prefix="kyoso-db-read")
-    loop = asyncio.get_running_loop()
+async def off_loop(work: Callable[[], T]) -> T:
+    """Run a handler's database work (sync code: the domain) on the loop, in
+    a greenlet (SQLAlchemy's bridge), so that ``wait`` can await the loop.
 
-    def run() -> T:
-        _home_loop.set(loop)  # in the thread's own copy of the context
-        return work()
-
-    return await loop.run_in_executor(_readers, copy_context().run, run)
+    On PostgreSQL a read scope inside it goes through asyncpg
+    (``read_scope``): at each round trip the greenlet gives the loop back,
+    and the loop serves other clients while the database answers; no thread
+    takes turns with the loop on the GIL (bench/README.md, "Eighth
+    sitting"). A writing session (``session_scope``) stays on psycopg and
+    runs in one go: a short transaction (a vote: ~11 round trips, 1-2 ms)
+    that nothing else interleaves with, so 1,000 votes on one poll never
+    queue on its row lock (bench/README.md, "Database round trips"). SQLite
+    answers in-process: all its work runs in one go."""
+    return await greenlet_spawn(work)
 
 
 def wait(awaitable: Awaitable[T]) -> T:
@@ -155,22 +146,19 @@ def wait(awaitable: Awaitable[T]) -> T:
     if in_write_transaction.get():
         getattr(awaitable, "close", lambda: None)()  # refused: never to be awaited
     assert_no_write_transaction("waiting on the event loop")
-    loop = _home_loop.get()
-    if loop is None:
-        return await_only(awaitable)
-    return asyncio.run_coroutine_threadsafe(awaitable, loop).result()  # type: ignore[arg-type]
+    return await_only(awaitable)
 
 
-def soon_on_loop(fn: Callable[..., Any], *args: Any) -> None:
-    """Inside ``off_loop``: run the sync ``fn(*args)`` on the event loop,
-    after what is queued there already and before whatever is queued later,
-    without waiting for it (a round trip to a busy loop and back costs a
-    reader thread its turn at the GIL). On the loop already: now."""
-    loop = _home_loop.get()
-    if loop is None:
-        fn(*args)
-    else:
-        loop.call_soon_threadsafe(fn, *args)
+def pools(url: str | None = None) -> dict[str, sa.pool.Pool]:
+    """This worker's connection pools by use: "others" (writes, reads
+    outside a handler) and, on PostgreSQL once a handler has read,
+    "readers" (asyncpg)."""
+    url = url or get_settings().database_url
+    found = {"others": get_engine(url).pool}
+    kept = _LOOP_READERS.get(url)
+    if kept is not None:
+        found["readers"] = kept[1].pool
+    return found
 
 
 def checkpoint(url: str | None = None) -> None:
@@ -191,6 +179,9 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
+    for _loop, engine in _LOOP_READERS.values():
+        engine.dispose(close=False)  # asyncpg's connections close with their loop
+    _LOOP_READERS.clear()
 
 
 @contextmanager
@@ -211,13 +202,48 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 @functools.cache
 def _readers_engine(engine: sa.Engine) -> sa.Engine:
-    """What reading sessions use: on PostgreSQL in autocommit, so a page
-    load's reads go without a ``BEGIN`` and a ``ROLLBACK`` (two round trips
-    of ~17). Nothing is lost: at PostgreSQL's READ COMMITTED each statement
-    sees its own snapshot inside a transaction too."""
+    """What reading sessions use outside ``off_loop``: on PostgreSQL in
+    autocommit, so reads go without a ``BEGIN`` and a ``ROLLBACK`` (two
+    round trips of ~17). Nothing is lost: at PostgreSQL's READ COMMITTED
+    each statement sees its own snapshot inside a transaction too."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(kyoso_write=False)
     return engine.execution_options(kyoso_write=False, isolation_level="AUTOCOMMIT")
+
+
+def asyncpg_url(url: str) -> tuple[sa.URL, dict[str, Any]]:
+    """``KYOSO_DATABASE_URL`` (psycopg's, libpq's words) for asyncpg: its
+    URL and the connect arguments asyncpg names differently."""
+    parsed = sa.engine.make_url(url).set(drivername="postgresql+asyncpg")
+    query = dict(parsed.query)
+    args: dict[str, Any] = {}
+    if "application_name" in query:
+        args["server_settings"] = {"application_name": query.pop("application_name")}
+    if "sslmode" in query:
+        args["ssl"] = query.pop("sslmode")
+    if "connect_timeout" in query:
+        args["timeout"] = float(query.pop("connect_timeout"))  # type: ignore[arg-type]
+    return parsed.set(query=query), {"connect_args": args}
+
+
+def _loop_readers(url: str) -> sa.Engine:
+    """PostgreSQL's readers inside ``off_loop``: asyncpg, in autocommit as
+    above. Each statement gives the loop back while the database answers;
+    asyncpg also keeps each connection's statements prepared (the server
+    plans a page load's reads once per connection). 20 connections at most
+    (the page loads in flight at once); with the writers' 10, a worker's 30."""
+    loop = asyncio.get_running_loop()
+    kept = _LOOP_READERS.get(url)
+    if kept is not None and kept[0] is loop:
+        return kept[1]
+    if kept is not None:  # another loop's connections (tests, commands)
+        kept[1].dispose(close=False)
+    parsed, connect = asyncpg_url(url)
+    made = create_async_engine(parsed, pool_size=10, max_overflow=10, **connect).sync_engine
+    _ping_when_idle(made)
+    engine = made.execution_options(kyoso_write=False, isolation_level="AUTOCOMMIT")
+    _LOOP_READERS[url] = (loop, engine)
+    return engine
 
 
 class ReadSession(Session):
@@ -232,8 +258,11 @@ def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
 
 @contextmanager
 def read_scope(url: str | None = None) -> Iterator[Session]:
-    """A session for reading only; it never takes SQLite's write lock."""
+    """A session for reading only; it never takes SQLite's write lock. Inside
+    ``off_loop`` on PostgreSQL it reads through asyncpg (``_loop_readers``)."""
     engine = _readers_engine(get_engine(url))
+    if in_greenlet() and engine.dialect.name == "postgresql":
+        engine = _loop_readers(url or get_settings().database_url)
     # Closing (not rolling back) releases the transaction and keeps loaded
     # objects readable after the block.
     with ReadSession(engine, expire_on_commit=False) as session:

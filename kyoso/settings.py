@@ -77,14 +77,6 @@ class Settings(BaseSettings):
     # event is far below it: the largest, a 意見募集 form, is ~220 KB
     # (tests/ops/test_worker.py).
     ws_max_bytes: int = 320 * 1024
-    # PostgreSQL: threads that run handlers' reads (page loads), so the event
-    # loop serves other clients while the database answers; 0 runs them on
-    # the loop (least CPU per read, but the loop waits for each round trip).
-    # More threads cost every client CPU: they and the loop take turns on
-    # Python's GIL (1,000 arrivals on one worker: 8 threads ~12 ms of CPU per
-    # join and probes waiting up to 380 ms; 2 threads ~10 ms and ≤ 60 ms;
-    # bench/README.md, "Reads on threads").
-    db_read_threads: int = 2
     # A tab whose socket has gone keeps its state in the worker this long
     # (seconds), then it is dropped: a worker's memory is bounded by the tabs
     # gone in that time, not in Reflex's hour. A tab back later loads its

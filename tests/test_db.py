@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
@@ -32,23 +32,22 @@ async def test_a_postgresql_round_trip_lets_the_loop_serve_other_clients(db_url:
     assert order == ["other client", "database"]
 
 
-async def test_with_no_read_threads_a_read_runs_on_the_loop(db_url: str, monkeypatch) -> None:
-    """``KYOSO_DB_READ_THREADS=0``: the read runs on the loop, in one go."""
-    from kyoso.settings import get_settings
-
-    monkeypatch.setattr(get_settings(), "db_read_threads", 0)
+async def test_a_write_runs_on_the_loop_in_one_go(db_url: str) -> None:
+    """A writing transaction is not interleaved with other clients' work:
+    1,000 votes on one poll never queue on its row lock."""
     order: list[str] = []
 
-    def read() -> None:
-        with db.read_scope() as session:
+    def write() -> None:
+        with db.session_scope() as session:
             session.exec(text("select 1"))  # type: ignore[call-overload]
+            session.exec(text("select 2"))  # type: ignore[call-overload]
         order.append("database")
 
     async def another_client() -> None:
         await asyncio.sleep(0)
         order.append("other client")
 
-    await asyncio.gather(db.off_loop(read), another_client())
+    await asyncio.gather(db.off_loop(write), another_client())
     assert order == ["database", "other client"]
 
 
@@ -89,38 +88,6 @@ async def test_inside_a_read_the_loop_is_awaited_with_wait(db_url: str) -> None:
     assert await db.off_loop(load) == "joined"
 
 
-async def test_a_read_queues_loop_work_without_waiting_and_it_runs_before_the_reply(db_url: str) -> None:
-    """``soon_on_loop`` (joining live rooms): a reader thread goes on while
-    the loop is busy elsewhere, and the queued work is done before the
-    read's result reaches its handler. On the loop (SQLite) it runs at once."""
-    import threading
-    import time
-
-    on_thread = not db_url.startswith("sqlite")
-    busy = threading.Event()
-    order: list[str] = []
-
-    def load() -> None:
-        if on_thread:
-            busy.wait(5)
-        with db.read_scope():
-            db.soon_on_loop(order.append, "joined")
-            order.append("read went on")
-
-    async def a_busy_loop() -> None:
-        busy.set()
-        time.sleep(0.3)  # holds the loop, as a burst of other clients' events would
-
-    done = asyncio.ensure_future(db.off_loop(load))
-    done.add_done_callback(lambda _: order.append("reply"))
-    await asyncio.gather(done, a_busy_loop())
-    await asyncio.sleep(0)
-    if on_thread:
-        assert order == ["read went on", "joined", "reply"]
-    else:
-        assert order == ["joined", "read went on", "reply"]
-
-
 def test_a_read_scope_refuses_to_write(db_url: str) -> None:
     """A change made in a read scope would be lost on SQLite and, with
     PostgreSQL's reads in autocommit, kept at once: it is refused."""
@@ -136,11 +103,20 @@ def test_a_read_scope_refuses_to_write(db_url: str) -> None:
         assert session.get(Organisation, org.code).name != "書き換え"  # type: ignore[union-attr]
 
 
-def test_postgresql_reads_hold_no_transaction(db_url: str) -> None:
+async def test_postgresql_reads_hold_no_transaction(db_url: str) -> None:
     """No BEGIN and no ROLLBACK around a page load's reads on PostgreSQL
-    (two round trips of ~17); writes stay in their transaction."""
+    (two round trips of ~17), inside a handler (asyncpg) and outside it
+    (psycopg); writes stay in their transaction."""
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite's reads are in-process; their BEGIN costs no round trip")
+
+    def in_handler() -> tuple[str, bool]:
+        with db.read_scope() as session:
+            session.exec(text("select 1"))  # type: ignore[call-overload]
+            conn = session.connection()
+            return conn.dialect.driver, conn.connection.driver_connection.is_in_transaction()  # type: ignore[union-attr]
+
+    assert await db.off_loop(in_handler) == ("asyncpg", False)
     with db.read_scope() as session:
         raw = session.connection().connection.dbapi_connection
         session.exec(text("select 1"))  # type: ignore[call-overload]
@@ -151,19 +127,24 @@ def test_postgresql_reads_hold_no_transaction(db_url: str) -> None:
         assert not raw.autocommit and raw.info.transaction_status.name == "INTRANS"  # type: ignore[union-attr]
 
 
-def test_a_connection_the_server_dropped_is_replaced_before_use(db_url: str, monkeypatch) -> None:
+@pytest.mark.parametrize("where", ["in a handler", "outside"])
+async def test_a_connection_the_server_dropped_is_replaced_before_use(db_url: str, monkeypatch, where: str) -> None:
     """A connection that waited in the pool is pinged before use: after the
     server has dropped it (a restart, a firewall), the next read still works.
-    One just handed back is not pinged (a crowd's page loads)."""
+    One just handed back is not pinged (a crowd's page loads). Both pools:
+    a handler's reads (asyncpg) and the others (psycopg)."""
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite has no connection to lose")
     # A pool of its own (another URL of the same database): a dropped
     # connection must not be left to another test.
     url = db_url + ("&" if "?" in db_url else "?") + "application_name=kyoso-ping-test"
 
-    def backend() -> int:
+    def pid() -> int:
         with db.read_scope(url) as session:
             return session.exec(text("select pg_backend_pid()")).one()[0]  # type: ignore[call-overload]
+
+    async def backend() -> int:
+        return await db.off_loop(pid) if where == "in a handler" else pid()
 
     def drop(pid: int) -> None:  # from a connection outside the pool
         outside = create_engine(db_url, poolclass=NullPool)
@@ -172,15 +153,27 @@ def test_a_connection_the_server_dropped_is_replaced_before_use(db_url: str, mon
         outside.dispose()
 
     try:
-        first = backend()
+        first = await backend()
         monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # nothing is idle long enough
         drop(first)
-        with pytest.raises(OperationalError):
-            backend()  # unpinged: the lost connection fails its first statement
-        second = backend()  # (the pool has let the lost one go)
+        with pytest.raises(DBAPIError):
+            await backend()  # unpinged: the lost connection fails its first statement
+        second = await backend()  # (the pool has let the lost one go)
         monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection is pinged
         drop(second)
-        assert backend() not in (first, second)
+        assert await backend() not in (first, second)
     finally:
-        db.get_engine(url).dispose()
-        db._ENGINES.pop(url, None)
+        db.dispose_engines()
+
+
+def test_libpq_words_in_the_url_reach_asyncpg() -> None:
+    """A handler's reads go through asyncpg, which names some of libpq's
+    URL parameters differently: the same KYOSO_DATABASE_URL serves both."""
+    url, connect = db.asyncpg_url(
+        "postgresql+psycopg://kyoso:pw@db.example:5433/kyoso?sslmode=require&application_name=kyoso-1&connect_timeout=5"
+    )
+    assert (url.drivername, url.host, url.port, url.database, url.password) == (
+        "postgresql+asyncpg", "db.example", 5433, "kyoso", "pw")
+    assert dict(url.query) == {}
+    assert connect == {"connect_args": {"ssl": "require", "server_settings": {"application_name": "kyoso-1"},
+                                        "timeout": 5.0}}

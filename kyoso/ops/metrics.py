@@ -33,7 +33,7 @@ from prometheus_client import (
 from prometheus_client import multiprocess
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
-from kyoso.db import get_engine
+from kyoso.db import pools
 
 logger = logging.getLogger("kyoso.ops.metrics")
 
@@ -62,7 +62,8 @@ EMIT_ROOM_SIZE = Histogram(
 QUEUE_DEPTH = Gauge("kyoso_queue_depth", "Items waiting in a queue (e.g. the mail outbox).",
                     ["queue"], multiprocess_mode="max")
 DB_POOL = Gauge("kyoso_db_pool_connections",
-                "Database connections of this worker's pool, by state.", ["state"],
+                "Database connections of this worker's pools (readers: handlers' reads; "
+                "others: writes and the rest), by state.", ["pool", "state"],
                 multiprocess_mode="livesum")
 
 _trackers: dict[str, Callable[[], int]] = {}
@@ -124,12 +125,12 @@ def refresh() -> None:
 
 
 def _refresh_pool() -> None:
-    pool = get_engine().pool
-    if isinstance(pool, sa.pool.QueuePool):
-        DB_POOL.labels("in_use").set(pool.checkedout())
-        DB_POOL.labels("idle").set(pool.checkedin())
-        DB_POOL.labels("overflow").set(max(0, pool.overflow()))
-        DB_POOL.labels("size").set(pool.size())
+    for name, pool in pools().items():
+        if isinstance(pool, sa.pool.QueuePool):
+            DB_POOL.labels(name, "in_use").set(pool.checkedout())
+            DB_POOL.labels(name, "idle").set(pool.checkedin())
+            DB_POOL.labels(name, "overflow").set(max(0, pool.overflow()))
+            DB_POOL.labels(name, "size").set(pool.size())
 
 
 def render() -> bytes:

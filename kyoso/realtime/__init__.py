@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from kyoso.db import assert_no_write_transaction, read_scope, soon_on_loop, wait
+from kyoso.db import assert_no_write_transaction, read_scope, wait
 from kyoso.models import User
 from kyoso.realtime.hub import hub
 from kyoso.realtime.fanout import publish
@@ -76,24 +76,15 @@ def subscribe(state: Any, group: str, topics: Iterable[str], session: Session, u
     """Subscribe the client behind a Reflex state to the topics the member may
     see, replacing the group's earlier topics. Returns the topics granted.
     Runs inside a handler's database work (``db.off_loop``): the domain is
-    asked with ``session``, then the rooms are joined on the loop.
-
-    From a reader thread the join is queued on the loop, not waited for: it
-    runs before anything the loop is given later, so before the publishing
-    of any change committed after this load's reads (a commit's events are
-    published on the loop after it), and before this handler's reply."""
+    asked with ``session``, then the rooms are joined at once (on the loop:
+    ``off_loop`` runs in a greenlet there), before the publishing of any
+    change committed after this load's reads and before the reply."""
     assert_no_write_transaction("realtime.subscribe")
     granted = topic_rules.granted(session, user, topics)
-    soon_on_loop(_join, client_sid(state), user.id or 0, hash_token(str(getattr(state, "token", "") or "")),
-                 group, granted)
+    sid = client_sid(state)
+    hub.own(sid, user.id or 0, hash_token(str(getattr(state, "token", "") or "")))
+    hub.join(sid, group, granted)
     return granted
-
-
-def _join(sid: str, user_id: int, token_hash: str, group: str, topics: list[str]) -> None:
-    # On the loop: the hub's books are the loop's alone (a page load's reads
-    # may run on a thread, db.off_loop).
-    hub.own(sid, user_id, token_hash)
-    hub.join(sid, group, topics)
 
 
 def add_topic(state: Any, group: str, topic: str, session: Session, user: User) -> bool:

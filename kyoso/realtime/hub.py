@@ -128,8 +128,8 @@ class Hub:
     def join(self, sid: str, group: str, topics: Iterable[str]) -> None:
         """Make ``topics`` the client's subscriptions for ``group`` ("page",
         "shell"), leaving the rooms of the group's previous topics. On the
-        loop, in one go (nothing awaited): a page load on a reader thread
-        queues it there without waiting (``kyoso.realtime.subscribe``).
+        loop, in one go (nothing awaited): a page load's work runs there, in
+        a greenlet (``kyoso.realtime.subscribe``).
 
         The caller has checked with the domain that the member may see each
         topic (``kyoso.services.topics``).

@@ -20,11 +20,12 @@ page's error var first, shows a ``DomainError``'s message in it, and answers
 an expired session with a redirect to the login page.
 
 The work each helper is given is plain sync code, a function of ``(session,
-user, *args)``, run by ``db.off_loop``: on PostgreSQL on a thread, so the
-event loop serves other clients while the database answers (issue 19). The
-other states a load fills are got before it leaves the loop (``_part``,
-``_page_parts``), and ``realtime.subscribe`` joins rooms without waiting;
-anything else a load must await on the loop it awaits with
+user, *args)``, run by ``db.off_loop``: on the loop, in a greenlet that gives
+the loop back at each of PostgreSQL's round trips, so the event loop serves
+other clients while the database answers. The other states a load fills are
+got before its work starts (``_part``, ``_page_parts``), and
+``realtime.subscribe`` joins rooms at once; anything else a load must await
+on the loop it awaits with
 ``self._wait(awaitable)``; nothing is awaited inside a writing
 transaction (SQLite's write lock would be held while other clients' handlers
 run; ``_wait`` and the realtime module refuse to).
@@ -57,8 +58,8 @@ Then = Callable[[Any], Any]
 # States loaded with every members' page (the sidebar): see ``shell_part``.
 _SHELL_PARTS: list[type[SessionState]] = []
 # The other states of this client that a load fills (the sidebar, the page's
-# polls), got on the loop before the load leaves it (``SessionState._part``):
-# got from a reader thread, each was a round trip to a busy loop and back.
+# polls), got before the load's work starts (``SessionState._part``): from
+# inside it, each would be a switch out of its greenlet and back.
 _parts: ContextVar[dict[type, Any] | None] = ContextVar("kyoso_state_parts", default=None)
 
 
@@ -213,7 +214,7 @@ class SessionState(rx.State):
             return value, events.take(session)
 
         try:
-            value, published = await off_loop(work, write=True)
+            value, published = await off_loop(work)
         except NotAuthenticated:
             return self._expired()
         except DomainError as exc:
@@ -237,7 +238,7 @@ class SessionState(rx.State):
             return value, events.take(session)
 
         try:
-            value, published = await off_loop(work, write=True)
+            value, published = await off_loop(work)
         except DomainError as exc:
             self._show(error, exc.message)
             if exc.field and hasattr(self, "error_field"):
@@ -342,7 +343,7 @@ class SessionState(rx.State):
                     accounts.end_session(session, token)
                 return events.take(session)
 
-            realtime.publish_soon(await off_loop(work, write=True))
+            realtime.publish_soon(await off_loop(work))
         self.token = ""
         self.files_key = ""
         self.me = Me()

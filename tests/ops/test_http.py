@@ -132,7 +132,24 @@ def test_tracked_queue_depth_and_pool_gauges(client: TestClient, db_url: str) ->
         metrics._trackers.pop("test_queue", None)
     assert r.status_code == 200 and 'kyoso_queue_depth{queue="test_queue"} 4.0' in r.text
     if db_url.startswith("postgresql"):  # SQLite has no connection pool to speak of
-        assert 'kyoso_db_pool_connections{state="size"} 10.0' in r.text
+        assert 'kyoso_db_pool_connections{pool="others",state="size"} 5.0' in r.text
+
+
+async def test_the_pool_of_handlers_reads_has_its_gauges(db_url: str) -> None:
+    """On PostgreSQL a handler's reads have a pool of their own (asyncpg):
+    its connections are counted too, once a handler has read."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has no connection pool to speak of")
+    from sqlalchemy import text
+
+    def read() -> None:
+        with db.read_scope() as session:
+            session.exec(text("select 1"))  # type: ignore[call-overload]
+
+    await db.off_loop(read)
+    metrics._refresh_pool()
+    assert metrics.DB_POOL.labels("readers", "size")._value.get() == 10  # type: ignore[attr-defined]
+    assert metrics.DB_POOL.labels("readers", "idle")._value.get() >= 1  # type: ignore[attr-defined]
 
 
 async def test_the_event_socket_goes_straight_to_reflexs_socket_app() -> None:
