@@ -200,6 +200,24 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         in_write_transaction.reset(token)
 
 
+@contextmanager
+def statement_scope(url: str | None = None) -> Iterator[Session]:
+    """A writing session whose every statement is its own transaction, for a
+    change each of whose statements decides by itself in the database (a
+    page load's reading position or attendance: ``SessionState._unchecked``).
+    Inside ``off_loop`` on PostgreSQL it goes through the handlers' readers
+    (asyncpg, autocommit): one round trip per statement, no ``BEGIN`` and
+    ``COMMIT``, the loop served while the database answers. Elsewhere it is
+    ``session_scope``."""
+    if not (in_greenlet() and get_engine(url).dialect.name == "postgresql"):
+        with session_scope(url) as session:
+            yield session
+        return
+    with Session(_loop_readers(url or get_settings().database_url), expire_on_commit=False) as session:
+        yield session
+        session.commit()  # what the ORM holds (each statement has committed already)
+
+
 @functools.cache
 def _readers_engine(engine: sa.Engine) -> sa.Engine:
     """What reading sessions use outside ``off_loop``: on PostgreSQL in

@@ -177,3 +177,44 @@ def test_libpq_words_in_the_url_reach_asyncpg() -> None:
     assert dict(url.query) == {}
     assert connect == {"connect_args": {"ssl": "require", "server_settings": {"application_name": "kyoso-1"},
                                         "timeout": 5.0}}
+
+
+async def test_a_statement_scope_commits_each_statement_and_gives_the_loop_back(db_url: str) -> None:
+    """``statement_scope`` (a page load's reading position): inside a
+    handler on PostgreSQL each statement is its own transaction through the
+    handlers' readers, and the loop serves others while it runs; on SQLite
+    it is a transaction like any write."""
+    from kyoso.models import Organisation
+
+    on_postgres = not db_url.startswith("sqlite")
+    with db.session_scope() as session:
+        code = session.exec(select(Organisation.code)).first()
+        name = session.get(Organisation, code).name  # type: ignore[union-attr]
+    order: list[str] = []
+
+    def change() -> tuple[str, str]:
+        with db.statement_scope() as session:
+            conn = session.connection()
+            session.exec(text("update organisation set name = 'その場で' where code = :c").bindparams(c=code))  # type: ignore[call-overload]
+            with db.read_scope() as outside:  # another connection: sees it before the scope ends?
+                seen = outside.exec(text("select name from organisation where code = :c").bindparams(c=code)).one()[0]  # type: ignore[call-overload]
+            order.append("database")
+            return conn.dialect.driver, seen
+
+    async def another_client() -> None:
+        await asyncio.sleep(0)
+        order.append("other client")
+
+    try:
+        (driver, seen), _ = await asyncio.gather(db.off_loop(change), another_client())
+        if on_postgres:
+            assert (driver, seen) == ("asyncpg", "その場で")
+            assert order == ["other client", "database"]
+        else:
+            assert seen == name  # not yet committed: one transaction, run in one go
+            assert order == ["database", "other client"]
+        with db.read_scope() as session:
+            assert session.get(Organisation, code).name == "その場で"  # type: ignore[union-attr]
+    finally:
+        with db.session_scope() as session:
+            session.get(Organisation, code).name = name  # type: ignore[union-attr]

@@ -207,8 +207,12 @@ _UNREAD_IN = (
 )
 _UNREAD_COUNTS = sa.select(_MEMBERSHIP_T.c.channel_id, _UNREAD_IN).where(
     _MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"))
-_MY_CHANNELS = (
-    sa.select(_CHANNEL_T.c.id, _CHANNEL_T.c.slug, _CHANNEL_T.c.name, _CHANNEL_T.c.kind, _UNREAD_IN)
+# The sidebar's channels; with each, my reading position (a channel page's
+# load takes its own from here: ``last_read_id``). ``services.sidebar``
+# adds the inbox's count to the same statement.
+MY_CHANNELS = (
+    sa.select(_CHANNEL_T.c.id, _CHANNEL_T.c.slug, _CHANNEL_T.c.name, _CHANNEL_T.c.kind,
+              _UNREAD_IN.label("unread"), _MEMBERSHIP_T.c.last_read_id)
     .join(_MEMBERSHIP_T, _MEMBERSHIP_T.c.channel_id == _CHANNEL_T.c.id)
     .where(_MEMBERSHIP_T.c.user_id == sa.bindparam("p_user"), _CHANNEL_T.c.archived_at.is_(None))
     .order_by(_CHANNEL_T.c.name)
@@ -247,15 +251,23 @@ def unread_counts(session: Session, user: User) -> dict[int, int]:
 
 # The channels ``my_channels`` found the member in, kept in the session's
 # ``info``: the sidebar then subscribes to their ``unread:`` topics, whose
-# rule (``topics.granted``) need not look the memberships up again.
+# rule (``topics.granted``) need not look the memberships up again; and my
+# reading position in each (``last_read_id``).
 JOINED_IN_SESSION = "kyoso.channels_joined"
+READ_UP_TO_IN_SESSION = "kyoso.channels_read_up_to"
 
 
 def my_channels(session: Session, user: User) -> list[SidebarChannel]:
     require_active(user)
-    rows = core(session).execute(_MY_CHANNELS, {"p_user": user.id}).all()
-    session.info.setdefault(JOINED_IN_SESSION, {})[user.id] = {cid for cid, *_ in rows}
-    return [SidebarChannel(cid, slug, name, kind, int(unread or 0)) for cid, slug, name, kind, unread in rows]
+    return my_channels_of(session, user, core(session).execute(MY_CHANNELS, {"p_user": user.id}).all())
+
+
+def my_channels_of(session: Session, user: User, rows: list[Any]) -> list[SidebarChannel]:
+    """The sidebar's channels from rows of ``MY_CHANNELS``; what they say of
+    my memberships is kept in the session (``JOINED_IN_SESSION``)."""
+    session.info.setdefault(JOINED_IN_SESSION, {})[user.id] = {row.id for row in rows}
+    session.info.setdefault(READ_UP_TO_IN_SESSION, {})[user.id] = {row.id: row.last_read_id for row in rows}
+    return [SidebarChannel(row.id, row.slug, row.name, row.kind, int(row.unread or 0)) for row in rows]
 
 
 # ---------------------------------------------------------------------------
@@ -277,6 +289,7 @@ def join(session: Session, user: User, channel_id: int) -> None:
     session.add(Membership(channel_id=channel_id, user_id=user.id,  # type: ignore[arg-type]
                            last_read_id=_latest_top_level_id(session, channel_id)))
     session.flush()
+    _forget_position(session, user.id or 0, channel_id)
     _recount(session, channel)
     record(session, ChannelChanged(channel_id))
 
@@ -289,6 +302,7 @@ def leave(session: Session, user: User, channel_id: int) -> None:
         return
     session.delete(membership)
     session.flush()
+    _forget_position(session, user.id or 0, channel_id)
     _recount(session, channel)
     record(session, ChannelChanged(channel_id))
 
@@ -322,14 +336,26 @@ def mark_read_of(session: Session, user_id: int, channel_id: int, up_to_id: int 
     else:
         result = core(session).execute(_MARK_READ_UP_TO, {**params, "p_up_to": int(up_to_id)})
     # The UPDATE bypassed the identity map: a loaded row must be read again.
+    _forget_position(session, user_id, channel_id)
     membership = session.identity_map.get(session.identity_key(Membership, (channel_id, user_id)))  # type: ignore[arg-type]
     if membership is not None:
         session.expire(membership, ["last_read_id"])
     return bool(result.rowcount)
 
 
+def _forget_position(session: Session, user_id: int, channel_id: int) -> None:
+    """A membership changed in this session: what the sidebar's read kept of
+    it (``my_channels_of``) is read again."""
+    session.info.get(READ_UP_TO_IN_SESSION, {}).get(user_id, {}).pop(channel_id, None)
+
+
 def last_read_id(session: Session, user: User, channel_id: int) -> int | None:
-    """The member's reading position in the channel; None if not a member."""
+    """The member's reading position in the channel; None if not a member.
+    Taken without a statement from the sidebar's read in this session
+    (``my_channels``) when it has the channel."""
+    kept = session.info.get(READ_UP_TO_IN_SESSION, {}).get(user.id, {})
+    if channel_id in kept:
+        return kept[channel_id]
     return core(session).execute(
         _LAST_READ, {"p_channel": channel_id, "p_user": user.id}).scalar()
 

@@ -28,13 +28,13 @@ class InboxItem:
 
 
 _NOTIFICATION_T = Notification.__table__  # type: ignore[attr-defined]
-# On every page load (the sidebar's badge): built once.
-_UNREAD_COUNT = sa.select(sa.func.count()).select_from(_NOTIFICATION_T).where(
+# On every page load (the sidebar's badge, ``services.sidebar``): built once.
+UNREAD_COUNT = sa.select(sa.func.count()).select_from(_NOTIFICATION_T).where(
     _NOTIFICATION_T.c.user_id == sa.bindparam("p_user"), _NOTIFICATION_T.c.read_at.is_(None))
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return int(core(session).execute(_UNREAD_COUNT, {"p_user": user_id}).scalar_one())
+    return int(core(session).execute(UNREAD_COUNT, {"p_user": user_id}).scalar_one())
 
 
 def inbox(session: Session, user: User, *, limit: int = 100) -> list[InboxItem]:

@@ -112,6 +112,8 @@ class ChannelState(SessionState):
         self.can_post = channels.can_start_thread(user, channel)
         self.can_reply = channels.can_reply(user, channel)
         self.messages, self.has_older, mine = messages.newest_page(session, user, cid)
+        # The shell first: the sidebar's read has my reading position here.
+        self._shell(session, user, reading=cid)
         last_read = channels.last_read_id(session, user, cid)
         self.joined = last_read is not None
         self.first_unread_id = next(
@@ -119,7 +121,6 @@ class ChannelState(SessionState):
              if last_read is not None and m.id > last_read and m.author_id != user.id), 0)
         newest = self.messages[-1].id if self.messages else 0
         self._unseen = last_read is not None and newest > last_read
-        self._shell(session, user, reading=cid)
         self.palette = stamps.palette(session, user)
         self.pinned = announcements.pinned_in(session, user, cid)
         thread_id = self._query_int("thread")

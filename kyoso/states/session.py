@@ -43,7 +43,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from kyoso import realtime, routes
-from kyoso.db import off_loop, read_scope, session_scope, wait
+from kyoso.db import off_loop, read_scope, session_scope, statement_scope, wait
 from kyoso.models import Role, User
 from kyoso.services import accounts, events, organisations
 from kyoso.ops import client_address
@@ -228,12 +228,25 @@ class SessionState(rx.State):
     async def _public(self, change: Work, *args: Any, error: str = "error", then: Then | None = None,
                       **kwargs: Any) -> Any:
         """An action before login (log in, sign up): ``change(session, *args,
-        **kwargs)`` in a writing transaction, no token needed. (``_unchecked``
-        is the same, for a change that follows this event's own ``_open``.)"""
+        **kwargs)`` in a writing transaction, no token needed."""
+        return await self._tokenless(session_scope, change, args, kwargs, error, then)
+
+    async def _unchecked(self, change: Work, *args: Any, **kwargs: Any) -> Any:
+        """A change that follows this event's own ``_open`` (a page load's
+        reading position or attendance): the token was checked a moment ago
+        in this same event, so it is not checked again; ``change(session,
+        *args)`` is given what that check found (``self.me.id``), never a
+        client's value. Each of its statements decides by itself in the
+        database, so each is its own transaction (``db.statement_scope``: on
+        PostgreSQL one round trip each, the loop served meanwhile)."""
+        return await self._tokenless(statement_scope, change, args, kwargs, "error", None)
+
+    async def _tokenless(self, scope: Callable[[], Any], change: Work, args: tuple[Any, ...],
+                         kwargs: dict[str, Any], error: str, then: Then | None) -> Any:
         self._show(error, "")
 
         def work() -> tuple[Any, list[Any]]:
-            with session_scope() as session:
+            with scope() as session:
                 value = _done(change(session, *args, **kwargs))
             return value, events.take(session)
 
@@ -246,13 +259,6 @@ class SessionState(rx.State):
             return None
         realtime.publish_soon(published)
         return await _settle(then(value)) if then is not None else None
-
-    async def _unchecked(self, change: Work, *args: Any, **kwargs: Any) -> Any:
-        """A change that follows this event's own ``_open`` (a page load's
-        reading position): the token was checked a moment ago in this same
-        event, so it is not checked again; ``change(session, *args)`` is
-        given what that check found (``self.me.id``), never a client's value."""
-        return await self._public(change, *args, **kwargs)
 
     async def _read(self, read: Work, *args: Any, error: str = "error", then: Then | None = None,
                     **kwargs: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import reflex as rx
 
 from kyoso import realtime
-from kyoso.services import channels, moderation, notifications
+from kyoso.services import channels, moderation, sidebar
 from kyoso.states.session import SessionState, shell_part
 
 
@@ -26,11 +26,12 @@ class SidebarState(SessionState):
     def _load_in(self, session: Any, user: Any, *, reading: int = 0) -> None:
         """``reading``: the channel the member is opening, whose threads are
         all being shown (and marked read): it counts no unread."""
-        mine = channels.my_channels(session, user)
+        read = sidebar.read(session, user)
+        mine = read.channels
         if reading:
             mine = [dataclasses.replace(c, unread=0) if c.id == reading else c for c in mine]
         self.channels = mine
-        self.inbox_unread = notifications.unread_count(session, user.id or 0)
+        self.inbox_unread = read.inbox_unread
         if user.is_staff:
             waiting = moderation.staff_counts(session, user)
             self.staff_applications, self.staff_reports = waiting.applications, waiting.reports
