@@ -151,17 +151,18 @@ class BriefingState(SessionState):
         realtime.subscribe(self, "page", [f"briefing:{bid}"], session, user)
         self._shell(session, user)
         self.not_found = False
-        self.briefing, self.attendance = briefing_room.header(session, briefing)
+        arrived = briefing_room.arrival(session, user.id or 0, bid)
+        self.briefing, self.attendance = briefing_room.header(session, briefing, arrived.counts)
         self.materials = attachments.for_briefings(session, [bid]).get(bid, [])
         self.live_poll_id = briefing.live_poll_id or 0
-        self.questions, self.questions_rev = briefing_room.room_questions(session, bid)
+        self.questions, self.questions_rev = briefing_room.room_questions(session, bid, arrived.questions_version)
         if (self._router("url").path or "").rstrip("/").endswith("/present"):
             # Only the presenter view shows them (2.3 KB an arrival in the room would not use).
             self.join_url = (self._router("url").origin or "") + routes.briefing(bid)
             self.join_qr = join_qr(self.join_url)
         else:
             self.join_url = self.join_qr = ""
-        mine, room_polls = self._read_mine(session, user, briefing)
+        mine, room_polls = self._read_mine(session, user, briefing, arrived.mine)
         self._attend = briefing_room.attendance_due(user, briefing, mine)
         live_poll = briefing.live_poll_id or 0
         shown = [p.id or 0 for p in room_polls] if self.can_manage else ([live_poll] if live_poll else [])
@@ -175,11 +176,13 @@ class BriefingState(SessionState):
         newer live update and put an older list back on screen."""
         self._read_mine(session, user, briefings.read_briefing(session, self._id()))
 
-    def _read_mine(self, session: Any, user: Any, briefing: Any) -> tuple[Any, list[Any]]:
-        """``_load_mine`` of a briefing read already: (the member's
-        registration, the room's polls when the member manages it)."""
+    def _read_mine(self, session: Any, user: Any, briefing: Any,
+                   part: briefing_room.MyPart | None = None) -> tuple[Any, list[Any]]:
+        """``_load_mine`` of a briefing read already (``part``: the member's
+        part of it, read already): (the member's registration, the room's
+        polls when the member manages it)."""
         bid = briefing.id or 0
-        part = briefing_room.my_part(session, user.id or 0, bid)
+        part = part or briefing_room.my_part(session, user.id or 0, bid)
         mine = part.registration
         self.status = mine.status if mine else ""
         self.status_label = briefings.STATUS_LABELS.get(self.status, "")

@@ -16,6 +16,7 @@ from kyoso.services.errors import InvalidInput, NotAllowed, NotFound
 from kyoso.services.events import BriefingChanged, InboxChanged
 from kyoso.services.timefmt import JST
 from tests.utils.factories import make_briefing, make_channel, make_user
+from tests.utils.statements import statements
 
 
 def test_members_cannot_create_briefings_or_publish(session: Session) -> None:
@@ -214,6 +215,15 @@ def test_a_registered_member_attends_once_and_stays_registered(session: Session)
     view, came = briefing_room.header(session, briefing)
     assert (view.registered, view.waitlisted, came) == (1, 1, 2)
     assert briefing_room.attendance(session, bid) == 2
+    # An arrival reads all of it, and the questions' version, in one statement.
+    for who in (member, waiting, organiser):
+        with statements() as seen:
+            arrived = briefing_room.arrival(session, who.id or 0, bid)
+        assert len(seen) == 1
+        assert arrived.mine == briefing_room.my_part(session, who.id or 0, bid)
+        assert arrived.counts == briefings.counts_and_attendance(session, bid)
+        assert arrived.questions_version == briefing_room.questions_version(session, bid) > 0
+        assert briefing_room.header(session, briefing, arrived.counts) == (view, 2)
 
 
 def test_attendance_counts_from_half_an_hour_before_to_half_an_hour_after(session: Session) -> None:

@@ -3,11 +3,6 @@ in one statement; my reading position in each kept for the page's load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
-from sqlalchemy import event
 from sqlmodel import Session
 
 from kyoso import db
@@ -15,20 +10,7 @@ from kyoso.db import utcnow
 from kyoso.models import Notification, User
 from kyoso.services import channels, sidebar
 from tests.utils.factories import make_channel, make_user, post
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def statement(_conn, _cur, sql: str, *_a) -> None:  # type: ignore[no-untyped-def]
-        seen.append(sql)
-
-    event.listen(sa.Engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        event.remove(sa.Engine, "before_cursor_execute", statement)
+from tests.utils.statements import statements
 
 
 def _inbox(session: Session, user: User, unread: int, read: int) -> None:
