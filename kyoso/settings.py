@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     # is kept by the browser (kyoso_live.js). In-memory state only: with
     # Redis, Reflex's own expiry holds.
     gone_tab_seconds: int = 900
+    # A worker with no open websocket this long (seconds) whose resident
+    # memory is over its start by this much ends, and gunicorn starts a fresh
+    # one: after a crowd has gone, the allocators keep its high-water mark
+    # (kyoso/ops/recycle.py). 0: never.
+    recycle_idle_seconds: int = 60
+    recycle_growth_percent: int = 10
 
     @field_validator("metrics_allow", mode="before")
     @classmethod

@@ -16,6 +16,8 @@ workers* are the gunicorn master's children.
 
 from __future__ import annotations
 
+import time
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,7 +160,23 @@ class Backend:
         return tree(self.root)
 
     def measured(self) -> list[int]:
+        self.refresh()
         return self.workers or self.all()
+
+    def refresh(self) -> bool:
+        """Find the workers again when one has ended (gunicorn replaces an
+        idle worker that has grown: kyoso/ops/recycle.py). True if they changed."""
+        if not self.workers or all(rss_bytes(p) is not None for p in self.workers):
+            return False
+        found = backend_workers(self.root)
+        for _ in range(40):  # the arbiter starts the new one within a second or so
+            if len(found) >= len(self.workers):
+                break
+            time.sleep(0.25)
+            found = backend_workers(self.root)
+        changed = found != self.workers
+        self.workers = found
+        return changed
 
     def snap(self) -> Snapshot:
         return snapshot(self.all())

@@ -71,7 +71,10 @@ class Watch:
         return self.backend.snap() if self.backend else None
 
     def peek(self, **request: Any) -> dict[str, Any] | None:
-        if self.backend is None or self.inspect_dir is None or not self.backend.workers:
+        if self.backend is None or self.inspect_dir is None:
+            return None
+        self.backend.refresh()
+        if not self.backend.workers:
             return None
         if len(self.backend.workers) != 1:
             return None  # one worker: the counts below are per worker
@@ -413,6 +416,7 @@ async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: 
     report.facts["worker RSS at start"] = f"{start / MiB:.1f} MiB; " + peek.summary(held0)
     rows: list[str] = []
     after = start
+    workers = list(watch.backend.workers)
     for run in range(1, runs + 1):
         crowd = make_crowd()
         async with crowd:
@@ -436,9 +440,12 @@ async def come_and_go(make_crowd: Callable[[], Crowd], report: Report, *, runs: 
             watch.peek(gc=True, timeout=120)
         after = watch.worker_rss()
         gone = watch.peek(rooms=[room])
+        replaced = watch.backend.workers != workers
         rows.append(f"wave {run}: {len(ms)} joined in {span:.1f} s, {peak / MiB:.1f} MiB with them "
                     f"({peek.summary(held)}); after they left {after / MiB:.1f} MiB "
-                    f"({(after - start) / MiB:+.1f} MiB from start; {peek.summary(gone)})")
+                    f"({(after - start) / MiB:+.1f} MiB from start; {peek.summary(gone)})"
+                    + (f"; the idle worker was replaced ({workers} -> {watch.backend.workers})" if replaced else ""))
+        workers = list(watch.backend.workers)
         print("  " + rows[-1], flush=True)
     for i, row in enumerate(rows, 1):
         report.facts[f"wave {i}"] = row.split(": ", 1)[1]

@@ -19,9 +19,15 @@ message after it was read (it counts characters, not bytes).
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import warnings
 from typing import Any
 
+from gunicorn.arbiter import Arbiter
+from uvicorn.server import Server
+
+from kyoso.ops import lean_socket, recycle
 from kyoso.settings import get_settings
 
 with warnings.catch_warnings():
@@ -41,3 +47,28 @@ def config_kwargs() -> dict[str, Any]:
 
 class UvicornWorker(_UvicornWorker):
     CONFIG_KWARGS = {**_UvicornWorker.CONFIG_KWARGS, **config_kwargs()}
+
+    async def _serve(self) -> None:
+        """uvicorn's, with an idle worker that has grown replaced by a fresh
+        one (``recycle.py``; ``KYOSO_RECYCLE_IDLE_SECONDS=0``: never)."""
+        self.config.app = self.wsgi
+        server = Server(config=self.config)
+        self._install_sigquit_handler()
+        idle = get_settings().recycle_idle_seconds
+        watcher = None
+        if idle > 0:
+            recycler = recycle.Recycler(idle, 1 + get_settings().recycle_growth_percent / 100,
+                                        start_rss=recycle.rss_bytes())
+            watcher = asyncio.create_task(recycle.watch(
+                server, recycler, lambda: _websockets(server), every=min(5.0, max(0.2, idle / 4))))
+        try:
+            await server.serve(sockets=self.sockets)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
+def _websockets(server: Server) -> int:
+    return sum(isinstance(c, lean_socket.WebSocketProtocol) for c in server.server_state.connections)
