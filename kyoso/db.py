@@ -257,9 +257,11 @@ def _loop_readers(url: str) -> sa.Engine:
     if kept is not None:  # another loop's connections (tests, commands)
         kept[1].dispose(close=False)
     parsed, connect = asyncpg_url(url)
-    made = create_async_engine(parsed, pool_size=10, max_overflow=10, **connect).sync_engine
-    _ping_when_idle(made)
-    engine = made.execution_options(kyoso_write=False, isolation_level="AUTOCOMMIT")
+    # Its connections are in autocommit for good (nothing else uses them):
+    # not set and reset at each checkout.
+    engine = create_async_engine(parsed, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT",
+                                 **connect).sync_engine
+    _ping_when_idle(engine)
     _LOOP_READERS[url] = (loop, engine)
     return engine
 
