@@ -34,7 +34,22 @@ def test_a_peek_waits_as_long_as_its_caller_asks(monkeypatch, tmp_path):
 
     asked = []
     monkeypatch.setattr(peek, "peek", lambda inspect_dir, worker, **request: asked.append(request) or {})
-    watch = storms.Watch(SimpleNamespace(workers=[123]), tmp_path)
+    watch = storms.Watch(SimpleNamespace(workers=[123], refresh=lambda: False), tmp_path)
     watch.peek(rooms=["channel:1"])
     watch.peek(gc=True, timeout=300)
     assert asked == [{"rooms": ["channel:1"], "timeout": 120}, {"gc": True, "timeout": 300}]
+
+
+def test_the_backend_finds_a_worker_gunicorn_started_in_place_of_one_that_ended(monkeypatch):
+    """kyoso's worker ends when idle and grown (ops/recycle.py): the load
+    tool then reads the new one."""
+    from bench.load import procs
+
+    alive = {10, 11}
+    monkeypatch.setattr(procs, "rss_bytes", lambda pid: 1 if pid in alive else None)
+    monkeypatch.setattr(procs, "backend_workers", lambda root: sorted(alive))
+    backend = procs.Backend(1)
+    assert backend.workers == [10, 11] and not backend.refresh()
+    alive.discard(11)
+    alive.add(12)
+    assert backend.measured() == [10, 12]
