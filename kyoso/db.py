@@ -209,11 +209,12 @@ def statement_scope(url: str | None = None) -> Iterator[Session]:
     (asyncpg, autocommit): one round trip per statement, no ``BEGIN`` and
     ``COMMIT``, the loop served while the database answers. Elsewhere it is
     ``session_scope``."""
-    if not (in_greenlet() and get_engine(url).dialect.name == "postgresql"):
+    engine = _loop_readers(url)
+    if engine is None:
         with session_scope(url) as session:
             yield session
         return
-    with Session(_loop_readers(url or get_settings().database_url), expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:
         yield session
         session.commit()  # what the ORM holds (each statement has committed already)
 
@@ -244,12 +245,16 @@ def asyncpg_url(url: str) -> tuple[sa.URL, dict[str, Any]]:
     return parsed.set(query=query), {"connect_args": args}
 
 
-def _loop_readers(url: str) -> sa.Engine:
+def _loop_readers(url: str | None) -> sa.Engine | None:
     """PostgreSQL's readers inside ``off_loop``: asyncpg, in autocommit as
-    above. Each statement gives the loop back while the database answers;
-    asyncpg also keeps each connection's statements prepared (the server
-    plans a page load's reads once per connection). 20 connections at most
-    (the page loads in flight at once); with the writers' 10, a worker's 30."""
+    above (None outside ``off_loop``, and on SQLite). Each statement gives
+    the loop back while the database answers; asyncpg also keeps each
+    connection's statements prepared (the server plans a page load's reads
+    once per connection). 20 connections at most (the page loads in flight
+    at once); with the writers' 10, a worker's 30."""
+    url = url or get_settings().database_url
+    if not in_greenlet() or get_engine(url).dialect.name != "postgresql":
+        return None
     loop = asyncio.get_running_loop()
     kept = _LOOP_READERS.get(url)
     if kept is not None and kept[0] is loop:
@@ -280,9 +285,7 @@ def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
 def read_scope(url: str | None = None) -> Iterator[Session]:
     """A session for reading only; it never takes SQLite's write lock. Inside
     ``off_loop`` on PostgreSQL it reads through asyncpg (``_loop_readers``)."""
-    engine = _readers_engine(get_engine(url))
-    if in_greenlet() and engine.dialect.name == "postgresql":
-        engine = _loop_readers(url or get_settings().database_url)
+    engine = _loop_readers(url) or _readers_engine(get_engine(url))
     # Closing (not rolling back) releases the transaction and keeps loaded
     # objects readable after the block.
     with ReadSession(engine, expire_on_commit=False) as session:

@@ -58,8 +58,8 @@ _REG_T, _QUESTION_T, _QVOTE_T = (
     Registration.__table__, BriefingQuestion.__table__, BriefingQuestionVote.__table__)  # type: ignore[attr-defined]
 _ATTENDANCE = sa.select(sa.func.count()).select_from(_REG_T).where(
     _REG_T.c.briefing_id == sa.bindparam("p_briefing"), _REG_T.c.attended_at.is_not(None))
-_QUESTIONS_VERSION = sa.select(sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)).where(
-    _QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
+_QUESTIONS_REV = sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0)
+_QUESTIONS_VERSION = sa.select(_QUESTIONS_REV).where(_QUESTION_T.c.briefing_id == sa.bindparam("p_briefing"))
 # A member's own part of the room in one statement: the questions they
 # upvoted (1) and asked (2), and their registration (3: attended as 0/1, its
 # status).
@@ -85,8 +85,7 @@ _VERSION, _COUNT = 4, 5
 _NO_NUMBER = sa.cast(sa.null(), sa.Integer)
 _ARRIVAL = sa.union_all(
     *(part.add_columns(_NO_NUMBER.label("came")) for part in _MINE_PARTS),
-    sa.select(sa.literal_column(str(_VERSION)), sa.func.coalesce(sa.func.sum(_QUESTION_T.c.rev), 0),
-              _NO_STATUS, _NO_NUMBER)
+    sa.select(sa.literal_column(str(_VERSION)), _QUESTIONS_REV, _NO_STATUS, _NO_NUMBER)
     .where(_QUESTION_T.c.briefing_id == sa.bindparam("p_briefing")),
     sa.select(sa.literal_column(str(_COUNT)), sa.func.count(), _REG_T.c.status, sa.func.count(_REG_T.c.attended_at))
     .where(_REG_T.c.briefing_id == sa.bindparam("p_briefing")).group_by(_REG_T.c.status),

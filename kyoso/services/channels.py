@@ -249,12 +249,11 @@ def unread_counts(session: Session, user: User) -> dict[int, int]:
     return {cid: int(n) for cid, n in rows if n}
 
 
-# The channels ``my_channels`` found the member in, kept in the session's
-# ``info``: the sidebar then subscribes to their ``unread:`` topics, whose
-# rule (``topics.granted``) need not look the memberships up again; and my
-# reading position in each (``last_read_id``).
+# The channels ``my_channels`` found the member in, with my reading position
+# in each, kept in the session's ``info``: the sidebar then subscribes to
+# their ``unread:`` topics, whose rule (``topics.granted``) need not look the
+# memberships up again, and a channel page takes its position (``last_read_id``).
 JOINED_IN_SESSION = "kyoso.channels_joined"
-READ_UP_TO_IN_SESSION = "kyoso.channels_read_up_to"
 
 
 def my_channels(session: Session, user: User) -> list[SidebarChannel]:
@@ -265,8 +264,7 @@ def my_channels(session: Session, user: User) -> list[SidebarChannel]:
 def my_channels_of(session: Session, user: User, rows: list[Any]) -> list[SidebarChannel]:
     """The sidebar's channels from rows of ``MY_CHANNELS``; what they say of
     my memberships is kept in the session (``JOINED_IN_SESSION``)."""
-    session.info.setdefault(JOINED_IN_SESSION, {})[user.id] = {row.id for row in rows}
-    session.info.setdefault(READ_UP_TO_IN_SESSION, {})[user.id] = {row.id: row.last_read_id for row in rows}
+    session.info.setdefault(JOINED_IN_SESSION, {})[user.id] = {row.id: row.last_read_id for row in rows}
     return [SidebarChannel(row.id, row.slug, row.name, row.kind, int(row.unread or 0)) for row in rows]
 
 
@@ -346,14 +344,14 @@ def mark_read_of(session: Session, user_id: int, channel_id: int, up_to_id: int 
 def _forget_position(session: Session, user_id: int, channel_id: int) -> None:
     """A membership changed in this session: what the sidebar's read kept of
     it (``my_channels_of``) is read again."""
-    session.info.get(READ_UP_TO_IN_SESSION, {}).get(user_id, {}).pop(channel_id, None)
+    session.info.get(JOINED_IN_SESSION, {}).get(user_id, {}).pop(channel_id, None)
 
 
 def last_read_id(session: Session, user: User, channel_id: int) -> int | None:
     """The member's reading position in the channel; None if not a member.
     Taken without a statement from the sidebar's read in this session
     (``my_channels``) when it has the channel."""
-    kept = session.info.get(READ_UP_TO_IN_SESSION, {}).get(user.id, {})
+    kept = session.info.get(JOINED_IN_SESSION, {}).get(user.id, {})
     if channel_id in kept:
         return kept[channel_id]
     return core(session).execute(

@@ -33,7 +33,7 @@ def granted(session: Session, user: User, topics: Iterable[str]) -> list[str]:
               for kind, _, raw in [t.partition(":")] if kind == "unread" and raw.isdecimal()}
     joined: set[int] = set()
     if unread:
-        joined = session.info.get(channels.JOINED_IN_SESSION, {}).get(user.id, set()) & set(unread.values())
+        joined = session.info.get(channels.JOINED_IN_SESSION, {}).get(user.id, {}).keys() & set(unread.values())
         ask = sorted(set(unread.values()) - joined)
         if ask:
             joined |= set(core(session).execute(_JOINED, {"p_user": user.id, "p_channels": ask}).scalars())
